@@ -1,0 +1,62 @@
+#pragma once
+// Decodes samples on worker threads ahead of the trainer and hands out batches
+// in a fixed order. Batch k always holds indices[k*B, (k+1)*B) whatever the
+// number of threads; the queue of ready batches is bounded (prefetch_batches).
+#include <torch/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace medtrain::data {
+
+enum class OnError { kFail, kSkip };
+
+struct LoaderOptions {
+  size_t batch_size = 32;
+  size_t workers = 2;
+  size_t prefetch_batches = 4;
+  bool drop_last = false;
+  OnError on_error = OnError::kFail;
+  uint64_t seed = 0;   // per-sample augmentation seed = mix(seed, epoch, index)
+  int64_t epoch = 0;
+};
+
+struct Batch {
+  torch::Tensor images;   // float32 [B, C, H, W]
+  torch::Tensor targets;  // int64 [B]
+  size_t skipped = 0;     // samples dropped from this batch under on_error: skip
+};
+
+class BatchLoader {
+ public:
+  // Serves batches of `indices` starting at batch number `first_batch` (resume).
+  BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<size_t> indices,
+              LoaderOptions options, size_t first_batch = 0);
+  ~BatchLoader();  // stops and joins the workers
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // Next batch in order, or nullopt at the end of the epoch. Blocks while the
+  // batch is being decoded. Rethrows a worker's DataError under on_error: fail.
+  std::optional<Batch> next();
+  size_t num_batches() const;
+  size_t skipped_total() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Seed for one sample's augmentation: a pure function of its inputs.
+uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index);
+
+}  // namespace medtrain::data

@@ -1,0 +1,31 @@
+#pragma once
+// The seam between training and data: the trainer sees only this interface, so
+// the minimal DICOM dataset can be replaced by the streaming shard pipeline
+// without touching the engine.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace medtrain::data {
+
+struct Sample {
+  torch::Tensor image;   // float32 [C, H, W], normalized, CPU
+  torch::Tensor target;  // int64 scalar: class index
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual size_t size() const = 0;
+  // Thread-safe. Deterministic in (index, rng_seed): augmentation draws only
+  // from rng_seed, so results do not depend on which thread decodes what.
+  // Throws DataError naming the file when the sample cannot be decoded.
+  virtual Sample get(size_t index, uint64_t rng_seed) const = 0;
+  // Where sample `index` comes from (a path), for error messages and reports.
+  virtual std::string describe(size_t index) const = 0;
+  // Class index of every sample, without decoding (for metrics and balance).
+  virtual int64_t label(size_t index) const = 0;
+};
+
+}  // namespace medtrain::data

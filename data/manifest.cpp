@@ -1,0 +1,189 @@
+#include "data/manifest.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <unordered_map>
+
+#include "data/data_error.h"
+
+namespace fs = std::filesystem;
+
+namespace medtrain::data {
+namespace {
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+struct Columns {
+  size_t count = 0;
+  long path = -1, label = -1, patient = -1, split = -1;
+};
+
+class Reader {
+ public:
+  explicit Reader(const ManifestOptions& o) : o_(o) {}
+
+  [[noreturn]] void fail(size_t line, const std::string& what) const {
+    throw DataError(o_.manifest_path + (line ? ":" + std::to_string(line) : "") + ": " + what);
+  }
+
+  std::vector<std::string> fields(const std::string& text, size_t line) const {
+    try {
+      return split_csv_line(text);
+    } catch (const DataError& e) {
+      fail(line, e.what());
+    }
+  }
+
+  Columns header(const std::string& text, size_t line) const {
+    Columns c;
+    const std::vector<std::string> names = fields(text, line);
+    c.count = names.size();
+    for (size_t i = 0; i < names.size(); ++i) {
+      const long idx = static_cast<long>(i);
+      if (names[i] == "path") c.path = idx;
+      if (names[i] == "label") c.label = idx;
+      if (names[i] == "patient_id") c.patient = idx;
+      if (names[i] == "split") c.split = idx;
+    }
+    for (const auto& [name, idx] : {std::pair<const char*, long>{"path", c.path}, {"label", c.label}}) {
+      if (idx < 0) {
+        fail(line, std::string("missing required column '") + name + "' in header '" + text +
+                       "' (need at least path,label)");
+      }
+    }
+    return c;
+  }
+
+  int64_t label(const std::string& s, size_t line) const {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = s.empty() ? -1 : std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || errno != 0 || *end != '\0' || v < 0) {
+      fail(line, "bad label '" + s + "' (expected an integer >= 0)");
+    }
+    return v;
+  }
+
+  ManifestRow row(const Columns& c, const std::string& text, size_t line) const {
+    const std::vector<std::string> f = fields(text, line);
+    if (f.size() != c.count) {
+      fail(line, "expected " + std::to_string(c.count) + " fields as in the header, got " + std::to_string(f.size()));
+    }
+    ManifestRow r;
+    r.line = line;
+    r.path = f[c.path];
+    if (r.path.empty()) fail(line, "empty path");
+    r.label = label(f[c.label], line);
+    if (c.patient >= 0) r.patient_id = f[c.patient];
+    if (c.split >= 0) r.split = f[c.split];
+    return r;
+  }
+
+  // Across all rows, before the split filter: duplicates, files, patient splits.
+  void check(const std::vector<ManifestRow>& rows, const fs::path& root) const {
+    std::unordered_map<std::string, size_t> seen;
+    std::unordered_map<std::string, const ManifestRow*> patient_split;
+    for (const ManifestRow& r : rows) {
+      const std::string key = fs::path(r.path).lexically_normal().generic_string();
+      const auto [it, fresh] = seen.emplace(key, r.line);
+      if (!fresh) fail(r.line, "duplicate path " + r.path + " (first on line " + std::to_string(it->second) + ")");
+      if (!r.patient_id.empty() && !r.split.empty()) {
+        const auto [p, first] = patient_split.emplace(r.patient_id, &r);
+        if (!first && p->second->split != r.split) {
+          fail(r.line, "patient " + r.patient_id + " is in split '" + r.split + "' here but in split '" +
+                           p->second->split + "' on line " + std::to_string(p->second->line) +
+                           "; all images of a patient must be in one split");
+        }
+      }
+      std::error_code ec;
+      if (o_.check_files && !fs::is_regular_file(root / r.path, ec)) {
+        fail(r.line, "file " + r.path + " does not exist (root " + root.string() + ")");
+      }
+    }
+  }
+
+  Manifest read() const {
+    std::ifstream in(o_.manifest_path, std::ios::binary);
+    if (!in) fail(0, std::string("cannot open manifest: ") + std::strerror(errno));
+    Manifest m;
+    m.manifest_path = o_.manifest_path;
+    fs::path root = o_.root.empty() ? fs::path(o_.manifest_path).parent_path() : fs::path(o_.root);
+    if (root.empty()) root = ".";
+    m.root = root.string();
+    Columns cols;
+    bool have_header = false;
+    std::string text;
+    for (size_t line = 1; std::getline(in, text); ++line) {
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // UTF-8 BOM
+      if (trim(text).empty()) continue;
+      if (!have_header) {
+        cols = header(text, line);
+        have_header = true;
+      } else {
+        m.rows.push_back(row(cols, text, line));
+      }
+    }
+    if (!have_header) fail(0, "empty manifest: expected a header line with at least path,label");
+    if (m.rows.empty()) fail(0, "no data rows after the header");
+    check(m.rows, root);
+    if (!o_.split.empty()) filter(m);
+    return m;
+  }
+
+  // An empty result is not an error: a manifest may simply have no val rows.
+  void filter(Manifest& m) const {
+    std::vector<ManifestRow> kept;
+    for (ManifestRow& r : m.rows) {
+      if (r.split == o_.split) kept.push_back(std::move(r));
+    }
+    m.rows = std::move(kept);
+  }
+
+ private:
+  const ManifestOptions& o_;
+};
+
+}  // namespace
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  bool quoted = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch == '"' && trim(field).empty()) {
+      quoted = was_quoted = true;
+      field.clear();
+    } else if (ch == ',') {
+      out.push_back(was_quoted ? field : trim(field));
+      field.clear();
+      was_quoted = false;
+    } else if (!(was_quoted && (ch == ' ' || ch == '\t'))) {
+      field += ch;
+    }
+  }
+  if (quoted) throw DataError("unterminated quote");
+  out.push_back(was_quoted ? field : trim(field));
+  return out;
+}
+
+Manifest read_manifest(const ManifestOptions& options) { return Reader(options).read(); }
+
+}  // namespace medtrain::data

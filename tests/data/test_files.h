@@ -1,0 +1,114 @@
+#pragma once
+// Helpers shared by the data tests: a temporary folder that removes itself, and
+// a writer for small hand-made DICOM files (any bit depth, sign, photometric,
+// frame count, transfer syntax) built with DCMTK directly.
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcrlerp.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmjpls/djrparam.h>
+#include <ftw.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/dicom_codecs.h"
+
+namespace medtrain::data::testing {
+
+// Not std::filesystem::remove_all: the pip LibTorch exports its own copies of
+// the std::filesystem functions, built against an older libstdc++, and they
+// interpose on ours; its remove_all crashes on a non-empty directory.
+inline void remove_tree(const std::filesystem::path& root) {
+  nftw(
+      root.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
+      FTW_DEPTH | FTW_PHYS);
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("medtrain_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    remove_tree(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { remove_tree(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str(const std::string& rel = "") const { return rel.empty() ? path_.string() : (path_ / rel).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+// Stored values are given as 16-bit words; for 8 bits allocated only the low
+// byte of each is written.
+struct RawDicom {
+  int rows = 4, cols = 4, frames = 1;
+  int bits_allocated = 16, bits_stored = 16, high_bit = -1, pixel_representation = 0;
+  std::string photometric = "MONOCHROME2";
+  int samples_per_pixel = 1;
+  std::string slope, intercept, window_center, window_width;  // empty = absent
+  std::vector<uint16_t> values;                               // rows*cols*frames (or fewer)
+  bool pixel_data = true;
+};
+
+inline void write_raw_dicom(const std::string& path, const RawDicom& r,
+                            E_TransferSyntax xfer = EXS_LittleEndianExplicit) {
+  register_dicom_codecs();
+  DcmFileFormat file;
+  DcmDataset* ds = file.getDataset();
+  char uid[100];
+  ds->putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+  ds->putAndInsertString(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  ds->putAndInsertString(DCM_Modality, "OT");
+  ds->putAndInsertString(DCM_PhotometricInterpretation, r.photometric.c_str());
+  ds->putAndInsertUint16(DCM_SamplesPerPixel, static_cast<Uint16>(r.samples_per_pixel));
+  ds->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(r.rows));
+  ds->putAndInsertUint16(DCM_Columns, static_cast<Uint16>(r.cols));
+  if (r.frames > 1) ds->putAndInsertString(DCM_NumberOfFrames, std::to_string(r.frames).c_str());
+  ds->putAndInsertUint16(DCM_BitsAllocated, static_cast<Uint16>(r.bits_allocated));
+  ds->putAndInsertUint16(DCM_BitsStored, static_cast<Uint16>(r.bits_stored));
+  ds->putAndInsertUint16(DCM_HighBit, static_cast<Uint16>(r.high_bit >= 0 ? r.high_bit : r.bits_stored - 1));
+  ds->putAndInsertUint16(DCM_PixelRepresentation, static_cast<Uint16>(r.pixel_representation));
+  if (!r.slope.empty()) ds->putAndInsertString(DCM_RescaleSlope, r.slope.c_str());
+  if (!r.intercept.empty()) ds->putAndInsertString(DCM_RescaleIntercept, r.intercept.c_str());
+  if (!r.window_center.empty()) ds->putAndInsertString(DCM_WindowCenter, r.window_center.c_str());
+  if (!r.window_width.empty()) ds->putAndInsertString(DCM_WindowWidth, r.window_width.c_str());
+  if (r.pixel_data) {
+    if (r.bits_allocated == 8) {
+      std::vector<Uint8> bytes(r.values.begin(), r.values.end());
+      ds->putAndInsertUint8Array(DCM_PixelData, bytes.data(), static_cast<unsigned long>(bytes.size()));
+    } else {
+      ds->putAndInsertUint16Array(DCM_PixelData, r.values.data(), static_cast<unsigned long>(r.values.size()));
+    }
+  }
+  OFCondition cond = EC_Normal;
+  if (xfer == EXS_JPEGLSLossless) {
+    DJLSRepresentationParameter lossless(0, OFTrue);
+    cond = ds->chooseRepresentation(xfer, &lossless);
+  } else if (xfer == EXS_RLELossless) {
+    DcmRLERepresentationParameter rle;
+    cond = ds->chooseRepresentation(xfer, &rle);
+  }
+  ASSERT_TRUE(cond.good()) << path << ": " << cond.text();
+  ASSERT_TRUE(ds->canWriteXfer(xfer)) << path;
+  cond = file.saveFile(path.c_str(), xfer);
+  ASSERT_TRUE(cond.good()) << path << ": " << cond.text();
+}
+
+}  // namespace medtrain::data::testing

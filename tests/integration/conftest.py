@@ -1,0 +1,34 @@
+"""Shared fixtures for the end-to-end tests: the medtrain binary and a small
+synthetic DICOM dataset made with `medtrain demo-data`."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+BIN = os.environ.get("MEDTRAIN_BIN", "build/medtrain")
+SOURCE = Path(os.environ.get("MEDTRAIN_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+
+
+def run(*args, cwd=None, timeout=600, env=None):
+    """Runs medtrain; returns the CompletedProcess (never raises on exit code)."""
+    full_env = dict(os.environ, OMP_NUM_THREADS="1")
+    if env:
+        full_env.update(env)
+    return subprocess.run([BIN, *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    r = run("demo-data", "--out", out, "--count", 48, "--patients", 12, "--size", 64, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def smoke_args(demo, run_dir, name="smoke", *extra):
+    """`train` arguments for a few steps of the smoke recipe on `demo`."""
+    return ["-c", SOURCE / "configs/smoke.yaml",
+            "--set", f"data.root={demo}", "--set", f"data.manifest={demo}/manifest.csv",
+            "--set", f"run.output_dir={run_dir}", "--set", f"run.name={name}", *extra]

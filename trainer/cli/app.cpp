@@ -1,0 +1,75 @@
+#include "trainer/cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <torch/version.h>
+
+#include <cstdio>
+#include <string>
+
+#include "data/data_error.h"
+#include "kernels/device.h"
+#include "models/model_error.h"
+#include "trainer/cli/commands.h"
+#include "trainer/user_error.h"
+#include "trainer/version.h"
+
+namespace medtrain::cli {
+
+namespace {
+
+// Messages become exactly one line, whatever a library put in them.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+int fail(int code, const std::string& what) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "medtrain: error: %s\n", one_line(what).c_str());
+  return code;
+}
+
+std::string version_text() {
+  return fmt::format("medtrain {} (LibTorch {}, CUDA kernels {}; {})", kVersion, TORCH_VERSION,
+                     kernels::built_with_cuda() ? "built" : "not built", kernels::describe_devices());
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  CLI::App app{"medtrain: distributed deep learning for medical imaging", "medtrain"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_text());
+  std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_models_command(app),
+                                   add_demo_data_command(app)};
+  for (auto& c : add_config_commands(app)) commands.push_back(c);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    return fail(kExitUserError, std::string(e.what()) + " (run with --help for usage)");
+  }
+  try {
+    for (auto& c : commands) {
+      if (c.app->parsed()) return c.run();
+    }
+    return fail(kExitUserError, "no command given (run with --help)");
+  } catch (const UserError& e) {
+    return fail(kExitUserError, e.what());
+  } catch (const data::DataError& e) {
+    return fail(kExitUserError, e.what());
+  } catch (const models::ModelError& e) {
+    return fail(kExitUserError, e.what());
+  } catch (const c10::Error& e) {
+    return fail(kExitRuntimeError, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(kExitRuntimeError, e.what());
+  }
+}
+
+}  // namespace medtrain::cli

@@ -1,0 +1,42 @@
+// medtrain eval -c FILE [--checkpoint PATH] [--json]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include "trainer/cli/commands.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/engine/trainer.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::cli {
+
+Command add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "evaluate a checkpoint on the validation split");
+  auto flags = std::make_shared<ConfigFlags>();
+  auto checkpoint = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  add_config_flags(*cmd, *flags);
+  cmd->add_option("--checkpoint", *checkpoint, "checkpoint directory (default: the run's ckpt/latest)");
+  cmd->add_flag("--json", *json, "print the metrics as one JSON object");
+  return {cmd, [flags, checkpoint, json] {
+            auto cfg = config::load_config(flags->file, flags->overrides);
+            std::filesystem::path path = checkpoint->empty()
+                                             ? std::filesystem::path(cfg.run.output_dir) / cfg.run.name / "ckpt"
+                                             : std::filesystem::path(*checkpoint);
+            auto metrics = engine::evaluate_checkpoint(cfg, path);
+            if (*json) {
+              nlohmann::json out;
+              for (const auto& [k, v] : metrics) out[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+              fmt::print("{}\n", out.dump());
+            } else {
+              for (const auto& [k, v] : metrics) fmt::print("{:<14} {:.4f}\n", k, v);
+            }
+            return kExitOk;
+          }};
+}
+
+}  // namespace medtrain::cli

@@ -1,0 +1,41 @@
+// medtrain train -c FILE [--set k=v ...] [--resume auto|PATH]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "trainer/cli/commands.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/engine/trainer.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::cli {
+
+void add_config_flags(CLI::App& cmd, ConfigFlags& flags) {
+  cmd.add_option("-c,--config", flags.file, "experiment YAML")->required();
+  cmd.add_option("--set", flags.overrides, "override a key, e.g. --set optim.lr=3e-4 (repeatable)")
+      ->type_name("KEY=VALUE");
+}
+
+Command add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "train a model from an experiment config");
+  auto flags = std::make_shared<ConfigFlags>();
+  auto resume = std::make_shared<std::string>();
+  add_config_flags(*cmd, *flags);
+  cmd->add_option("--resume", *resume,
+                  "auto: continue from the run's latest checkpoint if any; PATH: from that checkpoint");
+  return {cmd, [flags, resume] {
+            auto cfg = config::load_config(flags->file, flags->overrides);
+            auto result = engine::train(cfg, dist::World{}, {*resume});
+            if (result.stopped_by_signal) {
+              std::fprintf(stderr, "medtrain: stopped by a signal at step %lld; checkpoint %s; resume with --resume auto\n",
+                           static_cast<long long>(result.steps),
+                           result.last_checkpoint ? result.last_checkpoint->c_str() : "(none)");
+              return kExitPreempted;
+            }
+            fmt::print("done: {} steps, run directory {}\n", result.steps, result.run_dir.string());
+            return kExitOk;
+          }};
+}
+
+}  // namespace medtrain::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Each command registers its flags on the app and returns what to run when it
+// was chosen. The run function returns the process exit code and may throw;
+// run_app turns exceptions into one line and an exit code.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace medtrain::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_train_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+std::vector<Command> add_config_commands(CLI::App& app);  // config check, config docs
+Command add_models_command(CLI::App& app);
+Command add_demo_data_command(CLI::App& app);
+
+// Shared by commands that read an experiment: -c FILE and --set KEY=VALUE.
+struct ConfigFlags {
+  std::string file;
+  std::vector<std::string> overrides;
+};
+void add_config_flags(CLI::App& cmd, ConfigFlags& flags);
+
+}  // namespace medtrain::cli

@@ -1,0 +1,103 @@
+#pragma once
+// The typed experiment config: one struct per YAML section. Defaults live here;
+// the key table in config_schema.cpp binds every YAML key to one member, checks
+// its type and range, and generates docs/config.md, so keys, validation and
+// documentation cannot drift apart.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace medtrain::config {
+
+struct RunConfig {
+  std::string name = "run";           // run directory: <output_dir>/<name>
+  std::string output_dir = "runs";
+  int64_t seed = 0;
+  int64_t epochs = 1;
+  int64_t max_steps = 0;              // optimizer steps; 0 = no limit (epochs decide)
+  std::string device = "auto";        // auto | cpu | cuda
+  std::string precision = "fp32";     // fp32 | bf16 | fp16 (autocast; CUDA only)
+  int64_t eval_every_steps = 0;       // 0 = at the end of every epoch
+  int64_t threads = 0;                // intra-op CPU threads; 0 = LibTorch default
+};
+
+struct DataConfig {
+  std::string dataset = "dicom";      // dataset kind
+  std::string root;                   // folder that manifest paths are relative to
+  std::string manifest;               // CSV: path,label,patient_id,split
+  std::string train_split = "train";
+  std::string val_split = "val";
+  std::vector<std::string> label_names;  // class names, index = label value
+  int64_t image_size = 128;           // output H = W after resize
+  double window_center = 40.0;        // HU
+  double window_width = 400.0;        // HU, > 0
+  double mean = 0.5;                  // normalize after windowing to [0,1]
+  double std = 0.25;
+  bool augment = true;                // random horizontal flip + small intensity jitter
+  bool shuffle = true;
+  int64_t workers = 2;                // decode threads
+  int64_t prefetch_batches = 4;       // bounded queue depth
+  std::string on_error = "fail";      // fail | skip: per-sample decode errors
+};
+
+struct ModelConfig {
+  std::string name = "resnet18";
+  int64_t num_classes = 2;
+  int64_t in_channels = 1;
+  bool channels_last = false;
+};
+
+struct OptimConfig {
+  std::string name = "adamw";         // adamw | sgd
+  double lr = 1e-3;
+  double weight_decay = 0.01;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double momentum = 0.9;              // sgd
+  bool nesterov = false;              // sgd
+  int64_t batch_size = 32;            // per rank, per micro-step
+  int64_t grad_accum_steps = 1;       // micro-steps per optimizer step
+  double grad_clip_norm = 0.0;        // 0 = off
+};
+
+struct ScheduleConfig {
+  std::string name = "cosine";        // constant | cosine | step
+  int64_t warmup_steps = 0;           // linear warmup from 0 to optim.lr
+  double min_lr = 0.0;                // cosine floor
+  int64_t step_size = 1000;           // step: decay every step_size steps
+  double gamma = 0.1;                 // step: decay factor
+};
+
+struct DistConfig {
+  std::string backend = "auto";       // auto | nccl | mpi
+  double bucket_mb = 25.0;
+  double timeout_s = 300.0;
+};
+
+struct CheckpointConfig {
+  int64_t every_steps = 0;            // 0 = at the end of every epoch
+  int64_t keep_last = 3;
+  bool keep_best = true;
+  std::string best_metric = "val/auroc";
+  std::string best_mode = "max";      // max | min
+};
+
+struct LogConfig {
+  int64_t every_steps = 10;
+  bool tensorboard = true;
+  std::string progress = "auto";      // auto | bar | plain | none
+};
+
+struct Config {
+  RunConfig run;
+  DataConfig data;
+  ModelConfig model;
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  DistConfig dist;
+  CheckpointConfig checkpoint;
+  LogConfig log;
+};
+
+}  // namespace medtrain::config

@@ -1,0 +1,205 @@
+// The key table. Adding a member to a struct in config.h means adding one line
+// here (a test fails until you do); its docs, validation and YAML output follow.
+#include "trainer/config/config_schema.h"
+
+#include <type_traits>
+
+namespace medtrain::config::detail {
+namespace {
+
+template <class T>
+KeyType key_type_of(const Constraint& c) {
+  if constexpr (std::is_same_v<T, int64_t>) return KeyType::kInt;
+  if constexpr (std::is_same_v<T, double>) return KeyType::kFloat;
+  if constexpr (std::is_same_v<T, bool>) return KeyType::kBool;
+  if constexpr (std::is_same_v<T, std::string>)
+    return c.choices.empty() ? KeyType::kString : KeyType::kEnum;
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) return KeyType::kStringList;
+}
+
+// Appends the keys of one section, binding each to a member of that section's
+// struct through a pointer-to-member pair (section, member).
+template <class S>
+class Section {
+ public:
+  Section(std::vector<SectionSpec>& sections, std::vector<KeySpec>& keys, const char* name,
+          S Config::*section, const char* doc)
+      : keys_(keys), name_(name), section_(section) {
+    sections.push_back(SectionSpec{name, doc});
+  }
+
+  template <class T>
+  Section& key(const char* name, T S::*member, Constraint constraint, const char* doc) {
+    static_assert(std::is_constructible_v<Value, T>,
+                  "config members are int64_t, double, bool, "
+                  "std::string or std::vector<std::string>");
+    KeySpec spec;
+    spec.section = name_;
+    spec.name = name;
+    spec.path = name_ + "." + name;
+    spec.type = key_type_of<T>(constraint);
+    spec.constraint = std::move(constraint);
+    spec.doc = doc;
+    S Config::*section = section_;
+    spec.get = [section, member](const Config& c) { return Value((c.*section).*member); };
+    spec.set = [section, member](Config& c, const Value& v) {
+      (c.*section).*member = std::get<T>(v);
+    };
+    keys_.push_back(std::move(spec));
+    return *this;
+  }
+
+ private:
+  std::vector<KeySpec>& keys_;
+  std::string name_;
+  S Config::*section_;
+};
+
+struct Tables {
+  std::vector<SectionSpec> sections;
+  std::vector<KeySpec> keys;
+};
+
+void add_run_data(Tables& t) {
+  Section<RunConfig>(t.sections, t.keys, "run", &Config::run, "What to run, where, on which device")
+      .key("name", &RunConfig::name, non_empty(), "run name; outputs go to `<output_dir>/<name>`")
+      .key("output_dir", &RunConfig::output_dir, non_empty(), "folder that holds run directories")
+      .key("seed", &RunConfig::seed, ge(0),
+           "seed of the random generators (weights, shuffling, augmentation)")
+      .key("epochs", &RunConfig::epochs, ge(1), "passes over the training split")
+      .key("max_steps", &RunConfig::max_steps, ge(0),
+           "stop after this many optimizer steps; 0 = epochs decide")
+      .key("device", &RunConfig::device, one_of({"auto", "cpu", "cuda"}),
+           "auto = cuda when a GPU is visible, else cpu")
+      .key("precision", &RunConfig::precision, one_of({"fp32", "bf16", "fp16"}),
+           "autocast dtype (CUDA only); fp16 uses dynamic loss scaling")
+      .key("eval_every_steps", &RunConfig::eval_every_steps, ge(0),
+           "validate every N optimizer steps; 0 = at the end of every epoch")
+      .key("threads", &RunConfig::threads, ge(0),
+           "intra-op CPU threads per rank; 0 = LibTorch default");
+  Section<DataConfig>(t.sections, t.keys, "data", &Config::data,
+                      "The dataset and its preprocessing")
+      .key("dataset", &DataConfig::dataset, one_of({"dicom"}), "dataset kind")
+      .key("root", &DataConfig::root, any(), "folder that manifest paths are relative to")
+      .key("manifest", &DataConfig::manifest, any(), "CSV with columns path,label,patient_id,split")
+      .key("train_split", &DataConfig::train_split, non_empty(),
+           "manifest split value used for training")
+      .key("val_split", &DataConfig::val_split, non_empty(),
+           "manifest split value used for validation")
+      .key("label_names", &DataConfig::label_names, distinct_names(),
+           "class names, index = label value; empty = unnamed; else one per class")
+      .key("image_size", &DataConfig::image_size, between(8, 4096),
+           "output height = width in pixels after resize")
+      .key("window_center", &DataConfig::window_center, any(),
+           "intensity window center (HU for CT)")
+      .key("window_width", &DataConfig::window_width, gt(0), "intensity window width (HU for CT)")
+      .key("mean", &DataConfig::mean, any(), "subtracted after windowing to [0, 1]")
+      .key("std", &DataConfig::std, gt(0), "divides after subtracting mean")
+      .key("augment", &DataConfig::augment, any(),
+           "random horizontal flip and small intensity jitter (training only)")
+      .key("shuffle", &DataConfig::shuffle, any(), "shuffle the training split every epoch")
+      .key("workers", &DataConfig::workers, ge(0), "decode threads per rank")
+      .key("prefetch_batches", &DataConfig::prefetch_batches, ge(1),
+           "depth of the bounded queue of decoded batches")
+      .key("on_error", &DataConfig::on_error, one_of({"fail", "skip"}),
+           "what a sample that fails to decode does: stop the run, or be skipped and counted");
+}
+
+void add_model_optim(Tables& t) {
+  Section<ModelConfig>(t.sections, t.keys, "model", &Config::model, "The network")
+      .key("name", &ModelConfig::name, non_empty(),
+           "architecture from the model zoo (`medtrain models` lists them)")
+      .key("num_classes", &ModelConfig::num_classes, ge(1), "outputs of the classifier head")
+      .key("in_channels", &ModelConfig::in_channels, ge(1), "input image channels")
+      .key("channels_last", &ModelConfig::channels_last, any(),
+           "NHWC memory format (faster convolutions on tensor cores)");
+  Section<OptimConfig>(t.sections, t.keys, "optim", &Config::optim, "Optimizer and batch size")
+      .key("name", &OptimConfig::name, one_of({"adamw", "sgd"}), "optimizer")
+      .key("lr", &OptimConfig::lr, gt(0), "peak learning rate (after warmup)")
+      .key("weight_decay", &OptimConfig::weight_decay, ge(0),
+           "weight decay: decoupled for adamw, an L2 penalty for sgd")
+      .key("beta1", &OptimConfig::beta1, ge(0).lt(1), "adamw: first-moment decay")
+      .key("beta2", &OptimConfig::beta2, ge(0).lt(1), "adamw: second-moment decay")
+      .key("eps", &OptimConfig::eps, gt(0), "adamw: denominator epsilon")
+      .key("momentum", &OptimConfig::momentum, ge(0).lt(1), "sgd: momentum; 0 = plain sgd")
+      .key("nesterov", &OptimConfig::nesterov, any(), "sgd: Nesterov momentum (needs momentum > 0)")
+      .key("batch_size", &OptimConfig::batch_size, ge(1), "samples per rank per micro-step")
+      .key("grad_accum_steps", &OptimConfig::grad_accum_steps, ge(1),
+           "micro-steps per optimizer step")
+      .key("grad_clip_norm", &OptimConfig::grad_clip_norm, ge(0),
+           "clip the global gradient L2 norm to this; 0 = off");
+}
+
+void add_schedule_dist(Tables& t) {
+  Section<ScheduleConfig>(t.sections, t.keys, "schedule", &Config::schedule,
+                          "Learning-rate schedule, counted in optimizer steps")
+      .key("name", &ScheduleConfig::name, one_of({"constant", "cosine", "step"}),
+           "shape after warmup")
+      .key("warmup_steps", &ScheduleConfig::warmup_steps, ge(0), "linear warmup from 0 to optim.lr")
+      .key("min_lr", &ScheduleConfig::min_lr, ge(0), "cosine: floor reached at the last step")
+      .key("step_size", &ScheduleConfig::step_size, ge(1),
+           "step: multiply by gamma every step_size steps")
+      .key("gamma", &ScheduleConfig::gamma, gt(0).le(1), "step: decay factor");
+  Section<DistConfig>(t.sections, t.keys, "dist", &Config::dist, "Multi-rank training")
+      .key("backend", &DistConfig::backend, one_of({"auto", "nccl", "mpi"}),
+           "gradient all-reduce; auto = nccl on cuda, mpi on cpu")
+      .key("bucket_mb", &DistConfig::bucket_mb, gt(0),
+           "gradient bucket size in MiB (all-reduced as soon as full)")
+      .key("timeout_s", &DistConfig::timeout_s, gt(0),
+           "a collective waiting longer than this ends the job");
+}
+
+void add_checkpoint_log(Tables& t) {
+  Section<CheckpointConfig>(t.sections, t.keys, "checkpoint", &Config::checkpoint,
+                            "Checkpoints, under `<output_dir>/<name>/ckpt`")
+      .key("every_steps", &CheckpointConfig::every_steps, ge(0),
+           "save every N optimizer steps; 0 = at the end of every epoch")
+      .key("keep_last", &CheckpointConfig::keep_last, ge(1),
+           "keep this many most recent checkpoints")
+      .key("keep_best", &CheckpointConfig::keep_best, any(),
+           "also keep the best checkpoint by best_metric")
+      .key("best_metric", &CheckpointConfig::best_metric, non_empty(),
+           "validation metric that ranks checkpoints")
+      .key("best_mode", &CheckpointConfig::best_mode, one_of({"max", "min"}),
+           "whether a larger or a smaller best_metric is better");
+  Section<LogConfig>(t.sections, t.keys, "log", &Config::log, "Progress and metrics output")
+      .key("every_steps", &LogConfig::every_steps, ge(1),
+           "log training metrics every N optimizer steps")
+      .key("tensorboard", &LogConfig::tensorboard, any(),
+           "write TensorBoard event files beside metrics.jsonl")
+      .key("progress", &LogConfig::progress, one_of({"auto", "bar", "plain", "none"}),
+           "console progress; auto = bar on a terminal, plain otherwise");
+}
+
+const Tables& tables() {
+  static const Tables kTables = [] {
+    Tables t;
+    add_run_data(t);
+    add_model_optim(t);
+    add_schedule_dist(t);
+    add_checkpoint_log(t);
+    return t;
+  }();
+  return kTables;
+}
+
+}  // namespace
+
+const std::vector<SectionSpec>& section_table() { return tables().sections; }
+const std::vector<KeySpec>& key_table() { return tables().keys; }
+
+const KeySpec* find_key(std::string_view path) {
+  for (const KeySpec& spec : key_table()) {
+    if (spec.path == path) return &spec;
+  }
+  return nullptr;
+}
+
+bool is_section(std::string_view name) {
+  for (const SectionSpec& section : section_table()) {
+    if (section.name == name) return true;
+  }
+  return false;
+}
+
+}  // namespace medtrain::config::detail

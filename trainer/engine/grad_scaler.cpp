@@ -1,0 +1,40 @@
+#include "trainer/engine/grad_scaler.h"
+
+#include <torch/torch.h>
+
+namespace medtrain::engine {
+
+GradScaler::GradScaler(bool enabled, double init_scale, int64_t growth_interval)
+    : enabled_(enabled), scale_(enabled ? init_scale : 1.0), growth_interval_(growth_interval) {}
+
+torch::Tensor GradScaler::scale(const torch::Tensor& loss) const {
+  return enabled_ ? loss * scale_ : loss;
+}
+
+bool GradScaler::unscale_and_check(torch::nn::Module& model) {
+  if (!enabled_) return true;
+  torch::NoGradGuard no_grad;
+  const double inv = 1.0 / scale_;
+  bool finite = true;
+  for (auto& p : model.parameters()) {
+    if (!p.grad().defined()) continue;
+    p.mutable_grad().mul_(inv);
+    // One host sync per tensor is fine at our sizes; the fused CUDA epilogue
+    // (kernels issue) replaces this loop on GPU.
+    if (finite && !torch::isfinite(p.grad()).all().item<bool>()) finite = false;
+  }
+  return finite;
+}
+
+void GradScaler::update(bool step_was_finite) {
+  if (!enabled_) return;
+  if (!step_was_finite) {
+    scale_ *= 0.5;
+    clean_steps_ = 0;
+  } else if (++clean_steps_ >= growth_interval_) {
+    scale_ *= 2.0;
+    clean_steps_ = 0;
+  }
+}
+
+}  // namespace medtrain::engine

@@ -1,0 +1,36 @@
+#pragma once
+// Dynamic loss scaling for fp16 training (the algorithm of torch.amp.GradScaler):
+// the loss is multiplied by `scale` before backward; before the optimizer step
+// the gradients are unscaled and checked; a non-finite gradient skips the step
+// and halves the scale, and `growth_interval` clean steps in a row double it.
+// Disabled (scale 1, no checks) for fp32 and bf16.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+
+namespace medtrain::engine {
+
+class GradScaler {
+ public:
+  explicit GradScaler(bool enabled, double init_scale = 65536.0, int64_t growth_interval = 2000);
+
+  torch::Tensor scale(const torch::Tensor& loss) const;
+  // Divides every gradient by the scale in place; returns false when any
+  // gradient is inf/NaN (the caller must skip the optimizer step).
+  bool unscale_and_check(torch::nn::Module& model);
+  // After the step (or the skip): adjust the scale.
+  void update(bool step_was_finite);
+
+  bool enabled() const { return enabled_; }
+  double current_scale() const { return scale_; }
+  void set_scale(double s) { scale_ = s; }
+
+ private:
+  bool enabled_;
+  double scale_;
+  int64_t growth_interval_;
+  int64_t clean_steps_ = 0;
+};
+
+}  // namespace medtrain::engine

@@ -1,0 +1,33 @@
+#pragma once
+// Everything a run reports, in one place: metrics.jsonl, TensorBoard events and
+// the progress display. Only the main rank writes; other ranks get a logger
+// that does nothing, so call sites need no rank checks.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "trainer/config/config.h"
+#include "trainer/metrics/event_file_writer.h"
+#include "trainer/metrics/jsonl_writer.h"
+#include "trainer/metrics/progress.h"
+
+namespace medtrain::engine {
+
+class RunLogger {
+ public:
+  RunLogger(const std::filesystem::path& run_dir, const config::LogConfig& cfg, bool main_rank);
+  void train_step(const metrics::StepReport& report);
+  void eval(int64_t step, int64_t epoch, const std::map<std::string, double>& values);
+  void message(const std::string& text);  // shown to the user, not logged as a metric
+  void finish();
+
+ private:
+  bool main_;
+  int64_t every_steps_;
+  std::unique_ptr<metrics::JsonlWriter> jsonl_;
+  std::unique_ptr<metrics::EventFileWriter> events_;
+  std::unique_ptr<metrics::Progress> progress_;
+};
+
+}  // namespace medtrain::engine

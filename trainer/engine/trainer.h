@@ -1,0 +1,35 @@
+#pragma once
+// The training loop for one rank: micro-batches with gradient accumulation,
+// autocast + dynamic loss scaling, clipping, a step-indexed LR schedule,
+// evaluation and checkpoints on their cadence, and a clean stop on a signal.
+// Collective communication plugs in through the World (rank 0 of 1 today).
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "trainer/config/config.h"
+#include "trainer/dist/world.h"
+
+namespace medtrain::engine {
+
+struct TrainOptions {
+  std::string resume;  // "" (fresh), "auto", or a checkpoint path
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  bool stopped_by_signal = false;
+  std::filesystem::path run_dir;
+  std::optional<std::filesystem::path> last_checkpoint;
+  std::map<std::string, double> last_eval;
+};
+
+TrainResult train(const config::Config& cfg, const dist::World& world, const TrainOptions& options);
+
+// Evaluates a checkpoint (or the run's latest) on the validation split.
+std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg,
+                                                  const std::filesystem::path& checkpoint);
+
+}  // namespace medtrain::engine

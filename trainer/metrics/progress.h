@@ -1,0 +1,49 @@
+#pragma once
+// Rank 0's view of a running job. On a terminal: one redrawn line with a bar,
+// step/total, loss, samples/s, data-wait share and ETA. Otherwise (a pipe, a
+// Slurm log) plain lines every `every_steps` steps, so logs stay readable.
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace medtrain::metrics {
+
+enum class ProgressStyle { kBar, kPlain, kNone };
+
+// "auto" -> bar when `stream` is a terminal, plain otherwise.
+ProgressStyle progress_style_from(const std::string& name, std::FILE* stream);
+
+struct StepReport {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  int64_t epoch = 0;
+  double loss = 0;
+  double lr = 0;
+  double samples_per_s = 0;
+  double data_wait_fraction = 0;  // share of step time spent waiting for data
+};
+
+class Progress {
+ public:
+  // every_steps >= 1 (std::invalid_argument otherwise). Single-threaded.
+  Progress(ProgressStyle style, int64_t every_steps, std::FILE* stream = stdout);
+  // kBar: redraws the line on every call. kPlain: prints a line when
+  // step % every_steps == 0 and for step == total_steps. ETA: the rate since
+  // the first step reported to this object (so a resumed run is not skewed).
+  void step(const StepReport& r);
+  // A message that must not be overwritten by the bar (eval results, checkpoints).
+  void line(const std::string& text);
+  void finish();
+
+ private:
+  std::string eta(const StepReport& r) const;
+  ProgressStyle style_;
+  int64_t every_steps_;
+  std::FILE* stream_;
+  bool bar_drawn_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  int64_t first_step_ = -1;
+};
+
+}  // namespace medtrain::metrics
