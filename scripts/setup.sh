@@ -30,8 +30,12 @@ install_python_packages() {
   local stamp="$MEDTRAIN_VENV/.medtrain-requirements"
   if ! cmp -s "$MEDTRAIN_ROOT/scripts/requirements.txt" "$stamp"; then
     say "installing Python packages (torch 2.11 wheel: a few GB the first time)"
-    "$MEDTRAIN_PY" -m pip install -q --disable-pip-version-check -r "$MEDTRAIN_ROOT/scripts/requirements.txt"
-    cp "$MEDTRAIN_ROOT/scripts/requirements.txt" "$stamp"
+    # Install from a snapshot and stamp that snapshot, so an edit made while pip
+    # runs is installed next time rather than marked done.
+    local snapshot="$stamp.installing"
+    cp "$MEDTRAIN_ROOT/scripts/requirements.txt" "$snapshot"
+    "$MEDTRAIN_PY" -m pip install -q --disable-pip-version-check -r "$snapshot"
+    mv "$snapshot" "$stamp"
   fi
 }
 

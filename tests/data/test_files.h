@@ -7,7 +7,6 @@
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmjpls/djrparam.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,36 +18,11 @@
 #include <vector>
 
 #include "data/dicom_codecs.h"
+#include "tests/common/temp_dir.h"
 
 namespace medtrain::data::testing {
 
-// Not std::filesystem::remove_all: the pip LibTorch exports its own copies of
-// the std::filesystem functions, built against an older libstdc++, and they
-// interpose on ours; its remove_all crashes on a non-empty directory.
-inline void remove_tree(const std::filesystem::path& root) {
-  nftw(
-      root.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
-      FTW_DEPTH | FTW_PHYS);
-}
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("medtrain_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    remove_tree(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { remove_tree(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string str(const std::string& rel = "") const { return rel.empty() ? path_.string() : (path_ / rel).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = medtrain::testing::TempDir;
 
 inline void write_text(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());

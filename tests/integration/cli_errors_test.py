@@ -106,3 +106,7 @@ def test_version():
     r = run("--version")
     assert r.returncode == 0
     assert r.stdout.startswith("medtrain 0.") and "LibTorch 2.11" in r.stdout
+
+
+def test_missing_config_flag():
+    assert_user_error(run("train"), "-c/--config", "required")

@@ -100,27 +100,6 @@ void replace_symlink(const fs::path& link, const fs::path& target) {
   fsync_directory(link.has_parent_path() ? link.parent_path() : fs::path("."));
 }
 
-void remove_tree(const fs::path& path, std::error_code& ec) {
-  ec.clear();
-  const auto status = fs::symlink_status(path, ec);
-  if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) ec.clear();
-    return;
-  }
-  if (fs::is_directory(status)) {
-    std::vector<fs::path> children;  // collected first: removing while iterating is unspecified
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      children.push_back(it->path());
-    }
-    if (ec) return;
-    for (const auto& child : children) {
-      remove_tree(child, ec);
-      if (ec) return;
-    }
-  }
-  fs::remove(path, ec);
-}
-
 std::string read_file(const fs::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) fail("open", path, errno);

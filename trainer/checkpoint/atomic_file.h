@@ -25,13 +25,6 @@ void fsync_directory(const std::filesystem::path& dir);
 // directory fsynced. Readers see the old or the new target, never no link.
 void replace_symlink(const std::filesystem::path& link, const std::filesystem::path& target);
 
-// Removes `path` and, for a directory, everything under it; symlinks are
-// removed, never followed. A missing path is not an error. Use this, not
-// std::filesystem::remove_all: the pip LibTorch's libtorch.so exports a
-// remove_all built against an older libstdc++ whose internals it reaches
-// through weak symbols that GCC 12's libstdc++ lacks, and it calls address 0.
-void remove_tree(const std::filesystem::path& path, std::error_code& ec);
-
 // The whole file; throws CheckpointError when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 

@@ -71,11 +71,11 @@ void install(const fs::path& tmp, const fs::path& ckpt_dir, const std::string& n
   std::error_code ec;
   if (fs::exists(fs::symlink_status(final_dir, ec))) {
     const fs::path old = ckpt_dir / (kTmpPrefix + std::string("replaced-") + name + "-" + pid_string());
-    remove_tree(old, ec);
+    std::filesystem::remove_all(old, ec);
     rename_or_throw(final_dir, old);
     rename_or_throw(tmp, final_dir);
     fsync_directory(ckpt_dir);
-    remove_tree(old, ec);  // best effort; the next prune retries
+    std::filesystem::remove_all(old, ec);  // best effort; the next prune retries
   } else {
     rename_or_throw(tmp, final_dir);
     fsync_directory(ckpt_dir);
@@ -139,14 +139,14 @@ std::filesystem::path CheckpointManager::save(const Checkpoint& ckpt, std::optio
 
   const fs::path tmp = dir_ / (kTmpPrefix + name + "-" + pid_string());
   try {
-    remove_tree(tmp, ec);
+    std::filesystem::remove_all(tmp, ec);
     fs::create_directory(tmp);
     write_files(tmp, ckpt, state);
   } catch (const fs::filesystem_error& e) {
-    remove_tree(tmp, ec);
+    std::filesystem::remove_all(tmp, ec);
     throw CheckpointError("cannot write checkpoint " + tmp.string() + ": " + e.code().message());
   } catch (...) {
-    remove_tree(tmp, ec);
+    std::filesystem::remove_all(tmp, ec);
     throw;
   }
   install(tmp, dir_, name);

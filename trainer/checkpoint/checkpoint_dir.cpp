@@ -63,13 +63,13 @@ void prune(const fs::path& ckpt_dir, int64_t keep_last, const std::set<std::stri
   const auto steps = list_step_dirs(ckpt_dir);
   const int64_t n = static_cast<int64_t>(steps.size());
   for (int64_t i = 0; i < n - keep_last; ++i) {  // ascending: the oldest come first
-    if (protect.count(steps[i].second) == 0) remove_tree(ckpt_dir / steps[i].second, ec);
+    if (protect.count(steps[i].second) == 0) std::filesystem::remove_all(ckpt_dir / steps[i].second, ec);
   }
   std::vector<fs::path> leftovers;
   for (fs::directory_iterator it(ckpt_dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (is_leftover(it->path().filename().string())) leftovers.push_back(it->path());
   }
-  for (const auto& path : leftovers) remove_tree(path, ec);
+  for (const auto& path : leftovers) std::filesystem::remove_all(path, ec);
 }
 
 }  // namespace medtrain::checkpoint

@@ -20,7 +20,7 @@ std::vector<Command> add_config_commands(CLI::App& app) {
   auto* docs = group->add_subcommand("docs", "print the reference of every config key (markdown)");
   return {{check,
            [flags] {
-             auto cfg = config::load_config(flags->file, flags->overrides);
+             auto cfg = load_config_flags(*flags, "config check");
              fmt::print("{}", config::to_yaml(cfg));
              return kExitOk;
            }},

@@ -23,7 +23,7 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--checkpoint", *checkpoint, "checkpoint directory (default: the run's ckpt/latest)");
   cmd->add_flag("--json", *json, "print the metrics as one JSON object");
   return {cmd, [flags, checkpoint, json] {
-            auto cfg = config::load_config(flags->file, flags->overrides);
+            auto cfg = load_config_flags(*flags, "eval");
             std::filesystem::path path = checkpoint->empty()
                                              ? std::filesystem::path(cfg.run.output_dir) / cfg.run.name / "ckpt"
                                              : std::filesystem::path(*checkpoint);

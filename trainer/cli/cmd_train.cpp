@@ -12,9 +12,14 @@
 namespace medtrain::cli {
 
 void add_config_flags(CLI::App& cmd, ConfigFlags& flags) {
-  cmd.add_option("-c,--config", flags.file, "experiment YAML")->required();
+  cmd.add_option("-c,--config", flags.file, "experiment YAML (required)");
   cmd.add_option("--set", flags.overrides, "override a key, e.g. --set optim.lr=3e-4 (repeatable)")
       ->type_name("KEY=VALUE");
+}
+
+config::Config load_config_flags(const ConfigFlags& flags, const std::string& command) {
+  if (flags.file.empty()) throw UserError(command + ": -c/--config FILE is required");
+  return config::load_config(flags.file, flags.overrides);
 }
 
 Command add_train_command(CLI::App& app) {
@@ -25,7 +30,7 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--resume", *resume,
                   "auto: continue from the run's latest checkpoint if any; PATH: from that checkpoint");
   return {cmd, [flags, resume] {
-            auto cfg = config::load_config(flags->file, flags->overrides);
+            auto cfg = load_config_flags(*flags, "train");
             auto result = engine::train(cfg, dist::World{}, {*resume});
             if (result.stopped_by_signal) {
               std::fprintf(stderr, "medtrain: stopped by a signal at step %lld; checkpoint %s; resume with --resume auto\n",

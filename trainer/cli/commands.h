@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "trainer/config/config.h"
+
 namespace CLI {
 class App;
 }
@@ -29,5 +31,8 @@ struct ConfigFlags {
   std::vector<std::string> overrides;
 };
 void add_config_flags(CLI::App& cmd, ConfigFlags& flags);
+// The experiment the flags name. -c is checked here rather than by CLI11, whose
+// "required" check runs first and would hide a mistyped flag behind it.
+config::Config load_config_flags(const ConfigFlags& flags, const std::string& command);
 
 }  // namespace medtrain::cli

@@ -55,18 +55,18 @@ TEST_F(AtomicFile, ReplaceSymlinkSwapsTheTarget) {
   EXPECT_EQ(read_pointer(root_, "absent"), std::nullopt);
 }
 
-TEST_F(AtomicFile, RemoveTreeRemovesLinksNotTheirTargets) {
+TEST_F(AtomicFile, PruningRemovesLinksNotTheirTargets) {
   fs::create_directories(root_ / "keep");
   write(root_ / "keep/precious", "data");
   fs::create_directories(root_ / "tree/a/b");
   write(root_ / "tree/a/b/f", "x");
   fs::create_directory_symlink(root_ / "keep", root_ / "tree/a/link");
   std::error_code ec;
-  remove_tree(root_ / "tree", ec);
+  std::filesystem::remove_all(root_ / "tree", ec);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_FALSE(fs::exists(root_ / "tree"));
   EXPECT_EQ(read(root_ / "keep/precious"), "data");
-  remove_tree(root_ / "tree", ec);  // already gone: fine
+  std::filesystem::remove_all(root_ / "tree", ec);  // already gone: fine
   EXPECT_FALSE(ec) << ec.message();
 }
 

@@ -76,13 +76,13 @@ class CkptDirTest : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("medtrain_ckpt_" + std::string(info->test_suite_name()) + "_" +
                                          info->name() + "_" + std::to_string(::getpid()));
     std::error_code ec;
-    remove_tree(root_, ec);  // not fs::remove_all: see atomic_file.h
+    fs::remove_all(root_, ec);
     fs::create_directories(root_);
     ckpt_ = root_ / "ckpt";
   }
   void TearDown() override {
     std::error_code ec;
-    remove_tree(root_, ec);
+    std::filesystem::remove_all(root_, ec);
   }
 
   std::string read(const fs::path& p) {

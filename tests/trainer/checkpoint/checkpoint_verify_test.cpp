@@ -132,7 +132,7 @@ TEST_F(CheckpointVerify, HandEditedFilesWithAResealedManifest) {
 
 TEST_F(CheckpointVerify, DanglingPointersAndNonDirectories) {
   std::error_code ec;
-  remove_tree(dir_, ec);
+  std::filesystem::remove_all(dir_, ec);
   expect_checkpoint_error([&] { load_checkpoint(ckpt_ / "latest"); },
                           {(ckpt_ / "latest").string(), "points to step-00000010, which does not exist"});
   expect_checkpoint_error([&] { load_checkpoint(ckpt_); }, {"points to step-00000010, which does not exist"});

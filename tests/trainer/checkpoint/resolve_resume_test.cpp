@@ -41,7 +41,7 @@ TEST_F(ResolveResume, AutoWithoutLatestTakesTheNewestCompleteStep) {
 TEST_F(ResolveResume, AutoWithDanglingLatestIsAnError) {
   const fs::path dir = CheckpointManager(ckpt_, {}).save(make_checkpoint(10), std::nullopt);
   std::error_code ec;
-  remove_tree(dir, ec);
+  std::filesystem::remove_all(dir, ec);
   expect_checkpoint_error([&] { resolve_resume("auto", ckpt_); },
                           {"--resume auto", "points to step-00000010, which does not exist"});
 }

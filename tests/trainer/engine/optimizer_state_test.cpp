@@ -29,6 +29,8 @@ void expect_identical(const models::ImageModel& a, const models::ImageModel& b) 
   for (size_t i = 0; i < sa.size(); ++i) EXPECT_TRUE(torch::equal(sa[i].second, sb[i].second)) << sa[i].first;
 }
 
+}  // namespace
+
 class OptimizerState : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(OptimizerState, RoundTripContinuesBitwise) {
