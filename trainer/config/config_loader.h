@@ -1,7 +1,7 @@
 #pragma once
 // Reading a YAML experiment into a Config. Every error is a ConfigError whose
 // message names the key path and where it came from, e.g.
-//   optim.lr (configs/x.yaml:12): expected a positive number, got "fast"
+//   optim.lr (configs/x.yaml:12): expected a number, got "fast"
 //   unknown key optim.lrr (configs/x.yaml:12); did you mean optim.lr?
 //   optim.lr (--set optim.lr=-1): must be > 0, got -1
 #include <filesystem>

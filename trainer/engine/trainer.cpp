@@ -65,6 +65,9 @@ class Loop {
   bool train_epoch();  // false when the run should end (steps done or stop requested)
   double optimizer_step();  // returns the learning rate used
   void report_step(double loss, double lr, double data_wait, double step_time);
+  int64_t global_batch() const {
+    return cfg_.optim.batch_size * cfg_.optim.grad_accum_steps * world_.size;
+  }
   void maybe_eval_and_checkpoint(bool epoch_end);
   void evaluate_now();
   void save_checkpoint();
@@ -150,7 +153,7 @@ TrainResult Loop::run() {
   log_->message(fmt::format("{} | {} {} ({:.1f}M parameters) | {} steps of {} x {} samples", device_.reason,
                             cfg_.model.name, cfg_.run.precision,
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
-                            cfg_.optim.grad_accum_steps * world_.size));
+                            global_batch() / cfg_.optim.batch_size));
   model_->train();
   while (state_.step < total_steps_ && train_epoch()) {
   }
@@ -223,20 +226,19 @@ double Loop::optimizer_step() {
   }
   scaler_.update(finite);
   ++state_.step;
-  state_.samples_seen += cfg_.optim.batch_size * cfg_.optim.grad_accum_steps * world_.size;
+  state_.samples_seen += global_batch();
   return lr;
 }
 
 void Loop::report_step(double loss, double lr, double data_wait, double step_time) {
-  const double global_batch =
-      static_cast<double>(cfg_.optim.batch_size * cfg_.optim.grad_accum_steps * world_.size);
+  const double samples = static_cast<double>(global_batch());
   metrics::StepReport r;
   r.step = state_.step;
   r.total_steps = total_steps_;
   r.epoch = state_.epoch;
   r.loss = loss;
   r.lr = lr;
-  r.samples_per_s = step_time > 0 ? global_batch / step_time : 0;
+  r.samples_per_s = step_time > 0 ? samples / step_time : 0;
   r.data_wait_fraction = step_time > 0 ? data_wait / step_time : 0;
   log_->train_step(r);
 }
