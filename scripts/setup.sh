@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config
+APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3-venv
   libdcmtk-dev dcmtk libyaml-cpp-dev libcli11-dev
   nlohmann-json3-dev libopenmpi-dev openmpi-bin libgtest-dev libgmock-dev
   libbenchmark-dev libzstd-dev libssl-dev)
