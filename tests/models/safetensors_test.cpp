@@ -15,6 +15,7 @@
 
 #include "models/model_error.h"
 #include "tests/models/scoped_temp_dir.h"
+#include "tests/common/tensor_bytes.h"
 
 namespace fs = std::filesystem;
 using medtrain::models::load_safetensors;
@@ -26,20 +27,8 @@ using medtrain::models::save_safetensors;
 
 namespace {
 
-std::string raw_bytes(const torch::Tensor& t) {
-  torch::Tensor c = t.cpu().contiguous();
-  return std::string(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size());
-}
-
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
+using medtrain::testing::hex;
+using medtrain::testing::raw_bytes;
 
 std::string dtype_name(torch::ScalarType t) {
   switch (t) {
@@ -54,18 +43,6 @@ std::string dtype_name(torch::ScalarType t) {
     case torch::kByte: return "U8";
     case torch::kBool: return "BOOL";
     default: return "?";
-  }
-}
-
-// Bitwise, so that NaN payloads and -0.0 count.
-void expect_same(const NamedTensors& want, const NamedTensors& got) {
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    SCOPED_TRACE(want[i].first);
-    EXPECT_EQ(want[i].first, got[i].first);
-    EXPECT_EQ(want[i].second.scalar_type(), got[i].second.scalar_type());
-    EXPECT_EQ(want[i].second.sizes(), got[i].second.sizes());
-    EXPECT_EQ(hex(raw_bytes(want[i].second)), hex(raw_bytes(got[i].second)));
   }
 }
 
@@ -122,7 +99,7 @@ TEST_F(SafetensorsTest, RoundTripEveryDtypeWithMetadata) {
   const fs::path file = dir_ / "t.safetensors";
   save_safetensors(file, tensors, metadata);
   const auto loaded = load_safetensors(file);
-  expect_same(tensors, loaded.tensors);  // also proves the order is kept
+  medtrain::testing::expect_bitwise_equal(tensors, loaded.tensors);  // also proves the order is kept
   EXPECT_EQ(loaded.metadata, metadata);
   EXPECT_TRUE(loaded.tensors[0].second.is_contiguous());
 }
@@ -160,7 +137,7 @@ TEST_F(SafetensorsTest, CudaTensorsAreCopiedToCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const torch::Tensor t = torch::randn({3, 3});
   const auto file = parse_safetensors(safetensors_bytes({{"x", t.cuda()}}), "mem");
-  expect_same({{"x", t}}, file.tensors);
+  medtrain::testing::expect_bitwise_equal({{"x", t}}, file.tensors);
 }
 
 TEST_F(SafetensorsTest, WriterRejectsDuplicatesUnsupportedDtypesAndReservedNames) {

@@ -16,26 +16,14 @@
 
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/checkpoint/checkpoint.h"
+#include "tests/common/tensor_bytes.h"
 
 namespace medtrain::checkpoint::testing {
 
 namespace fs = std::filesystem;
 
-inline std::string raw_bytes(const torch::Tensor& t) {
-  torch::Tensor c = t.cpu().contiguous();
-  return std::string(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size());
-}
-
-inline void expect_bitwise_equal(const models::NamedTensors& want, const models::NamedTensors& got) {
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    SCOPED_TRACE(want[i].first);
-    EXPECT_EQ(want[i].first, got[i].first);
-    EXPECT_EQ(want[i].second.scalar_type(), got[i].second.scalar_type());
-    EXPECT_EQ(want[i].second.sizes(), got[i].second.sizes());
-    EXPECT_TRUE(raw_bytes(want[i].second) == raw_bytes(got[i].second));
-  }
-}
+using medtrain::testing::expect_bitwise_equal;
+using medtrain::testing::raw_bytes;
 
 inline bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
