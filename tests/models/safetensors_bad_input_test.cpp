@@ -10,7 +10,7 @@
 
 #include "models/model_error.h"
 #include "models/safetensors.h"
-#include "tests/models/scoped_temp_dir.h"
+#include "tests/common/temp_dir.h"
 
 namespace fs = std::filesystem;
 using medtrain::models::load_safetensors;
@@ -188,7 +188,7 @@ TEST(SafetensorsBadInput, DuplicateNamesAndInvalidBools) {
 }
 
 TEST(SafetensorsBadInput, LoadNamesThePath) {
-  const medtrain::testing::ScopedTempDir temp("medtrain_st_bad");
+  const medtrain::testing::TempDir temp("medtrain_st_bad");
   const fs::path& dir = temp.path();
   const fs::path missing = dir / "missing.safetensors";
   try {

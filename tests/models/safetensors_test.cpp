@@ -14,7 +14,7 @@
 #include <torch/torch.h>
 
 #include "models/model_error.h"
-#include "tests/models/scoped_temp_dir.h"
+#include "tests/common/temp_dir.h"
 #include "tests/common/tensor_bytes.h"
 
 namespace fs = std::filesystem;
@@ -77,7 +77,7 @@ class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    temp_ = std::make_unique<medtrain::testing::ScopedTempDir>("medtrain_safetensors_" + std::string(info->name()));
+    temp_ = std::make_unique<medtrain::testing::TempDir>("medtrain_safetensors_" + std::string(info->name()));
     dir_ = temp_->path();
   }
   void TearDown() override { temp_.reset(); }
@@ -89,7 +89,7 @@ class SafetensorsTest : public ::testing::Test {
     return std::system(cmd.c_str());
   }
 
-  std::unique_ptr<medtrain::testing::ScopedTempDir> temp_;
+  std::unique_ptr<medtrain::testing::TempDir> temp_;
   fs::path dir_;
 };
 

@@ -153,7 +153,7 @@ TrainResult Loop::run() {
   log_->message(fmt::format("{} | {} {} ({:.1f}M parameters) | {} steps of {} x {} samples", device_.reason,
                             cfg_.model.name, cfg_.run.precision,
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
-                            global_batch() / cfg_.optim.batch_size));
+                            cfg_.optim.grad_accum_steps * world_.size));
   model_->train();
   while (state_.step < total_steps_ && train_epoch()) {
   }
