@@ -43,10 +43,19 @@ find_package(Threads REQUIRED)
 
 if(MEDTRAIN_CUDA)
   find_package(CUDAToolkit REQUIRED)
-  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
-  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+  # Note [one NCCL]: libtorch_cuda already loads the NCCL of the pip package
+  # nvidia-nccl (a dependency of the torch wheel). Linking a second copy from
+  # the toolkit would put two libnccl.so.2 in one process, so we use the pip
+  # one and only fall back to the toolkit's (which CI machines may lack).
+  execute_process(
+    COMMAND ${MEDTRAIN_PYTHON} -c "import nvidia.nccl as n; print(list(n.__path__)[0])"
+    OUTPUT_VARIABLE _pip_nccl ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  find_path(NCCL_INCLUDE_DIR nccl.h
+    HINTS ${_pip_nccl}/include ${CUDAToolkit_INCLUDE_DIRS} NO_DEFAULT_PATH)
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
+    HINTS ${_pip_nccl}/lib ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib NO_DEFAULT_PATH)
   if(NOT NCCL_INCLUDE_DIR OR NOT NCCL_LIBRARY)
-    message(FATAL_ERROR "medtrain: MEDTRAIN_CUDA=ON but NCCL was not found next to the CUDA toolkit")
+    message(FATAL_ERROR "medtrain: MEDTRAIN_CUDA=ON but NCCL was found neither in the pip package nvidia-nccl nor next to the CUDA toolkit; run scripts/setup.sh or configure with -DMEDTRAIN_CUDA=OFF")
   endif()
   add_library(medtrain::nccl UNKNOWN IMPORTED)
   set_target_properties(medtrain::nccl PROPERTIES
