@@ -3,6 +3,7 @@
 // sample per file. get(i, seed) does, on the calling thread:
 //
 //   read_dicom_image -> first frame, modality values (HU for CT)   [H, W]
+//      (colour files: the BT.601 luma of the RGB values, see grey_frame)
 //   -> window:    y = clamp((x - (center - width/2)) / width, 0, 1)
 //   -> (augment)  y = y * scale + offset, scale in 1 +- jitter, offset in +- jitter
 //   -> normalize: (y - mean) / std
@@ -32,6 +33,9 @@ struct DicomDatasetOptions {
   int64_t image_size = 64;     // output is [1, image_size, image_size]
   double window_center = 40;   // in modality units (HU for CT)
   double window_width = 400;   // > 0
+  // Use each file's own first WindowCenter/WindowWidth when it has both (width
+  // > 0), the two values above otherwise.
+  bool window_from_file = false;
   double mean = 0;             // applied to windowed values in [0, 1]
   double std = 1;              // > 0
   bool augment = false;

@@ -204,5 +204,39 @@ TEST_F(DicomDatasetTest, BadOptionsAndBadFile) {
   }
 }
 
+// window_from_file: a file's own window wins over the configured one; a file
+// without one keeps the configured window. Colour files train on their luma.
+TEST_F(DicomDatasetTest, WindowFromFileAndColour) {
+  TempDir dir;
+  testing::RawDicom w;
+  w.rows = 8, w.cols = 8, w.window_center = "120", w.window_width = "90";
+  for (int i = 0; i < 64; ++i) w.values.push_back(static_cast<uint16_t>(i * 4));
+  testing::write_raw_dicom(dir.str("win.dcm"), w);
+  testing::RawDicom plain = w;
+  plain.window_center = plain.window_width = "";
+  testing::write_raw_dicom(dir.str("plain.dcm"), plain);
+  testing::RawDicom rgb;
+  rgb.rows = 8, rgb.cols = 8, rgb.bits_allocated = 8, rgb.bits_stored = 8, rgb.photometric = "RGB";
+  rgb.samples_per_pixel = 3;
+  for (int i = 0; i < 64 * 3; ++i) rgb.values.push_back(static_cast<uint16_t>((i * 37) % 256));
+  testing::write_raw_dicom(dir.str("rgb.dcm"), rgb);
+  testing::write_text(dir.path() / "manifest.csv", "path,label\nwin.dcm,1\nplain.dcm,0\nrgb.dcm,0\n");
+  DicomDatasetOptions o = options(8);
+  o.manifest = dir.str("manifest.csv");
+  o.window_from_file = true;
+  const auto ds = open_dicom_dataset(o);
+  DicomDatasetOptions file_window = o;
+  file_window.window_center = 120, file_window.window_width = 90;
+  const torch::Tensor hu = read_dicom_image(dir.str("win.dcm")).pixels[0].contiguous();
+  EXPECT_LT((ds->get(0, 0).image - reference(hu, file_window, {})).abs().max().item<float>(), 1e-5);
+  EXPECT_LT((ds->get(1, 0).image - reference(hu, o, {})).abs().max().item<float>(), 1e-5);
+  // Luma by hand from the stored RGB bytes (planar 0: R, G, B per pixel).
+  torch::Tensor luma = torch::empty({8, 8});
+  for (int p = 0; p < 64; ++p) {
+    luma.view({-1})[p] = 0.299f * rgb.values[3 * p] + 0.587f * rgb.values[3 * p + 1] + 0.114f * rgb.values[3 * p + 2];
+  }
+  EXPECT_LT((ds->get(2, 0).image - reference(luma, o, {})).abs().max().item<float>(), 1e-4);
+}
+
 }  // namespace
 }  // namespace medtrain::data

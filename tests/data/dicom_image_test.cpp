@@ -82,10 +82,43 @@ TEST(DicomImage, PixelDataTooShort) {
 TEST(DicomImage, UnsupportedPhotometric) {
   TempDir dir;
   RawDicom r = ramp(4, 4);
+  r.photometric = "PALETTE COLOR";
+  write_raw_dicom(dir.str("palette.dcm"), r);
+  expect_error(dir.str("palette.dcm"), {"unsupported photometric interpretation 'PALETTE COLOR'"});
+  r.photometric = "RGB";  // colour needs three samples per pixel
+  write_raw_dicom(dir.str("rgb1.dcm"), r);
+  expect_error(dir.str("rgb1.dcm"), {"SamplesPerPixel 1 for RGB"});
+}
+
+TEST(DicomImage, ColourPixelDataTooShort) {
+  TempDir dir;
+  RawDicom r = ramp(4, 4);  // 16 words = 32 bytes, RGB 16-bit needs 4*4*3*2 = 96
   r.photometric = "RGB";
   r.samples_per_pixel = 3;
   write_raw_dicom(dir.str("rgb.dcm"), r);
-  expect_error(dir.str("rgb.dcm"), {"unsupported photometric interpretation 'RGB'"});
+  expect_error(dir.str("rgb.dcm"), {"pixel data too short", "4*4*1*3"});
+}
+
+// Planar configuration 1 (RR..GG..BB..) comes out samples-last like planar 0.
+TEST(DicomImage, RgbPlanarOneIsSamplesLast) {
+  TempDir dir;
+  RawDicom r;
+  r.rows = 1, r.cols = 2, r.bits_allocated = 8, r.bits_stored = 8, r.photometric = "RGB", r.samples_per_pixel = 3;
+  r.values = {10, 11, 20, 21, 30, 31};  // R plane, G plane, B plane
+  write_raw_dicom(dir.str("p1.dcm"), r);
+  {  // PlanarConfiguration is not in RawDicom: add it with DCMTK
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(dir.str("p1.dcm").c_str()).good());
+    file.getDataset()->putAndInsertUint16(DCM_PlanarConfiguration, 1);
+    ASSERT_TRUE(file.saveFile(dir.str("p1.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  }
+  const DicomImage img = read_dicom_image(dir.str("p1.dcm"));
+  ASSERT_EQ(img.pixels.sizes(), (std::vector<int64_t>{1, 1, 2, 3}));
+  const std::vector<float> want = {10, 20, 30, 11, 21, 31};
+  EXPECT_EQ(std::vector<float>(img.pixels.data_ptr<float>(), img.pixels.data_ptr<float>() + 6), want);
+  EXPECT_EQ(img.info.planar_configuration, 1);
+  // The grey frame a training pipeline sees is the BT.601 luma.
+  EXPECT_NEAR(grey_frame(img)[0][0].item<float>(), 0.299 * 10 + 0.587 * 20 + 0.114 * 30, 1e-4);
 }
 
 TEST(DicomImage, UnsupportedBitsAllocated) {
@@ -97,25 +130,56 @@ TEST(DicomImage, UnsupportedBitsAllocated) {
   expect_error(dir.str("b32.dcm"), {"BitsAllocated 32"});
 }
 
-// JPEG 2000 has no codec in plain DCMTK: the error names the syntax and its UID.
-TEST(DicomImage, UnsupportedTransferSyntaxIsNamed) {
-  TempDir dir;
+// Encapsulated pixel data with one fragment holding `fragment`.
+void write_encapsulated(const std::string& path, E_TransferSyntax xfer, const std::vector<Uint8>& fragment) {
   RawDicom r = ramp(4, 4);
   r.pixel_data = false;
-  write_raw_dicom(dir.str("tmp.dcm"), r);
+  write_raw_dicom(path, r);
   DcmFileFormat file;
-  ASSERT_TRUE(file.loadFile(dir.str("tmp.dcm").c_str()).good());
+  ASSERT_TRUE(file.loadFile(path.c_str()).good());
   auto* seq = new DcmPixelSequence(DCM_PixelSequenceTag);
   seq->insert(new DcmPixelItem(DCM_PixelItemTag));  // empty offset table
-  auto* fragment = new DcmPixelItem(DCM_PixelItemTag);
-  Uint8 junk[8] = {0xff, 0x4f, 0xff, 0x51, 0, 0, 0, 0};
-  fragment->putUint8Array(junk, 8);
-  seq->insert(fragment);
+  auto* item = new DcmPixelItem(DCM_PixelItemTag);
+  item->putUint8Array(fragment.data(), static_cast<unsigned long>(fragment.size()));
+  seq->insert(item);
   auto* pixels = new DcmPixelData(DCM_PixelData);
-  pixels->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq);
+  pixels->putOriginalRepresentation(xfer, nullptr, seq);
   file.getDataset()->insert(pixels);
-  ASSERT_TRUE(file.saveFile(dir.str("j2k.dcm").c_str(), EXS_JPEG2000LosslessOnly).good());
-  expect_error(dir.str("j2k.dcm"), {"unsupported transfer syntax", "JPEG 2000", "1.2.840.10008.1.2.4.90"});
+  ASSERT_TRUE(file.saveFile(path.c_str(), xfer).good());
+}
+
+// A syntax without a decoder (MPEG2 video): the error names it and its UID.
+TEST(DicomImage, UnsupportedTransferSyntaxIsNamed) {
+  TempDir dir;
+  write_encapsulated(dir.str("mpeg2.dcm"), EXS_MPEG2MainProfileAtMainLevel, {0, 0, 1, 0xb3, 0, 0, 0, 0});
+  expect_error(dir.str("mpeg2.dcm"), {"unsupported transfer syntax", "MPEG2", "1.2.840.10008.1.2.4.100"});
+}
+
+// A JPEG 2000 codestream that starts right and then is garbage: OpenJPEG's
+// complaint reaches the user with the file and frame, no crash.
+TEST(DicomImage, CorruptJpeg2000IsAnError) {
+  TempDir dir;
+  write_encapsulated(dir.str("j2k.dcm"), EXS_JPEG2000LosslessOnly, {0xff, 0x4f, 0xff, 0x51, 0, 0, 0, 0});
+  expect_error(dir.str("j2k.dcm"), {"frame 1", "JPEG 2000"});
+  write_encapsulated(dir.str("jls.dcm"), EXS_JPEGLSLossless, {0xff, 0xd8, 0xff, 0xf7, 0, 0, 0, 0});
+  expect_error(dir.str("jls.dcm"), {"JPEG-LS"});
+}
+
+// A tiny compressed file whose header promises 65535 x 65535 x 100 frames is
+// refused before any codec allocates 800 GB.
+TEST(DicomImage, AbsurdSizeFromTinyCompressedDataIsRefused) {
+  TempDir dir;
+  for (const E_TransferSyntax xfer : {EXS_JPEGLSLossless, EXS_JPEG2000LosslessOnly}) {
+    const std::string path = dir.str(xfer == EXS_JPEGLSLossless ? "jls.dcm" : "j2k.dcm");
+    write_encapsulated(path, xfer, {0xff, 0xd8, 0xff, 0xf7, 0, 0, 0, 0});
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(path.c_str()).good());
+    file.getDataset()->putAndInsertUint16(DCM_Rows, 65535);
+    file.getDataset()->putAndInsertUint16(DCM_Columns, 65535);
+    file.getDataset()->putAndInsertString(DCM_NumberOfFrames, "100");
+    ASSERT_TRUE(file.saveFile(path.c_str(), xfer).good());
+    expect_error(path, {"image too large or header corrupt", "65535x65535x100"});
+  }
 }
 
 // HighBit above BitsStored-1: the value sits in the top bits and is shifted down.

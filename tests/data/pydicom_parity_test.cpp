@@ -1,15 +1,20 @@
-// Parity of read_dicom_image with pydicom (an independent decoder and modality
-// LUT). We write files with our generator and with DCMTK, decode them here,
-// dump the float values as raw .f32, and let tests/data/pydicom_reference.py
-// decode the same files with pydicom (+ pylibjpeg for JPEG-LS) and compare
-// exactly; it also checks each file's transfer syntax is the one we claim.
+// Parity of read_dicom_image with pydicom (an independent decoder, colour
+// conversion and modality LUT) on every transfer syntax we support.
+// tests/data/dicom_corpus.py writes the corpus with pydicom and DCMTK's
+// command-line tools (plus pydicom's bundled real-world files); we add files
+// written by our own generator and by DCMTK's API, decode everything here, dump
+// the float values as raw .f32, and tests/data/pydicom_reference.py decodes the
+// same files with pydicom and compares (exact for lossless files). It also
+// checks each file's transfer syntax is the one we claim.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
+#include "data/data_error.h"
 #include "data/dicom_image.h"
 #include "data/manifest.h"
 #include "data/synthetic_dicom.h"
@@ -33,7 +38,8 @@ void dump_f32(const std::string& dcm, const fs::path& out) {
   const torch::Tensor p = img.pixels.contiguous();
   f.write(reinterpret_cast<const char*>(p.data_ptr<float>()), static_cast<std::streamsize>(p.numel() * sizeof(float)));
   std::ofstream shape(out.string() + ".shape");
-  shape << img.info.frames << ' ' << img.info.rows << ' ' << img.info.cols << '\n';
+  for (const int64_t d : p.sizes()) shape << d << ' ';
+  shape << '\n';
 }
 
 std::string run_capture(const std::string& cmd, int& status) {
@@ -49,7 +55,13 @@ std::string run_capture(const std::string& cmd, int& status) {
   return out;
 }
 
-// Hand-made files covering what the generator does not write.
+std::string python(const std::string& script, const std::string& args, int& status) {
+  return run_capture(std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR + "/tests/data/" + script + " " + args,
+                     status);
+}
+
+// Hand-made files written through DCMTK's API, covering what the corpus
+// script does not write that way.
 std::vector<Expected> write_special_files(const fs::path& dir) {
   std::mt19937_64 rng(11);
   std::vector<Expected> out;
@@ -71,23 +83,23 @@ std::vector<Expected> write_special_files(const fs::path& dir) {
   RawDicom m1;  // 8-bit MONOCHROME1
   m1.rows = 10, m1.cols = 14, m1.bits_allocated = 8, m1.bits_stored = 8, m1.photometric = "MONOCHROME1";
   for (int i = 0; i < m1.rows * m1.cols; ++i) m1.values.push_back(static_cast<uint16_t>(rng() & 0xff));
-  testing::write_raw_dicom((dir / "mono1_8bit.dcm").string(), m1);
-  testing::write_raw_dicom((dir / "mono1_8bit_rle.dcm").string(), m1, EXS_RLELossless);
-  out.push_back({"mono1_8bit.dcm", "1.2.840.10008.1.2.1"});
-  out.push_back({"mono1_8bit_rle.dcm", "1.2.840.10008.1.2.5"});
+  testing::write_raw_dicom((dir / "mono1_8bit_api.dcm").string(), m1);
+  testing::write_raw_dicom((dir / "mono1_8bit_api_rle.dcm").string(), m1, EXS_RLELossless);
+  out.push_back({"mono1_8bit_api.dcm", "1.2.840.10008.1.2.1"});
+  out.push_back({"mono1_8bit_api_rle.dcm", "1.2.840.10008.1.2.5"});
 
   RawDicom mf;  // 12-bit unsigned, 3 frames, compressed both ways
   mf.rows = 20, mf.cols = 18, mf.frames = 3, mf.bits_stored = 12, mf.slope = "1", mf.intercept = "-1024";
   for (int i = 0; i < mf.rows * mf.cols * mf.frames; ++i) mf.values.push_back(static_cast<uint16_t>(rng() & 0xfff));
-  testing::write_raw_dicom((dir / "multiframe_jls.dcm").string(), mf, EXS_JPEGLSLossless);
-  testing::write_raw_dicom((dir / "multiframe_rle.dcm").string(), mf, EXS_RLELossless);
-  out.push_back({"multiframe_jls.dcm", "1.2.840.10008.1.2.4.80"});
-  out.push_back({"multiframe_rle.dcm", "1.2.840.10008.1.2.5"});
+  testing::write_raw_dicom((dir / "multiframe_api_jls.dcm").string(), mf, EXS_JPEGLSLossless);
+  testing::write_raw_dicom((dir / "multiframe_api_rle.dcm").string(), mf, EXS_RLELossless);
+  out.push_back({"multiframe_api_jls.dcm", "1.2.840.10008.1.2.4.80"});
+  out.push_back({"multiframe_api_rle.dcm", "1.2.840.10008.1.2.5"});
   return out;
 }
 
-TEST(PydicomParity, DecodedValuesMatchPydicom) {
-  TempDir dir;
+// Our own generator's files (explicit, JPEG-LS, RLE, cycling).
+std::vector<Expected> copy_synthetic_files(const TempDir& dir, const fs::path& cases) {
   SyntheticOptions o;
   o.out_dir = dir.str("synthetic");
   o.count = 6;
@@ -98,31 +110,78 @@ TEST(PydicomParity, DecodedValuesMatchPydicom) {
   ManifestOptions mo;
   mo.manifest_path = dir.str("synthetic/manifest.csv");
   const Manifest m = read_manifest(mo);
-  ASSERT_EQ(m.rows.size(), 6u);
-
-  const fs::path cases = dir.path() / "cases";
-  fs::create_directories(cases);
-  std::vector<Expected> expected = write_special_files(cases);
-  ASSERT_FALSE(::testing::Test::HasFatalFailure());
-  for (size_t k = 0; k < m.rows.size(); ++k) {  // the generator cycles explicit, JPEG-LS, RLE
+  std::vector<Expected> out;
+  for (size_t k = 0; k < m.rows.size(); ++k) {
     const std::string name = "synthetic_" + std::to_string(k) + ".dcm";
     fs::copy_file(dir.path() / "synthetic" / m.rows[k].path, cases / name);
-    expected.push_back({name, transfer_syntax_uid(o.transfer_syntaxes[k % 3])});
+    out.push_back({name, transfer_syntax_uid(o.transfer_syntaxes[k % 3])});
   }
-  std::ofstream list(cases / "expected.csv");
-  list << "file,transfer_syntax_uid\n";
-  for (const Expected& e : expected) {
-    dump_f32((cases / e.file).string(), cases / (e.file + ".f32"));
-    list << e.file << ',' << e.transfer_syntax_uid << '\n';
-  }
-  list.close();
+  return out;
+}
 
+TEST(PydicomParity, DecodedValuesMatchPydicom) {
+  TempDir dir;
+  const fs::path cases = dir.path() / "cases";
   int status = 0;
-  const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                          "/tests/data/pydicom_reference.py " + cases.string();
-  const std::string output = run_capture(cmd, status);
-  EXPECT_EQ(status, 0) << cmd << "\n" << output;
-  EXPECT_NE(output.find("checked " + std::to_string(expected.size()) + " files"), std::string::npos) << output;
+  std::string output = python("dicom_corpus.py", cases.string() + " --bundled", status);
+  ASSERT_EQ(status, 0) << output;
+
+  std::vector<Expected> extra = write_special_files(cases);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  for (const Expected& e : copy_synthetic_files(dir, cases)) extra.push_back(e);
+  {
+    std::ofstream list(cases / "corpus.csv", std::ios::app);
+    for (const Expected& e : extra) list << e.file << ',' << e.transfer_syntax_uid << ",0\n";
+  }
+  // Every listed file decodes; every transfer syntax we claim is present.
+  std::ifstream list(cases / "corpus.csv");
+  std::string line;
+  std::getline(list, line);  // header
+  std::set<std::string> syntaxes;
+  size_t files = 0;
+  while (std::getline(list, line)) {
+    const std::string file = line.substr(0, line.find(','));
+    const std::string rest = line.substr(line.find(',') + 1);
+    syntaxes.insert(rest.substr(0, rest.find(',')));
+    ASSERT_NO_THROW(dump_f32((cases / file).string(), cases / (file + ".f32"))) << file;
+    ++files;
+  }
+  for (const char* uid : {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
+                          "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51",
+                          "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80",
+                          "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"}) {
+    EXPECT_TRUE(syntaxes.count(uid)) << "no test file with transfer syntax " << uid;
+  }
+  output = python("pydicom_reference.py", cases.string(), status);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("checked " + std::to_string(files) + " files"), std::string::npos) << output;
+}
+
+// pydicom's bundled files that medtrain refuses: a clear error naming the file
+// and the unsupported feature, never a crash or garbage.
+TEST(PydicomParity, UnsupportedBundledFilesAreRefusedClearly) {
+  TempDir dir;
+  const fs::path cases = dir.path() / "cases";
+  int status = 0;
+  const std::string output = python("dicom_corpus.py", cases.string() + " --bundled", status);
+  ASSERT_EQ(status, 0) << output;
+  std::ifstream list(cases / "unsupported" / "unsupported.csv");
+  std::string line;
+  std::getline(list, line);
+  int checked = 0;
+  while (std::getline(list, line)) {
+    const std::string file = (cases / "unsupported" / line.substr(0, line.find(','))).string();
+    const std::string words = line.substr(line.find(',') + 1);
+    try {
+      read_dicom_image(file);
+      ADD_FAILURE() << file << " decoded, expected an error with '" << words << "'";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
 }
 
 }  // namespace

@@ -1,0 +1,213 @@
+#include "data/dicom_decode.h"
+
+#include <dcmtk/dcmdata/dccodec.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcpixel.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <cstring>
+#include <vector>
+
+#include "data/dicom_codecs.h"
+#include "data/dicom_fragments.h"
+#include "data/dicom_header.h"
+#include "data/dicom_j2k.h"
+#include "data/dicom_pixels.h"
+
+namespace medtrain::data {
+namespace {
+
+using detail::dicom_fail;
+
+// Decompressed sizes above this, from a file whose compressed pixel data is
+// this many times smaller, are refused before any codec allocates them: a
+// corrupt header must not ask for gigabytes. Real images stay far below (a
+// blank 512x512 JPEG-LS frame compresses ~1000x; 64 MiB is 128 such frames).
+constexpr double kMaxCompressionRatio = 20000.0;
+constexpr double kAlwaysAllowedBytes = 64.0 * 1024 * 1024;
+constexpr double kMaxOutputValues = 4.0 * 1024 * 1024 * 1024;
+
+std::string syntax_label(const DicomImageInfo& info) {
+  return info.transfer_syntax_name + " (" + info.transfer_syntax_uid + ")";
+}
+
+ColourModel colour_model(const std::string& photometric) {
+  if (photometric == "YBR_FULL") return ColourModel::kYbrFull;
+  if (photometric == "YBR_FULL_422") return ColourModel::kYbrFull422;
+  if (photometric == "MONOCHROME1" || photometric == "MONOCHROME2") return ColourModel::kMonochrome;
+  return ColourModel::kRgb;  // RGB, and YBR_RCT/ICT whose transform the J2K decoder undid
+}
+
+PixelLayout layout_of(const DicomImageInfo& info) {
+  PixelLayout l;
+  l.rows = info.rows, l.cols = info.cols, l.frames = info.frames;
+  l.samples = info.samples_per_pixel;
+  l.planar = info.planar_configuration;
+  l.bits_allocated = info.bits_allocated, l.bits_stored = info.bits_stored, l.high_bit = info.high_bit;
+  l.is_signed = info.pixel_representation == 1;
+  l.invert = info.inverted;
+  l.colour = colour_model(info.photometric);
+  l.slope = info.slope, l.intercept = info.intercept;
+  return l;
+}
+
+void check_colour_layout(const PixelLayout& l, const DicomImageInfo& info, const std::string& path) {
+  if ((l.colour == ColourModel::kYbrFull || l.colour == ColourModel::kYbrFull422) && l.bits_allocated != 8) {
+    dicom_fail(path, info.photometric + " with BitsAllocated " + std::to_string(l.bits_allocated) +
+                         " is not supported (8 only)");
+  }
+  if (l.colour == ColourModel::kYbrFull422 && (l.rows * l.cols) % 2 != 0) {
+    dicom_fail(path, "YBR_FULL_422 needs an even number of pixels per frame, got " + std::to_string(l.rows) + "x" +
+                         std::to_string(l.cols));
+  }
+}
+
+void check_size(const DicomImageInfo& info, const PixelLayout& l, double compressed_bytes, const std::string& path) {
+  const double values = static_cast<double>(info.rows) * info.cols * info.frames * info.samples_per_pixel;
+  const double bytes = values * (l.bits_allocated / 8);
+  if (values > kMaxOutputValues ||
+      (compressed_bytes >= 0 && bytes > kAlwaysAllowedBytes && bytes > kMaxCompressionRatio * compressed_bytes)) {
+    dicom_fail(path, "image too large or header corrupt: " + std::to_string(info.rows) + "x" +
+                         std::to_string(info.cols) + "x" + std::to_string(info.frames) + " frames from " +
+                         std::to_string(static_cast<int64_t>(compressed_bytes)) + " bytes of pixel data");
+  }
+}
+
+DcmElement* pixel_element(DcmDataset* ds, const std::string& path) {
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, elem).bad() || elem == nullptr) {
+    dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");
+  }
+  return elem;
+}
+
+// Native pixel data (possibly after a DCMTK codec) -> floats.
+void convert_native(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, const std::string& path,
+                    const PixelAllocator& allocate) {
+  // A codec may have changed the colour space (JPEG YBR_FULL_422 -> RGB) and
+  // the planar configuration (RLE); the dataset says what it wrote.
+  OFString photometric;
+  if (ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric).good()) {
+    l.colour = colour_model(photometric.c_str());
+  }
+  Uint16 planar = 0;
+  if (l.samples == 3 && ds->findAndGetUint16(DCM_PlanarConfiguration, planar).good()) l.planar = planar;
+  check_colour_layout(l, info, path);
+  DcmElement* elem = pixel_element(ds, path);
+  Uint8* raw = nullptr;
+  const OFCondition cond = elem->getUint8Array(raw);
+  if (cond.bad() || raw == nullptr) dicom_fail(path, std::string("cannot read Pixel Data: ") + cond.text());
+  const int64_t have = elem->getLength();
+  const int64_t needed = native_pixel_bytes(l);
+  if (have < needed) {
+    const int64_t per_value = needed / (l.rows * l.cols * l.frames * l.samples);
+    dicom_fail(path, "pixel data too short: " + std::to_string(have / std::max<int64_t>(per_value, 1)) +
+                         " values, expected rows*cols*frames*samples = " + std::to_string(l.rows) + "*" +
+                         std::to_string(l.cols) + "*" + std::to_string(l.frames) + "*" + std::to_string(l.samples) +
+                         " = " + std::to_string(l.rows * l.cols * l.frames * l.samples));
+  }
+  // 8-bit samples in an OW element of a big-endian file: DCMTK hands out the
+  // words in host order, which is the order of the samples (PS3.5 8.1.1).
+  convert_stored_pixels(raw, l, allocate(info.shape()));
+}
+
+// JPEG 2000: OpenJPEG per frame -> stored words in a planar buffer -> floats.
+void decode_j2k(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, const std::string& path,
+                const PixelAllocator& allocate) {
+  const E_TransferSyntax xfer = ds->getOriginalXfer();
+  check_size(info, l, static_cast<double>(pixel_element(ds, path)->getLength(xfer)), path);
+  const std::vector<std::vector<uint8_t>> frames =
+      split_encapsulated_frames(pixel_element(ds, path), xfer, info.frames, path);
+  if (l.colour == ColourModel::kYbrFull422) l.colour = ColourModel::kYbrFull;  // the codestream is not subsampled
+  l.planar = 1;
+  check_colour_layout(l, info, path);
+  const int64_t per_frame = l.rows * l.cols * l.samples;
+  std::vector<uint8_t> words(static_cast<size_t>(per_frame * l.frames * (l.bits_allocated / 8)));
+  for (int64_t f = 0; f < l.frames; ++f) {
+    const std::string where = path + " frame " + std::to_string(f + 1);
+    const J2kFrame frame =
+        decode_j2k_frame(frames[f].data(), frames[f].size(), l.rows, l.cols, l.samples, where);
+    // Two's-complement truncation to BitsAllocated; the stored-value step then
+    // masks and sign-extends exactly as for native data.
+    for (int64_t i = 0; i < per_frame; ++i) {
+      const uint32_t v = static_cast<uint32_t>(frame.planes[i]);
+      if (l.bits_allocated == 8) {
+        words[f * per_frame + i] = static_cast<uint8_t>(v);
+      } else {
+        reinterpret_cast<uint16_t*>(words.data())[f * per_frame + i] = static_cast<uint16_t>(v);
+      }
+    }
+  }
+  convert_stored_pixels(words.data(), l, allocate(info.shape()));
+}
+
+bool is_j2k(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
+
+// Compressed by a codec DCMTK has: decompress in place to native little endian.
+void decompress_with_dcmtk(DcmDataset* ds, const DicomImageInfo& info, const PixelLayout& l, const std::string& path) {
+  const E_TransferSyntax xfer = ds->getOriginalXfer();
+  if (!DcmCodecList::canChangeCoding(xfer, EXS_LittleEndianExplicit)) {
+    dicom_fail(path, "unsupported transfer syntax " + syntax_label(info) +
+                         ": no decoder available (supported: uncompressed, deflate, RLE, JPEG, JPEG-LS, JPEG 2000)");
+  }
+  // getLength() without the syntax would report the (absent) native length, 0.
+  check_size(info, l, static_cast<double>(pixel_element(ds, path)->getLength(xfer)), path);
+  const OFCondition cond = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+  if (cond.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
+    dicom_fail(path, "cannot decompress " + syntax_label(info) + ": " + (cond.bad() ? cond.text() : "decoder failed"));
+  }
+}
+
+// DCMTK falls back to guessing the encoding when the meta header names a
+// transfer syntax it does not know (HTJ2K, JPEG XL, ...); we refuse instead.
+void check_meta_syntax(DcmFileFormat& file, const DicomImageInfo& info, const std::string& path) {
+  OFString uid;
+  if (file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() || uid.empty()) return;
+  if (uid.c_str() == info.transfer_syntax_uid) return;
+  const DcmXfer named(uid.c_str());
+  // A known uncompressed syntax that DCMTK read as another uncompressed one
+  // (a mislabelled file) decodes fine; only codecs must not be guessed.
+  if (named.getXfer() != EXS_Unknown && !named.isEncapsulated()) return;
+  const std::string label = named.getXfer() == EXS_Unknown
+                                ? std::string(uid.c_str()) + " (not a transfer syntax DCMTK 3.6.7 knows, e.g. HTJ2K)"
+                                : std::string(named.getXferName()) + " (" + uid.c_str() + ")";
+  dicom_fail(path, "unsupported transfer syntax " + label +
+                       ": no decoder available (supported: uncompressed, deflate, RLE, JPEG, JPEG-LS, JPEG 2000)");
+}
+
+}  // namespace
+
+DicomImageInfo read_dicom_info(const std::string& path) {
+  register_dicom_codecs();
+  DcmFileFormat file;
+  detail::load_dicom_file(file, path);
+  return detail::read_dicom_header(file.getDataset(), path);
+}
+
+DicomImageInfo decode_dicom(const std::string& path, const PixelAllocator& allocate) {
+  register_dicom_codecs();
+  DcmFileFormat file;
+  detail::load_dicom_file(file, path);
+  DcmDataset* ds = file.getDataset();
+  if (!ds->tagExists(DCM_PixelData)) dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");
+  DicomImageInfo info = detail::read_dicom_header(ds, path);
+  const PixelLayout layout = layout_of(info);
+  const E_TransferSyntax xfer = ds->getOriginalXfer();
+  check_meta_syntax(file, info, path);
+  if (is_j2k(xfer)) {
+    decode_j2k(ds, info, layout, path, allocate);
+  } else {
+    if (DcmXfer(xfer).isEncapsulated()) decompress_with_dcmtk(ds, info, layout, path);
+    convert_native(ds, info, layout, path, allocate);
+  }
+  if (info.inverted && info.window_center) {
+    info.window_center = monochrome1_reflect_sum(layout) - *info.window_center;
+  }
+  return info;
+}
+
+}  // namespace medtrain::data

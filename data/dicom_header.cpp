@@ -1,0 +1,158 @@
+#include "data/dicom_header.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "data/data_error.h"
+
+namespace medtrain::data {
+
+std::vector<int64_t> DicomImageInfo::shape() const {
+  if (samples_per_pixel == 1) return {frames, rows, cols};
+  return {frames, rows, cols, samples_per_pixel};
+}
+
+namespace detail {
+namespace {
+
+enum class Layout { kPart10, kRawDataset, kOther };
+
+// A Part 10 file has a 128-byte preamble followed by "DICM". Files without it
+// are legal (a bare dataset) but rare; they start with a group 0002 or 0008
+// tag. Anything else is not handed to DCMTK at all, so that random bytes can
+// not make it chase a bogus multi-gigabyte element length.
+Layout sniff(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) dicom_fail(path, std::string("cannot open file: ") + std::strerror(errno));
+  unsigned char buf[132] = {};
+  in.read(reinterpret_cast<char*>(buf), sizeof(buf));
+  if (in.gcount() == 132 && std::memcmp(buf + 128, "DICM", 4) == 0) return Layout::kPart10;
+  const unsigned group = buf[0] | (buf[1] << 8);
+  const unsigned group_be = (buf[0] << 8) | buf[1];
+  if (in.gcount() >= 8 && (group == 0x0002 || group == 0x0008 || group_be == 0x0008)) return Layout::kRawDataset;
+  return Layout::kOther;
+}
+
+uint16_t get_u16(DcmDataset* ds, const DcmTagKey& key, const char* name, const std::string& path,
+                 std::optional<uint16_t> fallback = std::nullopt) {
+  Uint16 v = 0;
+  if (ds->findAndGetUint16(key, v).good()) return v;
+  if (fallback) return *fallback;
+  dicom_fail(path, std::string("missing ") + name);
+}
+
+std::optional<double> get_f64(DcmDataset* ds, const DcmTagKey& key, unsigned long pos = 0) {
+  Float64 v = 0;
+  if (ds->findAndGetFloat64(key, v, pos).good()) return v;
+  return std::nullopt;
+}
+
+template <size_t N>
+std::optional<std::array<double, N>> get_vector(DcmDataset* ds, const DcmTagKey& key) {
+  std::array<double, N> out{};
+  for (size_t i = 0; i < N; ++i) {
+    const std::optional<double> v = get_f64(ds, key, static_cast<unsigned long>(i));
+    if (!v) return std::nullopt;
+    out[i] = *v;
+  }
+  return out;
+}
+
+std::string get_string(DcmDataset* ds, const DcmTagKey& key) {
+  OFString s;
+  if (ds->findAndGetOFString(key, s).bad()) return "";
+  return s.c_str();
+}
+
+void read_bits(DcmDataset* ds, const std::string& path, DicomImageInfo& info) {
+  info.bits_allocated = get_u16(ds, DCM_BitsAllocated, "BitsAllocated (0028,0100)", path);
+  if (info.bits_allocated != 8 && info.bits_allocated != 16) {
+    dicom_fail(path, "unsupported BitsAllocated " + std::to_string(info.bits_allocated) + " (supported: 8, 16)");
+  }
+  info.bits_stored = get_u16(ds, DCM_BitsStored, "BitsStored", path, info.bits_allocated);
+  info.high_bit = get_u16(ds, DCM_HighBit, "HighBit", path, info.bits_stored - 1);
+  if (info.bits_stored < 1 || info.high_bit + 1 < info.bits_stored || info.high_bit >= info.bits_allocated) {
+    dicom_fail(path, "inconsistent BitsStored " + std::to_string(info.bits_stored) + " / HighBit " +
+                         std::to_string(info.high_bit) + " for BitsAllocated " + std::to_string(info.bits_allocated));
+  }
+  info.pixel_representation = get_u16(ds, DCM_PixelRepresentation, "PixelRepresentation", path, 0);
+  if (info.pixel_representation > 1) {
+    dicom_fail(path, "invalid PixelRepresentation " + std::to_string(info.pixel_representation) + " (0 or 1)");
+  }
+}
+
+void read_photometric(DcmDataset* ds, const std::string& path, DicomImageInfo& info) {
+  info.photometric = get_string(ds, DCM_PhotometricInterpretation);
+  if (info.photometric.empty()) dicom_fail(path, "missing PhotometricInterpretation (0028,0004)");
+  const std::string& p = info.photometric;
+  const bool mono = p == "MONOCHROME1" || p == "MONOCHROME2";
+  const bool colour = p == "RGB" || p == "YBR_FULL" || p == "YBR_FULL_422" || p == "YBR_RCT" || p == "YBR_ICT";
+  if (!mono && !colour) {
+    dicom_fail(path, "unsupported photometric interpretation '" + p +
+                         "' (supported: MONOCHROME1, MONOCHROME2, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT, YBR_ICT)");
+  }
+  info.samples_per_pixel = get_u16(ds, DCM_SamplesPerPixel, "SamplesPerPixel", path, mono ? 1 : 3);
+  if (info.samples_per_pixel != (mono ? 1 : 3)) {
+    dicom_fail(path, "unsupported SamplesPerPixel " + std::to_string(info.samples_per_pixel) + " for " + p +
+                         " (expected " + (mono ? "1)" : "3)"));
+  }
+  info.planar_configuration = mono ? 0 : get_u16(ds, DCM_PlanarConfiguration, "PlanarConfiguration", path, 0);
+  if (info.planar_configuration > 1) {
+    dicom_fail(path, "invalid PlanarConfiguration " + std::to_string(info.planar_configuration) + " (0 or 1)");
+  }
+  info.inverted = p == "MONOCHROME1";
+}
+
+}  // namespace
+
+void dicom_fail(const std::string& path, const std::string& what) { throw DataError(path + ": " + what); }
+
+void load_dicom_file(DcmFileFormat& file, const std::string& path) {
+  const Layout layout = sniff(path);
+  if (layout == Layout::kOther) {
+    dicom_fail(path, "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM tag at the start)");
+  }
+  const OFCondition cond = file.loadFile(path.c_str());
+  if (cond.bad() && layout == Layout::kRawDataset) {
+    dicom_fail(path, std::string("not a DICOM file (no 'DICM' marker at byte 128 and not a readable dataset: ") +
+                         cond.text() + ")");
+  }
+  if (cond.bad()) dicom_fail(path, std::string("truncated or corrupt DICOM file: ") + cond.text());
+}
+
+DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path) {
+  DicomImageInfo info;
+  const DcmXfer xfer(ds->getOriginalXfer());
+  info.transfer_syntax_uid = xfer.getXferID();
+  info.transfer_syntax_name = xfer.getXferName();
+  read_photometric(ds, path, info);
+  info.rows = get_u16(ds, DCM_Rows, "Rows (0028,0010)", path);
+  info.cols = get_u16(ds, DCM_Columns, "Columns (0028,0011)", path);
+  if (info.rows < 1 || info.cols < 1) {
+    dicom_fail(path, "empty image: Rows " + std::to_string(info.rows) + ", Columns " + std::to_string(info.cols));
+  }
+  read_bits(ds, path, info);
+  Sint32 frames = 0;  // DCMTK zeroes the output when the element is absent
+  if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good()) {
+    if (frames < 1) dicom_fail(path, "invalid NumberOfFrames " + std::to_string(frames));
+    info.frames = frames;
+  }
+  info.slope = get_f64(ds, DCM_RescaleSlope).value_or(1.0);
+  info.intercept = get_f64(ds, DCM_RescaleIntercept).value_or(0.0);
+  info.window_center = get_f64(ds, DCM_WindowCenter);
+  info.window_width = get_f64(ds, DCM_WindowWidth);
+  info.modality = get_string(ds, DCM_Modality);
+  info.pixel_spacing = get_vector<2>(ds, DCM_PixelSpacing);
+  info.image_position = get_vector<3>(ds, DCM_ImagePositionPatient);
+  info.image_orientation = get_vector<6>(ds, DCM_ImageOrientationPatient);
+  info.series_instance_uid = get_string(ds, DCM_SeriesInstanceUID);
+  return info;
+}
+
+}  // namespace detail
+}  // namespace medtrain::data

@@ -1,0 +1,24 @@
+#pragma once
+// Loading a DICOM file with DCMTK and reading the Image Pixel module (and the
+// few geometry attributes the series reader needs) into DicomImageInfo.
+// Internal to data/dicom_*.cpp; DCMTK types stay out of public headers.
+#include <string>
+
+#include "data/dicom_decode.h"
+
+class DcmFileFormat;
+class DcmDataset;
+
+namespace medtrain::data::detail {
+
+[[noreturn]] void dicom_fail(const std::string& path, const std::string& what);
+
+// Loads the whole file; throws DataError for a missing/unreadable file, a file
+// that is not DICOM, and a truncated or corrupt one.
+void load_dicom_file(DcmFileFormat& file, const std::string& path);
+
+// Reads and checks the header; pixel-independent. The transfer syntax is the
+// one the file was stored with.
+DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path);
+
+}  // namespace medtrain::data::detail

@@ -1,0 +1,238 @@
+"""Writes the DICOM test corpus: every transfer syntax medtrain decodes, crossed
+with the pixel layouts that break decoders (signed 12-bit with garbage in the
+unused bits, MONOCHROME1, RGB planar 0 and 1, YBR_FULL, multi-frame).
+
+Usage: dicom_corpus.py OUT_DIR [--bundled] [--size ROWSxCOLS]
+
+Files are written by independent tools: pydicom (uncompressed, implicit,
+JPEG 2000 through pylibjpeg-openjpeg's encoder), DCMTK's command-line tools
+(dcmconv +tb big endian / +td deflate, dcmcrle, dcmcjpeg, dcmcjpls). With
+--bundled, pydicom's own test files that carry pixel data medtrain supports are
+copied too (real-world files from other writers; shipped inside the pydicom
+wheel, so this works offline), and those medtrain refuses go to
+OUT_DIR/unsupported/ with unsupported.csv (file,error words).
+
+OUT_DIR/corpus.csv lists file,transfer_syntax_uid,tolerance: tolerance is the
+largest absolute difference allowed against pydicom after the modality LUT, 0
+for lossless files, a few units for lossy ones (two JPEG decoders' inverse DCTs
+may round differently).
+"""
+import csv
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (JPEG2000, ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEG2000Lossless,
+                         SecondaryCaptureImageStorage, generate_uid)
+
+ROWS, COLS = 48, 64
+
+# Bundled pydicom files medtrain refuses, with the words its error must contain.
+BUNDLED_UNSUPPORTED = {
+    "liver_1frame.dcm": "BitsAllocated 1", "rtdose_1frame.dcm": "BitsAllocated 32",
+    "examples_palette.dcm": "PALETTE COLOR", "SC_rgb_rle_32bit.dcm": "BitsAllocated 32",
+}
+
+# Bundled pydicom files medtrain must decode like pydicom (tolerance per file).
+BUNDLED = {
+    "CT_small.dcm": 0, "MR_small.dcm": 0, "MR_small_RLE.dcm": 0, "MR_small_bigendian.dcm": 0,
+    "MR_small_expb.dcm": 0, "MR_small_implicit.dcm": 0, "MR_small_jp2klossless.dcm": 0,
+    "MR_small_jpeg_ls_lossless.dcm": 0, "MR_small_padded.dcm": 0, "JPEG2000.dcm": 0,
+    "JPGExtended.dcm": 4, "JPEGLSNearLossless_16.dcm": 0, "JPEGLSNearLossless_08.dcm": 0,
+    "SC_rgb_rle.dcm": 0, "SC_rgb_rle_2frame.dcm": 0, "SC_rgb_rle_16bit.dcm": 0, "SC_rgb_rle_16bit_2frame.dcm": 0,
+    "SC_rgb_small_odd.dcm": 0, "SC_rgb_small_odd_big_endian.dcm": 0, "SC_ybr_full_422_uncompressed.dcm": 0,
+    "SC_rgb_jpeg_dcmtk.dcm": 3, "SC_rgb_dcmtk_+eb+cy+s2.dcm": 3, "SC_rgb_dcmtk_+eb+cy+s4.dcm": 3,
+    "SC_rgb_dcmtk_+eb+cy+np.dcm": 3, "examples_rgb_color.dcm": 0, "examples_ybr_color.dcm": 4,
+    "image_dfl.dcm": 0, "ExplVR_BigEnd.dcm": 0,
+    "examples_jpeg2k.dcm": 0, "GDCMJ2K_TextGBR.dcm": 0, "J2K_pixelrep_mismatch.dcm": 0,
+}
+
+
+def write_native(path, arr, photometric, bits_stored, signed=False, planar=0, slope=None, intercept=None,
+                 modality="OT", window=None, syntax=ExplicitVRLittleEndian):
+    """arr: frames x rows x cols (x 3), already laid out as stored (planar 1: frames x 3 x rows x cols)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = modality
+    frames = arr.shape[0]
+    colour = photometric not in ("MONOCHROME1", "MONOCHROME2")
+    ds.SamplesPerPixel = 3 if colour else 1
+    ds.PhotometricInterpretation = photometric
+    if colour:
+        ds.PlanarConfiguration = planar
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    ds.Rows, ds.Columns = ROWS, COLS
+    ds.BitsAllocated = arr.dtype.itemsize * 8
+    ds.BitsStored = bits_stored
+    ds.HighBit = bits_stored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    ds.PixelSpacing = [0.7, 0.8]
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
+    ds["PixelData"].VR = "OB" if ds.BitsAllocated == 8 else "OW"
+    ds.save_as(path, enforce_file_format=True)
+
+
+def smooth(rng, shape, lo, hi):
+    """A smooth image plus mild noise: realistic for lossy codecs."""
+    y, x = np.meshgrid(np.linspace(0, 1, shape[-2]), np.linspace(0, 1, shape[-1]), indexing="ij")
+    base = 0.5 + 0.4 * np.sin(3 * x + 2 * y)
+    img = np.broadcast_to(base, shape) + rng.normal(0, 0.02, shape)
+    return (lo + np.clip(img, 0, 1) * (hi - lo)).round()
+
+
+def dcmtk(tool, args, src, dst):
+    subprocess.run([tool, *args, str(src), str(dst)], check=True, capture_output=True)
+
+
+def j2k(src, dst, lossless=True):
+    ds = pydicom.dcmread(src)
+    if lossless:
+        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
+    else:
+        ds.compress(JPEG2000, encoding_plugin="pylibjpeg", j2k_cr=[8])
+    ds.save_as(dst, enforce_file_format=True)
+
+
+def make(out, rng):
+    """Yields (file, tolerance) for every generated file."""
+    # CT-like: 12 of 16 bits, unsigned, HU intercept; every syntax.
+    ct = smooth(rng, (1, ROWS, COLS), 0, 4095).astype(np.uint16)
+    write_native(out / "ct12_explicit.dcm", ct, "MONOCHROME2", 12, slope=1, intercept=-1024, modality="CT",
+                 window=(40, 400))
+    write_native(out / "ct12_implicit.dcm", ct, "MONOCHROME2", 12, slope=1, intercept=-1024, modality="CT",
+                 syntax=ImplicitVRLittleEndian)
+    src = out / "ct12_explicit.dcm"
+    yield "ct12_explicit.dcm", 0
+    yield "ct12_implicit.dcm", 0
+    for name, tool, args, tol in [("bigendian", "dcmconv", ["+tb"], 0), ("deflate", "dcmconv", ["+td"], 0),
+                                  ("rle", "dcmcrle", [], 0), ("jpeg_lossless", "dcmcjpeg", ["+e1"], 0),
+                                  ("jpeg_lossless_sv6", "dcmcjpeg", ["+el"], 0),
+                                  ("jpeg_extended", "dcmcjpeg", ["+ee"], 8), ("jpegls", "dcmcjpls", [], 0),
+                                  ("jpegls_near", "dcmcjpls", ["+en"], 0)]:
+        dcmtk(tool, args, src, out / f"ct12_{name}.dcm")
+        yield f"ct12_{name}.dcm", tol
+    j2k(src, out / "ct12_j2k.dcm")
+    j2k(src, out / "ct12_j2k_lossy.dcm", lossless=False)
+    yield "ct12_j2k.dcm", 0
+    yield "ct12_j2k_lossy.dcm", 0
+
+    # Signed 12 of 16 bits: garbage in the top 4 bits uncompressed; clean for codecs.
+    s12 = rng.integers(-2048, 2048, (1, ROWS, COLS)).astype(np.int16)
+    garbage = (s12.view(np.uint16) & 0x0FFF) | (rng.integers(0, 16, s12.shape).astype(np.uint16) << 12)
+    write_native(out / "s12_garbage.dcm", garbage, "MONOCHROME2", 12, signed=True, slope=0.5, intercept=-20)
+    dcmtk("dcmcrle", [], out / "s12_garbage.dcm", out / "s12_garbage_rle.dcm")
+    write_native(out / "s12.dcm", s12, "MONOCHROME2", 12, signed=True, slope=0.5, intercept=-20)
+    yield "s12_garbage.dcm", 0
+    yield "s12_garbage_rle.dcm", 0
+    yield "s12.dcm", 0
+    dcmtk("dcmcjpls", [], out / "s12.dcm", out / "s12_jpegls.dcm")
+    dcmtk("dcmcjpeg", ["+e1"], out / "s12.dcm", out / "s12_jpeg_lossless.dcm")
+    j2k(out / "s12.dcm", out / "s12_j2k.dcm")
+    yield "s12_jpegls.dcm", 0
+    yield "s12_jpeg_lossless.dcm", 0
+    yield "s12_j2k.dcm", 0
+
+    # 8-bit MONOCHROME1 with a rescale.
+    m1 = smooth(rng, (1, ROWS, COLS), 0, 255).astype(np.uint8)
+    write_native(out / "mono1.dcm", m1, "MONOCHROME1", 8, slope=2, intercept=10, window=(200, 100))
+    yield "mono1.dcm", 0
+    for name, tool, args, tol in [("rle", "dcmcrle", [], 0), ("jpeg_baseline", "dcmcjpeg", ["+eb"], 2 * 4),
+                                  ("jpegls", "dcmcjpls", [], 0)]:
+        dcmtk(tool, args, out / "mono1.dcm", out / f"mono1_{name}.dcm")
+        yield f"mono1_{name}.dcm", tol
+    j2k(out / "mono1.dcm", out / "mono1_j2k.dcm")
+    yield "mono1_j2k.dcm", 0
+
+    # Multi-frame 12-bit.
+    mf = rng.integers(0, 4096, (3, ROWS, COLS)).astype(np.uint16)
+    write_native(out / "mf3.dcm", mf, "MONOCHROME2", 12, slope=1, intercept=-1024)
+    yield "mf3.dcm", 0
+    for name, tool, args in [("rle", "dcmcrle", []), ("jpegls", "dcmcjpls", []), ("jpeg_lossless", "dcmcjpeg", ["+e1"]),
+                             ("deflate", "dcmconv", ["+td"])]:
+        dcmtk(tool, args, out / "mf3.dcm", out / f"mf3_{name}.dcm")
+        yield f"mf3_{name}.dcm", 0
+    j2k(out / "mf3.dcm", out / "mf3_j2k.dcm")
+    yield "mf3_j2k.dcm", 0
+
+    # Colour: RGB planar 0 and 1, YBR_FULL, two frames.
+    rgb = np.stack([smooth(rng, (2, ROWS, COLS), 0, 255) for _ in range(3)], axis=-1).astype(np.uint8)
+    write_native(out / "rgb_planar0.dcm", rgb, "RGB", 8, planar=0)
+    write_native(out / "rgb_planar1.dcm", np.ascontiguousarray(rgb.transpose(0, 3, 1, 2)), "RGB", 8, planar=1)
+    yield "rgb_planar0.dcm", 0
+    yield "rgb_planar1.dcm", 0
+    for name, tool, args, tol in [("bigendian", "dcmconv", ["+tb"], 0), ("rle", "dcmcrle", [], 0),
+                                  ("jpeg_baseline", "dcmcjpeg", ["+eb"], 8), ("jpegls", "dcmcjpls", [], 0),
+                                  ("jpeg_lossless", "dcmcjpeg", ["+e1"], 0)]:
+        dcmtk(tool, args, out / "rgb_planar0.dcm", out / f"rgb_{name}.dcm")
+        yield f"rgb_{name}.dcm", tol
+    j2k(out / "rgb_planar0.dcm", out / "rgb_j2k.dcm")
+    yield "rgb_j2k.dcm", 0
+    ybr = rng.integers(16, 240, (1, ROWS, COLS, 3)).astype(np.uint8)
+    write_native(out / "ybr_full.dcm", ybr, "YBR_FULL", 8, planar=0)
+    write_native(out / "ybr_full_planar1.dcm", np.ascontiguousarray(ybr.transpose(0, 3, 1, 2)), "YBR_FULL", 8, planar=1)
+    dcmtk("dcmcrle", [], out / "ybr_full.dcm", out / "ybr_full_rle.dcm")
+    yield "ybr_full.dcm", 0
+    yield "ybr_full_planar1.dcm", 0
+    yield "ybr_full_rle.dcm", 0
+
+    # Full 16-bit unsigned and 8-bit MONOCHROME2 without rescale.
+    u16 = rng.integers(0, 65536, (1, ROWS, COLS)).astype(np.uint16)
+    write_native(out / "u16.dcm", u16, "MONOCHROME2", 16)
+    dcmtk("dcmcjpls", [], out / "u16.dcm", out / "u16_jpegls.dcm")
+    j2k(out / "u16.dcm", out / "u16_j2k.dcm")
+    yield "u16.dcm", 0
+    yield "u16_jpegls.dcm", 0
+    yield "u16_j2k.dcm", 0
+
+
+def main():
+    global ROWS, COLS
+    out = pathlib.Path(sys.argv[1])
+    if "--size" in sys.argv:  # benchmarks want realistic 512x512 slices
+        ROWS, COLS = (int(x) for x in sys.argv[sys.argv.index("--size") + 1].split("x"))
+    out.mkdir(parents=True, exist_ok=True)
+    rows = list(make(out, np.random.default_rng(7)))
+    if "--bundled" in sys.argv[2:]:
+        from pydicom.data import get_testdata_file
+        for name, tol in BUNDLED.items():
+            path = get_testdata_file(name, download=False)
+            if path is None:
+                continue
+            shutil.copy(path, out / f"pydicom_{name}")
+            rows.append((f"pydicom_{name}", tol))
+        bad = out / "unsupported"
+        bad.mkdir(exist_ok=True)
+        with open(bad / "unsupported.csv", "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["file", "error"])
+            for name, words in BUNDLED_UNSUPPORTED.items():
+                path = get_testdata_file(name, download=False)
+                if path is not None:
+                    shutil.copy(path, bad / name)
+                    w.writerow([name, words])
+    with open(out / "corpus.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["file", "transfer_syntax_uid", "tolerance"])
+        for name, tol in rows:
+            uid = pydicom.dcmread(out / name, stop_before_pixels=True).file_meta.TransferSyntaxUID
+            w.writerow([name, str(uid), tol])
+    print(f"wrote {len(rows)} files to {out}")
+
+
+if __name__ == "__main__":
+    main()

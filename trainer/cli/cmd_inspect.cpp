@@ -1,0 +1,90 @@
+// medtrain inspect FILE|FOLDER [--npy OUT]: what medtrain sees in a DICOM file
+// (or a series folder), and optionally its decoded values as a .npy file.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "data/dicom_image.h"
+#include "data/npy_writer.h"
+#include "data/series_volume.h"
+#include "trainer/cli/commands.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::cli {
+namespace {
+
+struct InspectOptions {
+  std::string path;
+  std::string npy;
+};
+
+template <typename T>
+std::string or_absent(const std::optional<T>& v) {
+  return v ? fmt::format("{}", *v) : "(absent)";
+}
+
+void print_info(const data::DicomImageInfo& i) {
+  fmt::print("transfer syntax:      {} ({})\n", i.transfer_syntax_name, i.transfer_syntax_uid);
+  fmt::print("modality:             {}\n", i.modality.empty() ? "(absent)" : i.modality);
+  fmt::print("rows x cols x frames: {} x {} x {}\n", i.rows, i.cols, i.frames);
+  fmt::print("bits:                 allocated {}, stored {}, high bit {}\n", i.bits_allocated, i.bits_stored,
+             i.high_bit);
+  fmt::print("pixel representation: {} ({})\n", i.pixel_representation,
+             i.pixel_representation == 1 ? "signed" : "unsigned");
+  fmt::print("photometric:          {}{}\n", i.photometric,
+             i.inverted ? " (inverted by medtrain: higher = brighter)" : "");
+  fmt::print("samples per pixel:    {}\n", i.samples_per_pixel);
+  if (i.samples_per_pixel > 1) fmt::print("planar configuration: {}\n", i.planar_configuration);
+  fmt::print("rescale:              slope {}, intercept {}\n", i.slope, i.intercept);
+  fmt::print("window:               center {}, width {}\n", or_absent(i.window_center), or_absent(i.window_width));
+  if (i.pixel_spacing) {
+    fmt::print("pixel spacing:        {} x {} mm\n", (*i.pixel_spacing)[0], (*i.pixel_spacing)[1]);
+  } else {
+    fmt::print("pixel spacing:        (absent)\n");
+  }
+}
+
+void print_range(const torch::Tensor& values) {
+  fmt::print("values:               shape {}, min {}, max {}, mean {:.4f}\n", fmt::join(values.sizes(), "x"),
+             values.min().item<float>(), values.max().item<float>(), values.mean().item<double>());
+}
+
+int run_inspect(const InspectOptions& o) {
+  if (std::filesystem::is_directory(o.path)) {
+    const data::SeriesVolume v = data::read_series_volume(o.path);
+    fmt::print("series:               {} slices\n", v.files.size());
+    fmt::print("spacing (z, y, x):    {} mm\n", fmt::join(v.spacing, ", "));
+    fmt::print("origin:               {}\n", fmt::join(v.origin, ", "));
+    fmt::print("orientation:          {}\n", fmt::join(v.orientation, ", "));
+    print_info(data::read_dicom_info(v.files.front()));
+    print_range(v.voxels);
+    if (!o.npy.empty()) data::write_npy_f32(o.npy, v.voxels.data_ptr<float>(), v.voxels.sizes().vec());
+  } else {
+    const data::DicomImage img = data::read_dicom_image(o.path);
+    print_info(img.info);
+    print_range(img.pixels);
+    if (!o.npy.empty()) data::write_npy_f32(o.npy, img.pixels.data_ptr<float>(), img.pixels.sizes().vec());
+  }
+  if (!o.npy.empty()) fmt::print("wrote {}\n", o.npy);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("inspect", "show how medtrain reads a DICOM file or series folder");
+  auto o = std::make_shared<InspectOptions>();
+  cmd->add_option("path", o->path, "DICOM file, or a folder holding one series")->required();
+  cmd->add_option("--npy", o->npy,
+                  "write the decoded values (after the modality LUT; MONOCHROME1 inverted) as float32 .npy: "
+                  "frames x rows x cols (x 3 for RGB), or slices x rows x cols for a folder");
+  return {cmd, [o] {
+            if (!std::filesystem::exists(o->path)) throw UserError(o->path + ": no such file or folder");
+            return run_inspect(*o);
+          }};
+}
+
+}  // namespace medtrain::cli
