@@ -17,8 +17,8 @@ DistributedSampler::DistributedSampler(size_t dataset_size, SamplerOptions optio
 }
 
 size_t DistributedSampler::per_rank() const {
-  const size_t w = static_cast<size_t>(options_.world_size);
-  return (dataset_size_ + w - 1) / w;
+  const size_t global_batch = static_cast<size_t>(options_.world_size) * static_cast<size_t>(options_.batch_size);
+  return dataset_size_ / global_batch * static_cast<size_t>(options_.batch_size);
 }
 
 std::vector<size_t> DistributedSampler::epoch_indices(int64_t epoch) const {
@@ -31,12 +31,15 @@ std::vector<size_t> DistributedSampler::epoch_indices(int64_t epoch) const {
     for (size_t i = dataset_size_; i > 1; --i) std::swap(order[i - 1], order[uniform_below(rng, i)]);
   }
   const size_t w = static_cast<size_t>(options_.world_size);
-  const size_t n = per_rank();
+  const size_t b = static_cast<size_t>(options_.batch_size);
+  const size_t r = static_cast<size_t>(options_.rank);
   std::vector<size_t> mine;
-  mine.reserve(n);
-  // The shuffled list padded by wrapping around to n * w entries; rank r takes
-  // every w-th entry starting at r.
-  for (size_t k = 0; k < n; ++k) mine.push_back(order[(static_cast<size_t>(options_.rank) + k * w) % dataset_size_]);
+  mine.reserve(per_rank());
+  for (size_t k = 0; k < per_rank() / b; ++k) {
+    const size_t block = (k * w + r) * b;  // global micro-batch k*w + r
+    mine.insert(mine.end(), order.begin() + static_cast<std::ptrdiff_t>(block),
+                order.begin() + static_cast<std::ptrdiff_t>(block + b));
+  }
   return mine;
 }
 

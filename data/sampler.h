@@ -1,9 +1,13 @@
 #pragma once
-// Which sample indices a rank visits in an epoch. Every rank gets the same
-// number of indices (the shuffled list is padded by wrapping around, as
-// torch.utils.data.DistributedSampler does), the order is a pure function of
-// (seed, epoch), and a position inside the epoch is just an offset, so resuming
-// is exact.
+// Which sample indices a rank visits in an epoch. The epoch's order is a
+// seeded permutation, a pure function of (seed, epoch). It is cut into global
+// micro-batches of batch_size samples; micro-batch m goes to rank m % world,
+// so consecutive ranks hold consecutive blocks of the shared order. That makes
+// N ranks with batch B (one step = N blocks) see exactly the blocks that one
+// process with batch B and N-fold gradient accumulation sees, and a resumed
+// run may change the number of ranks as long as the global batch stays. The
+// tail shorter than one global micro-batch (< world * batch_size samples) is
+// left out, so every rank gets the same number of full batches.
 #include <cstdint>
 #include <vector>
 
@@ -14,13 +18,15 @@ struct SamplerOptions {
   bool shuffle = true;
   int rank = 0;
   int world_size = 1;
+  int64_t batch_size = 1;
 };
 
 class DistributedSampler {
  public:
   DistributedSampler(size_t dataset_size, SamplerOptions options);
-  // This rank's indices for `epoch`: ceil(dataset_size / world_size) of them.
+  // This rank's indices for `epoch`: per_rank() of them, batch after batch.
   std::vector<size_t> epoch_indices(int64_t epoch) const;
+  // Full batches per rank times batch_size.
   size_t per_rank() const;
 
  private:

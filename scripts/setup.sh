@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3-venv
   libdcmtk-dev dcmtk libyaml-cpp-dev libcli11-dev
   nlohmann-json3-dev libopenmpi-dev openmpi-bin libgtest-dev libgmock-dev
-  libbenchmark-dev libzstd-dev libssl-dev)
+  libbenchmark-dev libzstd-dev libssl-dev
+  slurm-wlm munge iproute2 procps libopenjp2-7-dev libopenjp2-tools clang-14 libclang-rt-14-dev util-linux)
 
 install_debian_packages() {
   local missing=()

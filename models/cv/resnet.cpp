@@ -30,7 +30,7 @@ ResNet::ResNet(const ResNetSpec& spec, int64_t num_classes, int64_t in_channels)
   if (num_classes < 1) throw ModelError(spec.name + ": num_classes must be >= 1");
   if (in_channels < 1) throw ModelError(spec.name + ": in_channels must be >= 1");
   conv1_ = register_module("conv1", resnet_conv(in_channels, 64, 7, 2));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
+  bn1_ = register_module("bn1", SyncBatchNorm2d(64));
   layer1_ = register_module("layer1", make_stage(64, spec.blocks[0], 1));
   layer2_ = register_module("layer2", make_stage(128, spec.blocks[1], 2));
   layer3_ = register_module("layer3", make_stage(256, spec.blocks[2], 2));
@@ -45,7 +45,7 @@ torch::nn::Sequential ResNet::make_stage(int64_t planes, int64_t blocks, int64_t
   torch::nn::Sequential downsample{nullptr};
   if (stride != 1 || inplanes_ != planes * expansion) {
     downsample = torch::nn::Sequential(resnet_conv(inplanes_, planes * expansion, 1, stride),
-                                       torch::nn::BatchNorm2d(planes * expansion));
+                                       SyncBatchNorm2d(planes * expansion));
   }
   torch::nn::Sequential stage;
   for (int64_t i = 0; i < blocks; ++i) {

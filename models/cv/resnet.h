@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/image_model.h"
+#include "models/sync_batch_norm.h"
 
 namespace medtrain::models {
 
@@ -32,7 +33,7 @@ class ResNet : public ImageModel {
   bool bottleneck_;
   int64_t inplanes_ = 64;
   torch::nn::Conv2d conv1_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr};
+  SyncBatchNorm2d bn1_{nullptr};
   torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr}, layer4_{nullptr};
   torch::nn::Linear fc_{nullptr};
 };

@@ -16,9 +16,9 @@ torch::nn::Conv2d resnet_conv(int64_t in, int64_t out, int64_t k, int64_t stride
 BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
                                torch::nn::Sequential downsample) {
   conv1_ = register_module("conv1", resnet_conv(inplanes, planes, 3, stride));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1_ = register_module("bn1", SyncBatchNorm2d(planes));
   conv2_ = register_module("conv2", resnet_conv(planes, planes, 3, 1));
-  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2_ = register_module("bn2", SyncBatchNorm2d(planes));
   if (downsample) downsample_ = register_module("downsample", std::move(downsample));
 }
 
@@ -32,11 +32,11 @@ torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
 BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
                                torch::nn::Sequential downsample) {
   conv1_ = register_module("conv1", resnet_conv(inplanes, planes, 1, 1));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1_ = register_module("bn1", SyncBatchNorm2d(planes));
   conv2_ = register_module("conv2", resnet_conv(planes, planes, 3, stride));
-  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2_ = register_module("bn2", SyncBatchNorm2d(planes));
   conv3_ = register_module("conv3", resnet_conv(planes, planes * kExpansion, 1, 1));
-  bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+  bn3_ = register_module("bn3", SyncBatchNorm2d(planes * kExpansion));
   if (downsample) downsample_ = register_module("downsample", std::move(downsample));
 }
 

@@ -1,6 +1,6 @@
 // DistributedSampler: properties checked against the definition (a seeded
-// permutation, padded by wrapping, dealt out round-robin), not against numbers
-// copied from its own output.
+// permutation cut into global micro-batches, dealt out to ranks in turn, the
+// short tail left out), not against numbers copied from its own output.
 #include "data/sampler.h"
 
 #include <gtest/gtest.h>
@@ -8,14 +8,17 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "data/data_error.h"
 
 namespace medtrain::data {
 namespace {
 
-std::vector<size_t> indices(size_t n, int rank, int world, uint64_t seed, int64_t epoch, bool shuffle = true) {
+std::vector<size_t> indices(size_t n, int rank, int world, uint64_t seed, int64_t epoch, bool shuffle = true,
+                            int64_t batch = 1) {
   SamplerOptions o;
+  o.batch_size = batch;
   o.seed = seed;
   o.rank = rank;
   o.world_size = world;
@@ -33,8 +36,9 @@ TEST(Sampler, SingleRankIsAPermutation) {
 }
 
 TEST(Sampler, ShuffleOffKeepsOrder) {
-  const std::vector<size_t> p = indices(10, 1, 3, 7, 5, /*shuffle=*/false);
-  EXPECT_EQ(p, (std::vector<size_t>{1, 4, 7, 0}));  // 0..9 padded with 0, 1; every 3rd from 1
+  EXPECT_EQ(indices(10, 1, 3, 7, 5, /*shuffle=*/false), (std::vector<size_t>{1, 4, 7}));  // 9 dropped
+  // Batches of 2 over 3 ranks: blocks {0,1} {2,3} {4,5} | {6,7} {8,9} {10,11}; 12, 13 dropped.
+  EXPECT_EQ(indices(14, 1, 3, 7, 5, /*shuffle=*/false, 2), (std::vector<size_t>{2, 3, 8, 9}));
 }
 
 TEST(Sampler, RanksAreDisjointAndCoverWhenDivisible) {
@@ -48,19 +52,39 @@ TEST(Sampler, RanksAreDisjointAndCoverWhenDivisible) {
   EXPECT_EQ(seen.size(), n);
 }
 
-// Interleaving the ranks' lists gives back the single-rank order, padded by
-// wrapping around to a multiple of the world size.
-TEST(Sampler, PaddingWrapsTheSharedOrder) {
-  for (const auto& [n, world] : std::vector<std::pair<size_t, int>>{{10, 3}, {7, 4}, {2, 5}, {9, 1}}) {
+// Taking one batch from each rank in turn gives back the single-rank order,
+// cut after the last full global micro-batch.
+TEST(Sampler, RanksInTurnRebuildTheSharedOrder) {
+  for (const auto& [n, world, batch] : std::vector<std::tuple<size_t, int, int64_t>>{
+           {10, 3, 1}, {7, 4, 1}, {2, 5, 1}, {9, 1, 1}, {50, 3, 4}, {64, 2, 8}, {23, 2, 5}}) {
     const std::vector<size_t> order = indices(n, 0, 1, 42, 1);
     std::vector<std::vector<size_t>> per_rank;
-    for (int r = 0; r < world; ++r) per_rank.push_back(indices(n, r, world, 42, 1));
-    const size_t per = (n + world - 1) / world;
-    for (int r = 0; r < world; ++r) ASSERT_EQ(per_rank[r].size(), per) << "n=" << n << " world=" << world;
-    for (size_t k = 0; k < per * world; ++k) {
-      EXPECT_EQ(per_rank[k % world][k / world], order[k % n]) << "n=" << n << " world=" << world << " k=" << k;
+    for (int r = 0; r < world; ++r) per_rank.push_back(indices(n, r, world, 42, 1, true, batch));
+    const size_t global = static_cast<size_t>(world) * static_cast<size_t>(batch);
+    const size_t per = n / global * static_cast<size_t>(batch);
+    std::vector<size_t> rebuilt;
+    for (size_t k = 0; k * static_cast<size_t>(batch) < per; ++k) {
+      for (int r = 0; r < world; ++r) {
+        ASSERT_EQ(per_rank[r].size(), per) << "n=" << n << " world=" << world;
+        for (int64_t j = 0; j < batch; ++j) rebuilt.push_back(per_rank[r][k * static_cast<size_t>(batch) + j]);
+      }
     }
+    const std::vector<size_t> prefix(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(per * world));
+    EXPECT_EQ(rebuilt, prefix) << "n=" << n << " world=" << world << " batch=" << batch;
   }
+}
+
+// Another world size with the same global micro-batch visits the same samples
+// in the same global order: what a resume on another number of ranks relies on.
+TEST(Sampler, SameGlobalBatchSameBlocks) {
+  const auto one = indices(40, 0, 1, 5, 2, true, 8);
+  std::vector<size_t> two;
+  const auto r0 = indices(40, 0, 2, 5, 2, true, 4), r1 = indices(40, 1, 2, 5, 2, true, 4);
+  for (size_t k = 0; k < r0.size() / 4; ++k) {
+    two.insert(two.end(), r0.begin() + 4 * k, r0.begin() + 4 * k + 4);
+    two.insert(two.end(), r1.begin() + 4 * k, r1.begin() + 4 * k + 4);
+  }
+  EXPECT_EQ(one, two);
 }
 
 TEST(Sampler, SameSeedEpochSameOrderOtherwiseDifferent) {

@@ -31,6 +31,8 @@ struct TrainerState {
   int64_t batch_in_epoch = 0;    // batches of `epoch` already consumed (sampler position)
   int64_t samples_seen = 0;
   int world_size = 1;
+  int64_t global_batch = 1;      // samples per optimizer step, all ranks together
+  int64_t grad_accum_steps = 1;  // micro-batches per optimizer step and rank
   double loss_scale = 1.0;       // fp16 dynamic loss scale
   std::optional<double> best_metric;
   std::string best_checkpoint;   // directory name of the best checkpoint so far

@@ -66,6 +66,8 @@ std::string trainer_state_json(const TrainerState& s, const std::string& config_
       {"batch_in_epoch", s.batch_in_epoch},
       {"samples_seen", s.samples_seen},
       {"world_size", s.world_size},
+      {"global_batch", s.global_batch},
+      {"grad_accum_steps", s.grad_accum_steps},
       {"loss_scale", encode_double(s.loss_scale)},
       {"best_metric", s.best_metric ? encode_double(*s.best_metric) : json(nullptr)},
       {"best_checkpoint", s.best_checkpoint},
@@ -98,6 +100,10 @@ TrainerState parse_trainer_state(const std::string& text, const std::string& whe
   const int64_t world = r.integer("world_size");
   if (world < 1 || world > std::numeric_limits<int>::max()) r.fail("world_size", "is out of range");
   s.world_size = static_cast<int>(world);
+  s.global_batch = r.integer("global_batch");
+  if (s.global_batch < 1) r.fail("global_batch", "must be at least 1");
+  s.grad_accum_steps = r.integer("grad_accum_steps");
+  if (s.grad_accum_steps < 1) r.fail("grad_accum_steps", "must be at least 1");
   s.loss_scale = r.number("loss_scale");
   if (!r.at("best_metric").is_null()) s.best_metric = r.number("best_metric");
   s.best_checkpoint = r.string("best_checkpoint");

@@ -46,7 +46,8 @@ int run_app(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", version_text());
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_models_command(app),
-                                   add_demo_data_command(app)};
+                                   add_demo_data_command(app), add_inspect_command(app),
+                                   add_deid_command(app)};
   for (auto& c : add_config_commands(app)) commands.push_back(c);
   try {
     app.parse(argc, argv);
@@ -59,16 +60,27 @@ int run_app(int argc, char** argv) {
       if (c.app->parsed()) return c.run();
     }
     return fail(kExitUserError, "no command given (run with --help)");
+  } catch (...) {
+    return exit_code_of_current_exception("");
+  }
+}
+
+int exit_code_of_current_exception(const std::string& who) {
+  const std::string prefix = who.empty() ? "" : who + ": ";
+  try {
+    throw;
   } catch (const UserError& e) {
-    return fail(kExitUserError, e.what());
+    return fail(kExitUserError, prefix + e.what());
   } catch (const data::DataError& e) {
-    return fail(kExitUserError, e.what());
+    return fail(kExitUserError, prefix + e.what());
   } catch (const models::ModelError& e) {
-    return fail(kExitUserError, e.what());
+    return fail(kExitUserError, prefix + e.what());
   } catch (const c10::Error& e) {
-    return fail(kExitRuntimeError, e.what_without_backtrace());
+    return fail(kExitRuntimeError, prefix + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    return fail(kExitRuntimeError, e.what());
+    return fail(kExitRuntimeError, prefix + e.what());
+  } catch (...) {
+    return fail(kExitRuntimeError, prefix + "unknown error");
   }
 }
 

@@ -24,6 +24,8 @@ Command add_eval_command(CLI::App& app);
 std::vector<Command> add_config_commands(CLI::App& app);  // config check, config docs
 Command add_models_command(CLI::App& app);
 Command add_demo_data_command(CLI::App& app);
+Command add_deid_command(CLI::App& app);
+Command add_inspect_command(CLI::App& app);
 
 // Shared by commands that read an experiment: -c FILE and --set KEY=VALUE.
 struct ConfigFlags {

@@ -38,6 +38,7 @@ struct DataConfig {
   int64_t workers = 2;                // decode threads
   int64_t prefetch_batches = 4;       // bounded queue depth
   std::string on_error = "fail";      // fail | skip: per-sample decode errors
+  bool require_deidentified = false;  // refuse files that fail the de-identification check
 };
 
 struct ModelConfig {
@@ -45,6 +46,7 @@ struct ModelConfig {
   int64_t num_classes = 2;
   int64_t in_channels = 1;
   bool channels_last = false;
+  bool sync_bn = false;               // batch-norm statistics over all ranks
 };
 
 struct OptimConfig {
@@ -72,6 +74,7 @@ struct ScheduleConfig {
 struct DistConfig {
   std::string backend = "auto";       // auto | nccl | mpi
   double bucket_mb = 25.0;
+  double first_bucket_mb = 1.0;
   double timeout_s = 300.0;
 };
 
@@ -87,6 +90,11 @@ struct LogConfig {
   int64_t every_steps = 10;
   bool tensorboard = true;
   std::string progress = "auto";      // auto | bar | plain | none
+  int64_t trace_steps = 50;           // steps recorded in the Chrome trace; 0 = off
+};
+
+struct KernelsConfig {
+  bool fused = true;                  // fused CUDA kernels on CUDA (optimizer, loss, AMP unscale)
 };
 
 struct Config {
@@ -98,6 +106,7 @@ struct Config {
   DistConfig dist;
   CheckpointConfig checkpoint;
   LogConfig log;
+  KernelsConfig kernels;
 };
 
 }  // namespace medtrain::config

@@ -102,7 +102,10 @@ void add_run_data(Tables& t) {
       .key("prefetch_batches", &DataConfig::prefetch_batches, ge(1),
            "depth of the bounded queue of decoded batches")
       .key("on_error", &DataConfig::on_error, one_of({"fail", "skip"}),
-           "what a sample that fails to decode does: stop the run, or be skipped and counted");
+           "what a sample that fails to decode does: stop the run, or be skipped and counted")
+      .key("require_deidentified", &DataConfig::require_deidentified, any(),
+           "refuse any file that still carries a tag the PS3.15 basic profile removes or lacks "
+           "Patient Identity Removed = YES (see docs/deid.md)");
 }
 
 void add_model_optim(Tables& t) {
@@ -112,7 +115,9 @@ void add_model_optim(Tables& t) {
       .key("num_classes", &ModelConfig::num_classes, ge(1), "outputs of the classifier head")
       .key("in_channels", &ModelConfig::in_channels, ge(1), "input image channels")
       .key("channels_last", &ModelConfig::channels_last, any(),
-           "NHWC memory format (faster convolutions on tensor cores)");
+           "NHWC memory format (faster convolutions on tensor cores)")
+      .key("sync_bn", &ModelConfig::sync_bn, any(),
+           "batch-norm statistics over all ranks (for small per-GPU batches)");
   Section<OptimConfig>(t.sections, t.keys, "optim", &Config::optim, "Optimizer and batch size")
       .key("name", &OptimConfig::name, one_of({"adamw", "sgd"}), "optimizer")
       .key("lr", &OptimConfig::lr, gt(0), "peak learning rate (after warmup)")
@@ -145,6 +150,8 @@ void add_schedule_dist(Tables& t) {
            "gradient all-reduce; auto = nccl on cuda, mpi on cpu")
       .key("bucket_mb", &DistConfig::bucket_mb, gt(0),
            "gradient bucket size in MiB (all-reduced as soon as full)")
+      .key("first_bucket_mb", &DistConfig::first_bucket_mb, gt(0),
+           "size of the first bucket, smaller so communication starts early in backward")
       .key("timeout_s", &DistConfig::timeout_s, gt(0),
            "a collective waiting longer than this ends the job");
 }
@@ -168,7 +175,13 @@ void add_checkpoint_log(Tables& t) {
       .key("tensorboard", &LogConfig::tensorboard, any(),
            "write TensorBoard event files beside metrics.jsonl")
       .key("progress", &LogConfig::progress, one_of({"auto", "bar", "plain", "none"}),
-           "console progress; auto = bar on a terminal, plain otherwise");
+           "console progress; auto = bar on a terminal, plain otherwise")
+      .key("trace_steps", &LogConfig::trace_steps, ge(0),
+           "record this many steps per rank as a Chrome trace (timeline-rank<N>.json); 0 = off");
+  Section<KernelsConfig>(t.sections, t.keys, "kernels", &Config::kernels, "Fused CUDA kernels (docs/kernels.md)")
+      .key("fused", &KernelsConfig::fused, any(),
+           "on CUDA: fused multi-tensor AdamW/SGD, fused AMP unscale, fused cross-entropy; "
+           "false = the unfused LibTorch ops");
 }
 
 const Tables& tables() {

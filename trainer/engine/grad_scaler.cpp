@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "kernels/multi_tensor_optim.h"
+
 namespace medtrain::engine {
 
 GradScaler::GradScaler(bool enabled, double init_scale, int64_t growth_interval)
@@ -15,6 +17,7 @@ bool GradScaler::unscale_and_check(torch::nn::Module& model) {
   if (!enabled_) return true;
   torch::NoGradGuard no_grad;
   const double inv = 1.0 / scale_;
+  if (fused_) return unscale_fused(model, inv);
   bool finite = true;
   for (auto& p : model.parameters()) {
     if (!p.grad().defined()) continue;
@@ -24,6 +27,18 @@ bool GradScaler::unscale_and_check(torch::nn::Module& model) {
     if (finite && !torch::isfinite(p.grad()).all().item<bool>()) finite = false;
   }
   return finite;
+}
+
+bool GradScaler::unscale_fused(torch::nn::Module& model, double inv) {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : model.parameters()) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  if (grads.empty()) return true;
+  const auto opts = grads.front().options().dtype(torch::kFloat32);
+  auto found_inf = torch::zeros({1}, opts);
+  kernels::multi_tensor_unscale_check_(grads, torch::full({1}, inv, opts), found_inf);
+  return found_inf.item<float>() == 0.0f;
 }
 
 void GradScaler::update(bool step_was_finite) {

@@ -14,6 +14,9 @@ namespace medtrain::engine {
 class GradScaler {
  public:
   explicit GradScaler(bool enabled, double init_scale = 65536.0, int64_t growth_interval = 2000);
+  // CUDA: one multi-tensor kernel unscales and checks every gradient (one host
+  // sync per step instead of one per tensor).
+  void use_fused_kernel(bool fused) { fused_ = fused; }
 
   torch::Tensor scale(const torch::Tensor& loss) const;
   // Divides every gradient by the scale in place; returns false when any
@@ -27,10 +30,12 @@ class GradScaler {
   void set_scale(double s) { scale_ = s; }
 
  private:
+  bool unscale_fused(torch::nn::Module& model, double inv);
   bool enabled_;
   double scale_;
   int64_t growth_interval_;
   int64_t clean_steps_ = 0;
+  bool fused_ = false;
 };
 
 }  // namespace medtrain::engine

@@ -6,26 +6,26 @@
 #include <map>
 #include <string>
 
+#include "kernels/fused_adamw.h"
+#include "kernels/fused_sgd.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::engine {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::OptimConfig& cfg,
-                                                        torch::nn::Module& model) {
+                                                        torch::nn::Module& model, bool fused) {
   auto params = model.parameters();
   if (cfg.name == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(cfg.lr)
-                    .betas({cfg.beta1, cfg.beta2})
-                    .eps(cfg.eps)
-                    .weight_decay(cfg.weight_decay));
+    const auto options =
+        torch::optim::AdamWOptions(cfg.lr).betas({cfg.beta1, cfg.beta2}).eps(cfg.eps).weight_decay(cfg.weight_decay);
+    if (fused) return std::make_unique<kernels::FusedAdamW>(params, options);
+    return std::make_unique<torch::optim::AdamW>(params, options);
   }
   if (cfg.name == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(cfg.lr)
-                    .momentum(cfg.momentum)
-                    .nesterov(cfg.nesterov)
-                    .weight_decay(cfg.weight_decay));
+    const auto options =
+        torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).nesterov(cfg.nesterov).weight_decay(cfg.weight_decay);
+    if (fused) return std::make_unique<kernels::FusedSGD>(params, options);
+    return std::make_unique<torch::optim::SGD>(params, options);
   }
   throw UserError("optim.name: unknown optimizer '" + cfg.name + "' (adamw, sgd)");
 }

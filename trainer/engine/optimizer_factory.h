@@ -1,5 +1,5 @@
 #pragma once
-// Builds the optimizer named in the config (LibTorch's AdamW or SGD), sets its
+// Builds the optimizer named in the config (AdamW or SGD), sets its
 // learning rate each step, and moves its per-parameter state in and out of a
 // checkpoint by parameter *name*, so a checkpoint does not depend on tensor
 // addresses and resumes bit for bit.
@@ -13,8 +13,10 @@
 
 namespace medtrain::engine {
 
+// fused: the multi-tensor kernels::FusedAdamW / FusedSGD (same options, state
+// and checkpoints as LibTorch's; worth it on CUDA, where the trainer asks for it).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::OptimConfig& cfg,
-                                                        torch::nn::Module& model);
+                                                        torch::nn::Module& model, bool fused = false);
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 

@@ -30,14 +30,17 @@ void RunLogger::train_step(const metrics::StepReport& r) {
   progress_->step(r);
   const bool due = r.step % every_steps_ == 0 || r.step == r.total_steps || r.step == 1;
   if (!due) return;
-  jsonl_->write({{"kind", "train"}, {"time", unix_time()}, {"step", r.step}, {"epoch", r.epoch},
-                 {"loss", r.loss}, {"lr", r.lr}, {"samples_per_s", r.samples_per_s},
-                 {"data_wait_fraction", r.data_wait_fraction}});
+  nlohmann::json rec = {{"kind", "train"}, {"time", unix_time()}, {"step", r.step}, {"epoch", r.epoch},
+                        {"loss", r.loss}, {"lr", r.lr}, {"samples_per_s", r.samples_per_s},
+                        {"data_wait_fraction", r.data_wait_fraction}};
+  for (const auto& [phase, seconds] : r.phase_s) rec["time/" + phase] = seconds;
+  jsonl_->write(rec);
   if (events_) {
     events_->add_scalar("train/loss", r.loss, r.step);
     events_->add_scalar("train/lr", r.lr, r.step);
     events_->add_scalar("train/samples_per_s", r.samples_per_s, r.step);
     events_->add_scalar("train/data_wait_fraction", r.data_wait_fraction, r.step);
+    for (const auto& [phase, seconds] : r.phase_s) events_->add_scalar("time/" + phase, seconds, r.step);
   }
 }
 

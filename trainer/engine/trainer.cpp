@@ -1,12 +1,19 @@
 #include "trainer/engine/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <fstream>
+#include <thread>
 
+#include "data/rng.h"
+#include "kernels/softmax_cross_entropy.h"
 #include "data/sampler.h"
 #include "models/registry.h"
 #include "models/state_dict.h"
@@ -14,14 +21,17 @@
 #include "trainer/config/config_loader.h"
 #include "trainer/engine/autocast.h"
 #include "trainer/engine/checkpointing.h"
+#include "trainer/engine/data_parallel.h"
 #include "trainer/engine/device_choice.h"
 #include "trainer/engine/evaluator.h"
 #include "trainer/engine/grad_scaler.h"
 #include "trainer/engine/lr_schedule.h"
 #include "trainer/engine/optimizer_factory.h"
 #include "trainer/engine/run_logger.h"
+#include "trainer/engine/step_phases.h"
 #include "trainer/engine/stop_signal.h"
 #include "trainer/engine/training_data.h"
+#include "trainer/metrics/chrome_trace.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::engine {
@@ -48,6 +58,14 @@ std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::
   return model;
 }
 
+// After the shared initialisation each rank draws from its own stream
+// (dropout and the like must differ between ranks; data augmentation is
+// seeded per sample and does not use this generator).
+void seed_rank_generator(int64_t seed, int rank, int64_t step) {
+  const uint64_t stream = (static_cast<uint64_t>(rank) << 40) ^ static_cast<uint64_t>(step);
+  torch::manual_seed(data::mix_seed(static_cast<uint64_t>(seed), stream));
+}
+
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -63,8 +81,13 @@ class Loop {
  private:
   void resume_if_asked(const std::string& resume);
   bool train_epoch();  // false when the run should end (steps done or stop requested)
+  double run_micro_steps(data::BatchLoader& loader, StepPhases& phases);  // returns the loss sum
   double optimizer_step();  // returns the learning rate used
-  void report_step(double loss, double lr, double data_wait, double step_time);
+  bool agree_to_stop(double& loss_sum, StepPhases& phases);
+  void report_step(double loss, double lr, const StepPhases& phases, double step_time);
+  void adapt_position_to_world(const std::string& origin);
+  void report_unused_parameters();
+  torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets) const;
   int64_t global_batch() const {
     return cfg_.optim.batch_size * cfg_.optim.grad_accum_steps * world_.size;
   }
@@ -80,12 +103,16 @@ class Loop {
   DataSplits data_;
   std::unique_ptr<data::DistributedSampler> sampler_;
   std::shared_ptr<models::ImageModel> model_;
+  std::unique_ptr<DataParallel> dp_;  // null on one rank
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   GradScaler scaler_;
   std::optional<c10::ScalarType> amp_dtype_;
   checkpoint::TrainerState state_;
   std::unique_ptr<checkpoint::CheckpointManager> ckpt_;
   std::unique_ptr<RunLogger> log_;
+  std::unique_ptr<metrics::ChromeTrace> trace_;
+  int64_t trace_until_step_ = 0;
+  bool reported_unused_ = false;
   int64_t steps_per_epoch_ = 0;
   int64_t total_steps_ = 0;
   int64_t last_eval_step_ = -1;
@@ -101,24 +128,37 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       run_dir_(fs::path(cfg.run.output_dir) / cfg.run.name),
       scaler_(cfg.run.precision == "fp16"),
       amp_dtype_(autocast_dtype(cfg.run.precision)) {
-  if (cfg_.run.threads > 0) torch::set_num_threads(static_cast<int>(cfg_.run.threads));
+  if (cfg_.run.threads > 0) {
+    torch::set_num_threads(static_cast<int>(cfg_.run.threads));
+  } else if (world_.local_size > 1 && std::getenv("OMP_NUM_THREADS") == nullptr) {
+    // Ranks sharing a node share its cores; LibTorch alone would give each all of them.
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    torch::set_num_threads(std::max(1, cores / world_.local_size));
+  }
   data_ = open_data(cfg_.data);
   sampler_ = std::make_unique<data::DistributedSampler>(
       data_.train->size(),
-      data::SamplerOptions{static_cast<uint64_t>(cfg_.run.seed), cfg_.data.shuffle, world_.rank, world_.size});
+      data::SamplerOptions{static_cast<uint64_t>(cfg_.run.seed), cfg_.data.shuffle, world_.rank, world_.size,
+                           cfg_.optim.batch_size});
   const int64_t micro_batches = static_cast<int64_t>(sampler_->per_rank()) / cfg_.optim.batch_size;
   steps_per_epoch_ = micro_batches / cfg_.optim.grad_accum_steps;
   if (steps_per_epoch_ == 0) {
     throw UserError(fmt::format(
-        "data: split '{}' gives {} samples per rank, fewer than one optimizer step needs "
-        "(optim.batch_size {} x optim.grad_accum_steps {})",
-        cfg_.data.train_split, sampler_->per_rank(), cfg_.optim.batch_size, cfg_.optim.grad_accum_steps));
+        "data: split '{}' has {} samples, fewer than one optimizer step needs "
+        "(optim.batch_size {} x optim.grad_accum_steps {} x {} ranks)",
+        cfg_.data.train_split, data_.train->size(), cfg_.optim.batch_size, cfg_.optim.grad_accum_steps,
+        world_.size));
   }
   total_steps_ = cfg_.run.epochs * steps_per_epoch_;
   if (cfg_.run.max_steps > 0) total_steps_ = std::min(total_steps_, cfg_.run.max_steps);
 
   model_ = build_model(cfg_, device_.device);
-  optimizer_ = make_optimizer(cfg_.optim, *model_);
+  seed_rank_generator(cfg_.run.seed, world_.rank, 0);
+  dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_);
+  // Fused kernels pay off on CUDA; on the CPU they would run reference loops.
+  const bool fused = cfg_.kernels.fused && device_.device.is_cuda();
+  optimizer_ = make_optimizer(cfg_.optim, *model_, fused);
+  scaler_.use_fused_kernel(fused);
   fs::create_directories(run_dir_);
   if (world_.is_main()) write_text(run_dir_ / "config.yaml", config_yaml_);
   ckpt_ = std::make_unique<checkpoint::CheckpointManager>(
@@ -127,7 +167,14 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
                                   cfg_.checkpoint.best_mode == "max"});
   log_ = std::make_unique<RunLogger>(run_dir_, cfg_.log, world_.is_main());
   state_.world_size = world_.size;
+  state_.global_batch = global_batch();
+  state_.grad_accum_steps = cfg_.optim.grad_accum_steps;
   resume_if_asked(options.resume);
+  if (cfg_.log.trace_steps > 0) {
+    trace_ = std::make_unique<metrics::ChromeTrace>(run_dir_ / fmt::format("timeline-rank{}.json", world_.rank),
+                                                    world_.rank);
+    trace_until_step_ = state_.step + cfg_.log.trace_steps;
+  }
   result_.run_dir = run_dir_;
 }
 
@@ -139,9 +186,19 @@ void Loop::resume_if_asked(const std::string& resume) {
   }
   auto ckpt = checkpoint::load_checkpoint(*path);
   restore_checkpoint({*model_, *optimizer_, scaler_, state_}, ckpt, path->string());
-  if (state_.world_size != world_.size) {
-    throw UserError(fmt::format("checkpoint {} was written by {} ranks, this run has {}", path->string(),
-                                state_.world_size, world_.size));
+  adapt_position_to_world(path->string());
+  if (world_.rank > 0) {
+    // Rank 0's generator came back with the checkpoint; the others resume
+    // their own stream when it was saved (same world size), else start anew.
+    const auto mine = std::find_if(ckpt.rng.begin(), ckpt.rng.end(), [&](const auto& entry) {
+      return entry.first == fmt::format("cpu.rank{}", world_.rank);
+    });
+    if (mine != ckpt.rng.end()) {
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      gen.set_state(mine->second);
+    } else {
+      seed_rank_generator(cfg_.run.seed, world_.rank, state_.step);
+    }
   }
   last_ckpt_step_ = state_.step;
   log_->message(fmt::format("resumed from {} at step {} (epoch {}, batch {})", path->string(), state_.step,
@@ -155,16 +212,44 @@ TrainResult Loop::run() {
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
                             cfg_.optim.grad_accum_steps * world_.size));
   model_->train();
-  while (state_.step < total_steps_ && train_epoch()) {
+  try {
+    while (state_.step < total_steps_ && train_epoch()) {
+    }
+  } catch (const dist::CollectiveTimeout& e) {
+    throw dist::CollectiveTimeout(fmt::format("step {}: {}", state_.step + 1, e.what()));
   }
   if (!result_.stopped_by_signal) {
     if (last_eval_step_ != state_.step) evaluate_now();
     if (last_ckpt_step_ != state_.step) save_checkpoint();
   }
+  // No rank leaves before rank 0's last checkpoint is on disk: a launcher may
+  // end the job as soon as one rank exits with a non-zero code (75).
+  if (dp_) dp_->comm().barrier();
   log_->finish();
+  if (trace_) trace_->close();
   result_.steps = state_.step;
   result_.last_eval = state_.last_eval;
   return result_;
+}
+
+void Loop::adapt_position_to_world(const std::string& origin) {
+  if (state_.global_batch != global_batch()) {
+    throw UserError(fmt::format(
+        "checkpoint {} was trained with a global batch of {} samples per step, this run has {} "
+        "(optim.batch_size {} x optim.grad_accum_steps {} x {} ranks); keep the global batch to resume",
+        origin, state_.global_batch, global_batch(), cfg_.optim.batch_size, cfg_.optim.grad_accum_steps,
+        world_.size));
+  }
+  // Checkpoints sit on step boundaries, and a step covers the same run of
+  // samples in the shared order whatever the split into ranks and micro-steps.
+  const int64_t steps_in_epoch = state_.batch_in_epoch / state_.grad_accum_steps;
+  if (state_.world_size != world_.size) {
+    log_->message(fmt::format("resuming {} ranks' checkpoint on {} ranks (global batch {} kept)", state_.world_size,
+                              world_.size, global_batch()));
+  }
+  state_.batch_in_epoch = steps_in_epoch * cfg_.optim.grad_accum_steps;
+  state_.world_size = world_.size;
+  state_.grad_accum_steps = cfg_.optim.grad_accum_steps;
 }
 
 bool Loop::train_epoch() {
@@ -174,30 +259,18 @@ bool Loop::train_epoch() {
                            static_cast<size_t>(state_.batch_in_epoch));
   while (state_.step < total_steps_ && (state_.batch_in_epoch / accum) < steps_per_epoch_) {
     const auto step_start = Clock::now();
-    double data_wait = 0, loss_sum = 0;
-    optimizer_->zero_grad();
-    for (int64_t micro = 0; micro < accum; ++micro) {
-      const auto wait_start = Clock::now();
-      auto batch = loader.next();
-      data_wait += seconds_since(wait_start);
-      if (!batch) throw std::runtime_error("data loader ended before the epoch's last step");
-      auto x = batch->images.to(device_.device, /*non_blocking=*/true);
-      if (cfg_.model.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-      auto y = batch->targets.to(device_.device);
-      torch::Tensor loss;
-      {
-        AutocastGuard autocast(device_.device.type(), amp_dtype_);
-        loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
-      }
-      scaler_.scale(loss / static_cast<double>(accum)).backward();
-      loss_sum += loss.item<double>();
-      ++state_.batch_in_epoch;
-    }
+    StepPhases phases(state_.step < trace_until_step_ ? trace_.get() : nullptr, state_.step + 1);
+    double loss_sum = run_micro_steps(loader, phases);
+    const auto opt_start = Clock::now();
     const double lr = optimizer_step();
-    report_step(loss_sum / static_cast<double>(accum), lr, data_wait, seconds_since(step_start));
+    phases.add("optimizer", opt_start);
+    const bool stop = agree_to_stop(loss_sum, phases);
+    report_step(loss_sum / static_cast<double>(accum), lr, phases, seconds_since(step_start));
     maybe_eval_and_checkpoint(/*epoch_end=*/false);
-    if (stop_requested()) {
-      log_->message(fmt::format("signal {} received: stopping after step {}", stop_signal_number(), state_.step));
+    if (stop) {
+      log_->message(fmt::format("stop requested{}: stopping after step {}",
+                                stop_requested() ? fmt::format(" (signal {})", stop_signal_number()) : " on another rank",
+                                state_.step));
       save_checkpoint();
       result_.stopped_by_signal = true;
       return false;
@@ -209,6 +282,73 @@ bool Loop::train_epoch() {
     maybe_eval_and_checkpoint(/*epoch_end=*/true);
   }
   return true;
+}
+
+double Loop::run_micro_steps(data::BatchLoader& loader, StepPhases& phases) {
+  const int64_t accum = cfg_.optim.grad_accum_steps;
+  double loss_sum = 0;
+  if (dp_) {
+    dp_->zero_grad();  // gradients are views into the reducer's buckets: zero, never drop
+  } else {
+    optimizer_->zero_grad();
+  }
+  for (int64_t micro = 0; micro < accum; ++micro) {
+    auto t = Clock::now();
+    auto batch = loader.next();
+    t = phases.add("data_wait", t, metrics::ChromeTrace::kData);
+    if (!batch) throw std::runtime_error("data loader ended before the epoch's last step");
+    auto x = batch->images.to(device_.device, /*non_blocking=*/true);
+    if (cfg_.model.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    auto y = batch->targets.to(device_.device);
+    torch::Tensor loss;
+    {
+      AutocastGuard autocast(device_.device.type(), amp_dtype_);
+      loss = classification_loss(model_->forward(x), y);
+    }
+    t = phases.add("forward", t);
+    // Gradient accumulation: only the last micro-step's backward communicates.
+    if (dp_) dp_->begin_backward(micro == accum - 1);
+    scaler_.scale(loss / static_cast<double>(accum)).backward();
+    loss_sum += loss.item<double>();
+    phases.add("backward", t);
+    ++state_.batch_in_epoch;
+  }
+  if (dp_) {
+    const auto t = Clock::now();
+    dp_->finish_backward();
+    phases.add("comm_wait", t);
+    const auto stats = dp_->last_stats();
+    phases.record("all-reduce", stats.first_launch, stats.all_done, metrics::ChromeTrace::kComm);
+    if (!reported_unused_) report_unused_parameters();
+  }
+  return loss_sum;
+}
+
+torch::Tensor Loop::classification_loss(const torch::Tensor& logits, const torch::Tensor& targets) const {
+  if (cfg_.kernels.fused && logits.is_cuda() && logits.dim() == 2) {
+    // Gradient computed in the forward pass; logits read twice, never stored.
+    return kernels::softmax_cross_entropy(logits.contiguous(), targets);
+  }
+  return torch::nn::functional::cross_entropy(logits, targets);
+}
+
+void Loop::report_unused_parameters() {
+  reported_unused_ = true;
+  const auto unused = dp_->unused_parameters();
+  if (unused.empty()) return;
+  log_->message(fmt::format("{} parameters got no gradient in step {} and are reduced as zeros: {}", unused.size(),
+                            state_.step + 1, fmt::join(unused, ", ")));
+}
+
+// One small all-reduce per step: the loss for the log, and whether any rank
+// was asked to stop, so that all ranks stop after the same step.
+bool Loop::agree_to_stop(double& loss_sum, StepPhases& phases) {
+  if (!dp_) return stop_requested();
+  const auto t = Clock::now();
+  const auto sums = dp_->sum({loss_sum, stop_requested() ? 1.0 : 0.0});
+  phases.add("comm_wait", t);
+  loss_sum = sums[0] / world_.size;
+  return sums[1] > 0;
 }
 
 double Loop::optimizer_step() {
@@ -230,7 +370,7 @@ double Loop::optimizer_step() {
   return lr;
 }
 
-void Loop::report_step(double loss, double lr, double data_wait, double step_time) {
+void Loop::report_step(double loss, double lr, const StepPhases& phases, double step_time) {
   const double samples = static_cast<double>(global_batch());
   metrics::StepReport r;
   r.step = state_.step;
@@ -239,7 +379,14 @@ void Loop::report_step(double loss, double lr, double data_wait, double step_tim
   r.loss = loss;
   r.lr = lr;
   r.samples_per_s = step_time > 0 ? samples / step_time : 0;
-  r.data_wait_fraction = step_time > 0 ? data_wait / step_time : 0;
+  r.data_wait_fraction = step_time > 0 ? phases.seconds("data_wait") / step_time : 0;
+  r.phase_s = phases.all();
+  if (dp_) {
+    const auto stats = dp_->last_stats();
+    const double span = stats.span_s();
+    r.phase_s.emplace_back("allreduce_span", span);
+    r.phase_s.emplace_back("allreduce_hidden_fraction", span > 0 ? 1.0 - stats.comm_wait_s / span : 1.0);
+  }
   log_->train_step(r);
 }
 
@@ -256,20 +403,29 @@ void Loop::maybe_eval_and_checkpoint(bool epoch_end) {
 void Loop::evaluate_now() {
   last_eval_step_ = state_.step;
   if (!data_.val) return;
-  state_.last_eval = evaluate(*model_, *data_.val, cfg_, device_.device);
+  if (dp_) dp_->sync_buffers(*model_);
+  state_.last_eval = evaluate(*model_, *data_.val, cfg_, device_.device, dp_ ? &dp_->comm() : nullptr);
   log_->eval(state_.step, state_.epoch, state_.last_eval);
   model_->train();
 }
 
 void Loop::save_checkpoint() {
   last_ckpt_step_ = state_.step;
+  if (dp_) dp_->sync_buffers(*model_);
+  auto ckpt = capture_checkpoint({*model_, *optimizer_, scaler_, state_}, config_yaml_);
+  if (dp_) {
+    // Every rank's generator state travels to rank 0 (same size on all ranks).
+    auto mine = ckpt.rng.front().second.reshape({1, -1});
+    auto all = dp_->comm().allgather(mine.to(device_.device)).cpu();
+    for (int r = 1; r < world_.size; ++r) ckpt.rng.emplace_back(fmt::format("cpu.rank{}", r), all[r].clone());
+  }
   if (!world_.is_main()) return;
   std::optional<double> metric;
   if (last_eval_step_ == state_.step) {
     auto it = state_.last_eval.find(cfg_.checkpoint.best_metric);
     if (it != state_.last_eval.end() && std::isfinite(it->second)) metric = it->second;
   }
-  auto path = ckpt_->save(capture_checkpoint({*model_, *optimizer_, scaler_, state_}, config_yaml_), metric);
+  auto path = ckpt_->save(ckpt, metric);
   result_.last_checkpoint = path;
   log_->message("checkpoint " + path.string());
 }

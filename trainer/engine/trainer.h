@@ -2,7 +2,8 @@
 // The training loop for one rank: micro-batches with gradient accumulation,
 // autocast + dynamic loss scaling, clipping, a step-indexed LR schedule,
 // evaluation and checkpoints on their cadence, and a clean stop on a signal.
-// Collective communication plugs in through the World (rank 0 of 1 today).
+// With more than one rank, gradients are averaged across ranks (DataParallel)
+// and every rank must call train() with the same config.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -15,7 +16,8 @@
 namespace medtrain::engine {
 
 struct TrainOptions {
-  std::string resume;  // "" (fresh), "auto", or a checkpoint path
+  std::string resume;        // "" (fresh), "auto", or a checkpoint path
+  std::string host = "localhost";  // this rank's host, for messages
 };
 
 struct TrainResult {

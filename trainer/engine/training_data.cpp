@@ -1,6 +1,10 @@
 #include "trainer/engine/training_data.h"
 
+#include <filesystem>
+
+#include "data/deid/verify.h"
 #include "data/dicom_dataset.h"
+#include "data/manifest.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::engine {
@@ -22,10 +26,29 @@ std::shared_ptr<const data::Dataset> open_split(const config::DataConfig& cfg, c
   return data::open_dicom_dataset(o);
 }
 
+// data.require_deidentified: every file the run may read passes the check that
+// `medtrain deid --verify` applies; the first one that fails stops the run,
+// named with the tag at fault (never its value).
+void require_deidentified(const config::DataConfig& cfg) {
+  data::ManifestOptions o;
+  o.manifest_path = cfg.manifest;
+  o.root = cfg.root;
+  const auto manifest = data::read_manifest(o);
+  for (const auto& row : manifest.rows) {
+    if (row.split != cfg.train_split && row.split != cfg.val_split && !row.split.empty()) continue;
+    const auto path = (std::filesystem::path(manifest.root) / row.path).string();
+    if (auto problem = data::deid::check_deidentified(path)) {
+      throw UserError("data.require_deidentified: " + path + " (manifest line " + std::to_string(row.line) +
+                      ") is not de-identified: " + *problem + " (run `medtrain deid` first)");
+    }
+  }
+}
+
 }  // namespace
 
 DataSplits open_data(const config::DataConfig& cfg) {
   if (cfg.manifest.empty()) throw UserError("data.manifest: required (a CSV with path,label[,patient_id,split])");
+  if (cfg.require_deidentified) require_deidentified(cfg);
   DataSplits splits;
   splits.train = open_split(cfg, cfg.train_split, cfg.augment);
   if (splits.train->size() == 0) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace medtrain::metrics {
 
@@ -22,6 +24,9 @@ struct StepReport {
   double lr = 0;
   double samples_per_s = 0;
   double data_wait_fraction = 0;  // share of step time spent waiting for data
+  // Where the step's time went, in seconds: data_wait, forward, backward,
+  // comm_wait (all-reduce not hidden behind backward), optimizer.
+  std::vector<std::pair<std::string, double>> phase_s;
 };
 
 class Progress {

@@ -107,6 +107,8 @@ TEST(TrainerStateJson, BadContentNamesTheKey) {
   };
   check([](auto& j) { j.erase("epoch"); }, "key \"epoch\" is missing");
   check([](auto& j) { j["world_size"] = 0; }, "key \"world_size\" is out of range");
+  check([](auto& j) { j["global_batch"] = 0; }, "key \"global_batch\" must be at least 1");
+  check([](auto& j) { j.erase("grad_accum_steps"); }, "key \"grad_accum_steps\" is missing");
   check([](auto& j) { j["loss_scale"] = "big"; }, "key \"loss_scale\" is not a number");
   check([](auto& j) { j["last_eval"]["val/auroc"] = true; }, "key \"last_eval.val/auroc\" is not a number");
   check([](auto& j) { j["format"] = "x"; }, "key \"format\" is \"x\"");

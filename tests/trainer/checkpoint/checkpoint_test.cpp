@@ -20,6 +20,8 @@ void expect_state_equal(const TrainerState& want, const TrainerState& got) {
   EXPECT_EQ(want.batch_in_epoch, got.batch_in_epoch);
   EXPECT_EQ(want.samples_seen, got.samples_seen);
   EXPECT_EQ(want.world_size, got.world_size);
+  EXPECT_EQ(want.global_batch, got.global_batch);
+  EXPECT_EQ(want.grad_accum_steps, got.grad_accum_steps);
   EXPECT_TRUE(same_bits(want.loss_scale, got.loss_scale));
   ASSERT_EQ(want.best_metric.has_value(), got.best_metric.has_value());
   if (want.best_metric) {

@@ -47,6 +47,8 @@ inline Checkpoint make_checkpoint(int64_t step, int seed = 0) {
   c.state.batch_in_epoch = step % 10;
   c.state.samples_seen = step * 32;
   c.state.world_size = 4;
+  c.state.global_batch = 96;
+  c.state.grad_accum_steps = 3;
   c.state.loss_scale = 65536.0 / 3.0;  // not a short decimal: checks bit-exact doubles
   c.state.last_eval = {{"val/auroc", 0.1 + 0.2},
                        {"val/loss", std::numeric_limits<double>::quiet_NaN()},
