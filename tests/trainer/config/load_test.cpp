@@ -209,7 +209,7 @@ TEST(ConfigLoad, UnknownKeyWithoutNearMatchListsTheSectionsKeys) {
   const auto file = dir.write("x.yaml", text);
   EXPECT_TRUE(
       contains(load_error(file), {"unknown key dist.zzzzzzzz (" + where(file, text, "zzz") + ")",
-                                  "backend, bucket_mb, timeout_s"}));
+                                  "backend, bucket_mb, first_bucket_mb, timeout_s"}));
 }
 
 TEST(ConfigLoad, UnknownSection) {
@@ -218,7 +218,7 @@ TEST(ConfigLoad, UnknownSection) {
   const auto file = dir.write("x.yaml", text);
   EXPECT_EQ(load_error(file),
             "unknown section foo (" + where(file, text, "foo:") +
-                "); sections are run, data, model, optim, schedule, dist, checkpoint, log");
+                "); sections are run, data, model, optim, schedule, dist, checkpoint, log, kernels");
   const std::string typo = "optimm:\n  lr: 1\n";
   EXPECT_TRUE(contains(load_error(dir.write("t.yaml", typo)), {"did you mean optim?"}));
   const std::string top = "epochs: 3\n";
