@@ -51,53 +51,43 @@ def wait_for_steps(runs, name, steps, proc, limit=180):
     raise AssertionError(f"{name}: fewer than {steps} steps logged")
 
 
-def test_killed_rank_ends_the_job_naming_it(tmp_path, demo_data):
-    runs = tmp_path / "runs"
-    proc = popen(2, "train", *long_run(demo_data, runs, "kill"))
+def signal_rank_mid_run(demo, runs, name, sig, limit_s, after_steps=3, *extra):
+    """Starts 2 ranks, sends `sig` to rank 1 once `after_steps` steps are
+    logged, and waits at most `limit_s` for the whole job to end. Returns
+    (returncode, stdout, stderr); the job is killed if it outlives the test."""
+    proc = popen(2, "train", *long_run(demo, runs, name, *extra))
     try:
-        wait_for_steps(runs, "kill", 3, proc)
+        wait_for_steps(runs, name, after_steps, proc)
         pids = rank_pids(proc.pid)
         assert len(pids) == 2, pids
-        os.kill(pids[1], signal.SIGKILL)
+        os.kill(pids[1], sig)
         start = time.time()
-        out, err = proc.communicate(timeout=TIMEOUT_S + 10)
-        assert time.time() - start < TIMEOUT_S + 10
+        out, err = proc.communicate(timeout=limit_s)
+        assert time.time() - start < limit_s
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0
-    text = out + err
-    assert "rank 1" in text, text[-2000:]
+    return proc.returncode, out, err
+
+
+def test_killed_rank_ends_the_job_naming_it(tmp_path, demo_data):
+    code, out, err = signal_rank_mid_run(demo_data, tmp_path / "runs", "kill", signal.SIGKILL, TIMEOUT_S + 10)
+    assert code != 0
+    assert "rank 1" in out + err, (out + err)[-2000:]
 
 
 def test_stuck_rank_times_out_with_step_rank_and_host(tmp_path, demo_data):
-    runs = tmp_path / "runs"
-    proc = popen(2, "train", *long_run(demo_data, runs, "stuck"))
-    try:
-        wait_for_steps(runs, "stuck", 3, proc)
-        pids = rank_pids(proc.pid)
-        os.kill(pids[1], signal.SIGSTOP)  # alive but silent: only a timeout can notice
-        start = time.time()
-        out, err = proc.communicate(timeout=TIMEOUT_S + 30)
-        assert time.time() - start < TIMEOUT_S + 30
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0
+    # SIGSTOP: alive but silent, so only a timeout can notice.
+    code, _, err = signal_rank_mid_run(demo_data, tmp_path / "runs", "stuck", signal.SIGSTOP, TIMEOUT_S + 30)
+    assert code != 0
     assert "rank 0" in err and "dist.timeout_s" in err and "step" in err, err[-2000:]
 
 
 def test_sigterm_on_one_rank_stops_all_with_a_checkpoint(tmp_path, demo_data):
     runs = tmp_path / "runs"
-    proc = popen(2, "train", *long_run(demo_data, runs, "term", "--set", "checkpoint.every_steps=0"))
-    try:
-        wait_for_steps(runs, "term", 2, proc)
-        os.kill(rank_pids(proc.pid)[1], signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 75, (proc.returncode, out[-2000:], err[-2000:])
+    code, out, err = signal_rank_mid_run(demo_data, runs, "term", signal.SIGTERM, 120, 2,
+                                         "--set", "checkpoint.every_steps=0")
+    assert code == 75, (code, out[-2000:], err[-2000:])
     assert "stopping after step" in out
     latest = (runs / "term/ckpt/latest").resolve()
     assert (latest / "manifest.json").exists()
