@@ -7,8 +7,10 @@
 namespace medtrain::dist {
 
 at::Tensor allgather_rows(Communicator& comm, const at::Tensor& tensor) {
-  auto rows = at::full({1}, tensor.size(0), at::kLong);
+  // On the tensor's device: NCCL only moves CUDA tensors.
+  auto rows = at::full({1}, tensor.size(0), tensor.options().dtype(at::kLong));
   auto all_rows = comm.allgather(rows);
+  all_rows = all_rows.cpu();
   const int64_t most = all_rows.max().item<int64_t>();
   auto shape = tensor.sizes().vec();
   shape[0] = most;

@@ -43,7 +43,9 @@ void broadcast_tensor(Communicator& comm, at::Tensor t) {
 
 void check_ranks_agree(Communicator& comm, const torch::nn::Module& model, const std::string& config_yaml) {
   auto mine = at::tensor({fnv1a(model_signature(model)), fnv1a(config_yaml)}, at::kLong);
-  auto all = comm.allgather(mine).view({comm.size(), 2});
+  const auto params = model.parameters();
+  if (!params.empty()) mine = mine.to(params.front().device());  // NCCL moves CUDA tensors only
+  auto all = comm.allgather(mine).view({comm.size(), 2}).cpu();
   for (int r = 1; r < comm.size(); ++r) {
     if (all[r][0].item<int64_t>() != all[0][0].item<int64_t>()) {
       throw UserError(fmt::format("dist: rank {}'s model has other parameter names or shapes than rank 0's; "
