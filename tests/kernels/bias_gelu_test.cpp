@@ -15,6 +15,7 @@ namespace medtrain::kernels {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
 using testing::fresh_seed;
 using testing::rel_err;
 
@@ -43,15 +44,6 @@ TEST(BiasGelu, GradcheckFloat64) {
     const std::string err = testing::gradcheck(
         [&](const std::vector<torch::Tensor>& in) { return bias_gelu(in[0], in[1], tanh_approx); }, {x, b});
     EXPECT_EQ(err, "") << (tanh_approx ? "tanh" : "erf");
-  }
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
 }
 

@@ -15,6 +15,7 @@
 namespace medtrain::kernels {
 namespace {
 
+using testing::expect_error;
 using testing::fresh_seed;
 
 TEST(BucketEpilogue, MatchesCompositeOnCpu) {
@@ -46,15 +47,6 @@ TEST(BucketEpilogue, FlagsInfAndNanAndNeverClearsTheFlag) {
   found.zero_();
   bucket_epilogue_(huge, 4.0, found);
   EXPECT_EQ(found.item<float>(), 1.f);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(BucketEpilogue, RefusesBadArguments) {

@@ -16,6 +16,7 @@ namespace medtrain::kernels {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
 using testing::fresh_seed;
 
 struct Case {
@@ -102,15 +103,6 @@ TEST(ImagePreprocess, OnePixelByHand) {
   EXPECT_NEAR(out[0][0][0][0].item<float>(), 1.6f, 1e-6);
   // pixel 1 reads 500: hu = 0, 160 / 400 = 0.4, -0.4
   EXPECT_NEAR(out[0][0][0][1].item<float>(), -0.4f, 1e-6);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(ImagePreprocess, RefusesBadArguments) {

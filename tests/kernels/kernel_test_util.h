@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -54,6 +55,16 @@ inline void poison_cuda_cache(int64_t bytes) {
 }
 
 inline bool has_cuda() { return kernels::cuda_device_count() > 0; }
+
+// `f` must throw a c10::Error (TORCH_CHECK) whose message contains `needle`.
+inline void expect_error(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace medtrain::testing
 

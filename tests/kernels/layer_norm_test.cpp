@@ -15,6 +15,7 @@ namespace medtrain::kernels {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
 using testing::fresh_seed;
 using testing::rel_err;
 
@@ -51,15 +52,6 @@ TEST(LayerNorm, GradcheckFloat64) {
   const std::string err = testing::gradcheck(
       [](const std::vector<torch::Tensor>& in) { return layer_norm(in[0], in[1], in[2], 1e-5); }, {x, g, b});
   EXPECT_EQ(err, "");
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(LayerNorm, RefusesBadArguments) {

@@ -20,6 +20,7 @@ namespace medtrain::kernels {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
 using testing::fresh_seed;
 
 // Odd shapes, one past the 65536-element chunk, one empty, one channels_last.
@@ -199,15 +200,6 @@ TEST(MultiTensorUnscaleCheck, MatchesCompositeAndFlagsNonFinite) {
   g[1][2][3] = std::numeric_limits<float>::quiet_NaN();
   multi_tensor_unscale_check_(g, torch::full({1}, 1.f), found);
   EXPECT_EQ(found.item<float>(), 1.f);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(FusedAdamWStep, RefusesBadArguments) {

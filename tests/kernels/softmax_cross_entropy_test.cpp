@@ -16,6 +16,7 @@ namespace medtrain::kernels {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
 using testing::fresh_seed;
 using testing::rel_err;
 
@@ -82,15 +83,6 @@ TEST(SoftmaxCrossEntropy, WithoutGradIsTheSameLoss) {
   auto [loss, grad] = softmax_cross_entropy_forward(logits, target, {}, false);
   EXPECT_FALSE(grad.defined());
   EXPECT_LT(rel_err(loss, at::cross_entropy_loss(logits, target)), 1e-6);
-}
-
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(SoftmaxCrossEntropy, RefusesBadArguments) {
