@@ -4,16 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import SOURCE, run, smoke_args
-
-
-def assert_user_error(result, *needles):
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("medtrain: error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
+from conftest import SOURCE, assert_user_error, run, smoke_args
 
 
 def write(path, text):

@@ -19,6 +19,16 @@ def run(*args, cwd=None, timeout=600, env=None):
                           timeout=timeout, env=full_env)
 
 
+def assert_user_error(result, *needles):
+    """Exit 2 and exactly one stderr line, "medtrain: error: ...", containing every needle."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("medtrain: error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")

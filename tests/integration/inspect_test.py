@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-from conftest import SOURCE, run
+from conftest import SOURCE, assert_user_error, run
 
 sys.path.insert(0, str(SOURCE / "tests" / "data"))
 from pydicom_reference import compare, reference  # noqa: E402
@@ -32,15 +32,6 @@ def corpus(tmp_path_factory):
     with open(out / "corpus.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     return out, rows
-
-
-def assert_user_error(result, *needles):
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("medtrain: error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def field(stdout, name):
