@@ -128,6 +128,23 @@ void layer_norm_forward(const void* x, const void* gamma, const void* beta, void
   MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm forward_kernel");
 }
 
+namespace {
+
+template <typename T>
+void launch_backward(const void* dy, const void* x, const float* mean, const float* rstd, const void* gamma,
+                     void* dx, float* dgamma_part, float* dbeta_part, int64_t per_chunk, dim3 pgrid,
+                     const LayerNormArgs& a, cudaStream_t stream) {
+  backward_dx_kernel<<<grid_for(a.rows), kThreads, 0, stream>>>(
+      static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const T*>(gamma),
+      static_cast<T*>(dx), a.rows, a.d);
+  MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm backward_dx_kernel");
+  backward_params_kernel<<<pgrid, kThreads, 0, stream>>>(static_cast<const T*>(dy), static_cast<const T*>(x), mean,
+                                                         rstd, dgamma_part, dbeta_part, a.rows, a.d, per_chunk);
+  MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm backward_params_kernel");
+}
+
+}  // namespace
+
 void layer_norm_backward(const void* dy, const void* x, const float* mean, const float* rstd, const void* gamma,
                          void* dx, float* dgamma_part, float* dbeta_part, int64_t chunks,
                          const LayerNormArgs& a, cudaStream_t stream) {
@@ -135,25 +152,11 @@ void layer_norm_backward(const void* dy, const void* x, const float* mean, const
   const int64_t per_chunk = (a.rows + chunks - 1) / chunks;
   const dim3 pgrid(static_cast<unsigned>((a.d + kThreads - 1) / kThreads), static_cast<unsigned>(chunks));
   if (a.dt == DType::kBF16) {
-    using T = __nv_bfloat16;
-    backward_dx_kernel<<<grid_for(a.rows), kThreads, 0, stream>>>(
-        static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const T*>(gamma),
-        static_cast<T*>(dx), a.rows, a.d);
-    MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm backward_dx_kernel");
-    backward_params_kernel<<<pgrid, kThreads, 0, stream>>>(static_cast<const T*>(dy), static_cast<const T*>(x),
-                                                           mean, rstd, dgamma_part, dbeta_part, a.rows, a.d,
-                                                           per_chunk);
+    launch_backward<__nv_bfloat16>(dy, x, mean, rstd, gamma, dx, dgamma_part, dbeta_part, per_chunk, pgrid, a,
+                                   stream);
   } else {
-    using T = float;
-    backward_dx_kernel<<<grid_for(a.rows), kThreads, 0, stream>>>(
-        static_cast<const T*>(dy), static_cast<const T*>(x), mean, rstd, static_cast<const T*>(gamma),
-        static_cast<T*>(dx), a.rows, a.d);
-    MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm backward_dx_kernel");
-    backward_params_kernel<<<pgrid, kThreads, 0, stream>>>(static_cast<const T*>(dy), static_cast<const T*>(x),
-                                                           mean, rstd, dgamma_part, dbeta_part, a.rows, a.d,
-                                                           per_chunk);
+    launch_backward<float>(dy, x, mean, rstd, gamma, dx, dgamma_part, dbeta_part, per_chunk, pgrid, a, stream);
   }
-  MEDTRAIN_CUDA_CHECK_LAUNCH("layer_norm backward_params_kernel");
 }
 
 }  // namespace medtrain::kernels::cuda
