@@ -9,7 +9,8 @@ APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3-venv
   libdcmtk-dev dcmtk libyaml-cpp-dev libcli11-dev
   nlohmann-json3-dev libopenmpi-dev openmpi-bin libgtest-dev libgmock-dev
   libbenchmark-dev libzstd-dev libssl-dev
-  slurm-wlm munge iproute2 procps libopenjp2-7-dev libopenjp2-tools clang-14 libclang-rt-14-dev util-linux)
+  slurm-wlm munge iproute2 procps libopenjp2-7-dev libopenjp2-tools clang-14 libclang-rt-14-dev util-linux
+  libfuse3-dev fuse3 liburing-dev libonnx-dev libprotobuf-dev protobuf-compiler)
 
 install_debian_packages() {
   local missing=()

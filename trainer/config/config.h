@@ -39,6 +39,11 @@ struct DataConfig {
   int64_t prefetch_batches = 4;       // bounded queue depth
   std::string on_error = "fail";      // fail | skip: per-sample decode errors
   bool require_deidentified = false;  // refuse files that fail the de-identification check
+  bool window_from_file = false;      // use each file's Window Center/Width when present
+  std::string shards;                 // folder made by `medtrain pack`; empty = read the DICOM tree
+  int64_t shuffle_buffer = 1024;      // shards: samples mixed across shard boundaries
+  double cache_ram_gb = 0.0;          // shards: node-local RAM cache of shard bytes; 0 = off
+  std::string cache_dir;              // shards: node-local disk copy of the shards; empty = off
 };
 
 struct ModelConfig {
@@ -47,6 +52,8 @@ struct ModelConfig {
   int64_t in_channels = 1;
   bool channels_last = false;
   bool sync_bn = false;               // batch-norm statistics over all ranks
+  std::string pretrained;             // weights to start from (.pth/.pt, safetensors, checkpoint)
+  std::vector<std::string> pretrained_skip;  // parameter-name prefixes not loaded (new head)
 };
 
 struct OptimConfig {

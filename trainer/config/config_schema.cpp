@@ -105,7 +105,19 @@ void add_run_data(Tables& t) {
            "what a sample that fails to decode does: stop the run, or be skipped and counted")
       .key("require_deidentified", &DataConfig::require_deidentified, any(),
            "refuse any file that still carries a tag the PS3.15 basic profile removes or lacks "
-           "Patient Identity Removed = YES (see docs/deid.md)");
+           "Patient Identity Removed = YES (see docs/deid.md)")
+      .key("window_from_file", &DataConfig::window_from_file, any(),
+           "use each file's own Window Center/Width when it has one (else window_center/width)")
+      .key("shards", &DataConfig::shards, any(),
+           "folder of shards made by `medtrain pack`; empty = decode the DICOM files of the "
+           "manifest")
+      .key("shuffle_buffer", &DataConfig::shuffle_buffer, ge(0),
+           "shards: samples mixed across shard boundaries when shuffling; 0 = shard order only")
+      .key("cache_ram_gb", &DataConfig::cache_ram_gb, ge(0),
+           "shards: node-local RAM cache (LRU) of shard bytes in GiB; 0 = off")
+      .key("cache_dir", &DataConfig::cache_dir, any(),
+           "shards: node-local folder (local SSD) that keeps a verified copy of each shard read; "
+           "empty = off");
 }
 
 void add_model_optim(Tables& t) {
@@ -117,7 +129,12 @@ void add_model_optim(Tables& t) {
       .key("channels_last", &ModelConfig::channels_last, any(),
            "NHWC memory format (faster convolutions on tensor cores)")
       .key("sync_bn", &ModelConfig::sync_bn, any(),
-           "batch-norm statistics over all ranks (for small per-GPU batches)");
+           "batch-norm statistics over all ranks (for small per-GPU batches)")
+      .key("pretrained", &ModelConfig::pretrained, any(),
+           "weights to start from: PyTorch .pth/.pt state dict, safetensors, or a medtrain "
+           "checkpoint folder; empty = random init")
+      .key("pretrained_skip", &ModelConfig::pretrained_skip, any(),
+           "parameter-name prefixes not taken from `pretrained` (e.g. [fc] for a new head)");
   Section<OptimConfig>(t.sections, t.keys, "optim", &Config::optim, "Optimizer and batch size")
       .key("name", &OptimConfig::name, one_of({"adamw", "sgd"}), "optimizer")
       .key("lr", &OptimConfig::lr, gt(0), "peak learning rate (after warmup)")
