@@ -1,6 +1,7 @@
 #include "data/deid/dicom_file.h"
 
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -19,14 +20,9 @@ namespace fs = std::filesystem;
 namespace medtrain::data::deid {
 namespace {
 
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) throw DataError(fmt::format("cannot open {} to sync it: {}", path, std::strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw DataError(fmt::format("cannot sync {}: {}", path, std::strerror(err)));
-}
+bool has_part10_marker(const char* head, size_t n) { return n >= 132 && std::memcmp(head + 128, "DICM", 4) == 0; }
+
+constexpr const char* kNotPart10 = "not a DICOM Part 10 file (no DICM marker at byte 128)";
 
 }  // namespace
 
@@ -35,12 +31,41 @@ std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& fi
   if (!in) return fmt::format("cannot read: {}", std::strerror(errno));
   char head[132] = {};
   in.read(head, sizeof(head));
-  if (in.gcount() < 132 || std::memcmp(head + 128, "DICM", 4) != 0) {
-    return std::string("not a DICOM Part 10 file (no DICM marker at byte 128)");
-  }
+  if (!has_part10_marker(head, static_cast<size_t>(in.gcount()))) return std::string(kNotPart10);
   const OFCondition st = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
   if (st.bad()) return fmt::format("cannot parse DICOM: {}", st.text());
   return std::nullopt;
+}
+
+std::optional<std::string> parse_dicom(const std::string& bytes, DcmFileFormat& file) {
+  if (!has_part10_marker(bytes.data(), bytes.size())) return std::string(kNotPart10);
+  DcmInputBufferStream stream;
+  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  stream.setEos();
+  file.transferInit();
+  const OFCondition st = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (st.bad()) return fmt::format("cannot parse DICOM: {}", st.text());
+  return std::nullopt;
+}
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw DataError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!in) throw DataError(fmt::format("cannot read {}: I/O error", path));
+  return bytes;
+}
+
+void sync_filesystem(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) throw DataError(fmt::format("cannot open {} to sync it: {}", dir, std::strerror(errno)));
+  const int rc = ::syncfs(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw DataError(fmt::format("cannot sync the file system of {}: {}", dir, std::strerror(err)));
 }
 
 std::string save_atomic(DcmFileFormat& file, const std::string& path) {
@@ -54,15 +79,13 @@ std::string save_atomic(DcmFileFormat& file, const std::string& path) {
     fs::remove(tmp, ignored);
     throw DataError(fmt::format("cannot write {}: {}", path, st.text()));
   }
-  fsync_path(tmp, O_RDONLY);
-  const std::string sha = sha256_file(tmp);
+  const std::string sha = sha256_file(tmp);  // still in the page cache: no disk read
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::error_code ignored;
     fs::remove(tmp, ignored);
     throw DataError(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(err)));
   }
-  fsync_path(target.parent_path().string(), O_RDONLY | O_DIRECTORY);
   return sha;
 }
 

@@ -1,7 +1,14 @@
 #pragma once
 // Reading and writing DICOM files for de-identification: a Part 10 check before
-// DCMTK parses anything, and atomic writes (temp name in the same folder, fsync,
+// DCMTK parses anything, and atomic writes (temp name in the same folder, then
 // rename) so that a crash never leaves a half-written file under its final name.
+//
+// Note [Durable at the end]: outputs are not fsynced one by one (an fsync costs
+// 1-2 ms here, more than de-identifying the file); the run ends with one
+// sync_filesystem() before it reports success. A crash before that may lose or
+// truncate outputs already renamed into place, but never silently: the audit log
+// holds each output's SHA-256, and a resumed run re-creates any output whose
+// bytes do not match it (TreeRunner's resumable()).
 #include <optional>
 #include <string>
 
@@ -15,9 +22,20 @@ namespace medtrain::data::deid {
 // never hold element values.
 std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& file);
 
-// Writes `file` to `path` in its original transfer syntax via `path`.tmp-<unique>,
-// fsyncs it, renames it into place and fsyncs the folder. Returns the SHA-256 (hex)
-// of the bytes written. Throws DataError naming the path on failure.
+// Parses a whole Part 10 file already read into memory (one read serves both
+// the audit hash and the parse). Same problems as load_dicom.
+std::optional<std::string> parse_dicom(const std::string& bytes, DcmFileFormat& file);
+
+// The whole file at `path`; DataError naming it when it cannot be read.
+std::string read_file_bytes(const std::string& path);
+
+// Writes `file` to `path` in its original transfer syntax via `path`.tmp-<unique>
+// and renames it into place (durable after sync_filesystem: Note [Durable at the
+// end]). Returns the SHA-256 (hex) of the bytes written. Throws DataError naming
+// the path on failure.
 std::string save_atomic(DcmFileFormat& file, const std::string& path);
+
+// Flushes everything written to the file system holding `dir` (syncfs).
+void sync_filesystem(const std::string& dir);
 
 }  // namespace medtrain::data::deid

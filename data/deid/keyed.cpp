@@ -60,6 +60,13 @@ std::string sha256_file(const std::string& path) {
   return to_hex(md, len);
 }
 
+std::string sha256_bytes(const void* data, size_t n) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data, n, md, &len, EVP_sha256(), nullptr) != 1) throw DataError("SHA-256 failed in OpenSSL");
+  return to_hex(md, len);
+}
+
 std::string uid_from_digest(const Digest& digest) {
   unsigned __int128 v = 0;
   for (int i = 0; i < 16; ++i) v = (v << 8) | digest[i];

@@ -19,6 +19,7 @@ std::string to_hex(const uint8_t* bytes, size_t n);
 // SHA-256 of a file's bytes, lower-case hex, streamed (constant memory).
 // Throws DataError naming the file when it cannot be read.
 std::string sha256_file(const std::string& path);
+std::string sha256_bytes(const void* data, size_t n);  // hex
 
 // "2.25." + the first 16 bytes of `digest` as an unsigned decimal integer: a valid
 // UID (PS3.5 B.2) of at most 44 characters, never with a leading zero.

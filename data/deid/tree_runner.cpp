@@ -15,6 +15,7 @@
 #include "data/deid/bounded_queue.h"
 #include "data/deid/dicom_file.h"
 #include "data/deid/key_file.h"
+#include "data/deid/keyed.h"
 
 namespace fs = std::filesystem;
 
@@ -93,6 +94,7 @@ class Runner {
     queue.close();
     for (auto& w : workers) w.join();
     if (stop_) throw DataError(first_error_);
+    sync_filesystem(o_.out_dir);  // Note [Durable at the end] in dicom_file.h
     RunSummary s;
     s.files = summary_.files;
     s.written = summary_.written;
@@ -133,15 +135,16 @@ class Runner {
 
   void process(const fs::path& path, nlohmann::json& rec) {
     ++summary_.files;
-    const std::string in_sha = sha256_file(path.string());
+    const std::string bytes = read_file_bytes(path.string());
+    const std::string in_sha = sha256_bytes(bytes.data(), bytes.size());
     rec["input_sha256"] = in_sha;
-    summary_.bytes_in += static_cast<long long>(fs::file_size(path));
+    summary_.bytes_in += static_cast<long long>(bytes.size());
     if (resumable(rec["input_id"], in_sha)) {
       ++summary_.resumed;
       return;
     }
     DcmFileFormat file;
-    if (auto problem = load_dicom(path.string(), file)) throw DataError(*problem);
+    if (auto problem = parse_dicom(bytes, file)) throw DataError(*problem);
     OFString burned;
     file.getDataset()->findAndGetOFString(DCM_BurnedInAnnotation, burned);
     if (burned == "YES") {
