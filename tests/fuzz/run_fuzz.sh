@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds the DICOM reader fuzzer (clang + libFuzzer + ASan/UBSan) and runs it for
-# a bounded time from a seed corpus of every transfer syntax we decode.
-#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60)
+# Builds the DICOM and shard reader fuzzers (clang + libFuzzer + ASan/UBSan) and
+# runs each for half of a bounded time: the DICOM one from a seed corpus of every
+# transfer syntax we decode, the shard one from small shards and records.
+#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the two)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14),
 # MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1).
 # Exit status: 0 when no crash was found; libFuzzer's non-zero status otherwise,
 # with the crashing input in $FUZZ_BUILD/artifacts/ (reproduce:
-# $FUZZ_BUILD/dicom_reader_fuzz $FUZZ_BUILD/artifacts/crash-...).
+# $FUZZ_BUILD/dicom_reader_fuzz $FUZZ_BUILD/artifacts/crash-..., or
+# $FUZZ_BUILD/shard_reader_fuzz $FUZZ_BUILD/artifacts/shard/crash-...).
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +33,40 @@ mkdir -p "$BUILD/corpus" "$BUILD/artifacts"
 # -rss_limit_mb: the decoder refuses headers promising absurd sizes long before
 # this; -timeout: one input taking 10 s is a hang. The growing corpus is kept in
 # $BUILD/corpus so later runs start where this one stopped.
+DICOM_SECONDS=$(( (SECONDS_TO_RUN + 1) / 2 ))
+SHARD_SECONDS=$(( SECONDS_TO_RUN - DICOM_SECONDS ))
+[ "$SHARD_SECONDS" -ge 1 ] || SHARD_SECONDS=1
+set +e  # run both fuzzers even when the first finds a crash
 "$BUILD/dicom_reader_fuzz" "$BUILD/corpus" "$SEEDS" \
-  -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -max_total_time="$DICOM_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$BUILD/artifacts/" -print_final_stats=1 2>&1 | tail -n 25
-exit "${PIPESTATUS[0]}"
+DICOM_STATUS=${PIPESTATUS[0]}
+set -e
+
+# Shard seeds (first byte: 0 = a whole shard, 1 = one record; see the target).
+SHARD_SEEDS="$BUILD/shard_seeds"
+if [ ! -d "$SHARD_SEEDS" ]; then
+  mkdir -p "$SHARD_SEEDS"
+  PYTHONPATH="$ROOT/tests/integration" "$PY" - "$SHARD_SEEDS" <<'PY'
+import sys, numpy as np, shard_py
+out = sys.argv[1]
+rng = np.random.default_rng(0)
+for n in (1, 3):
+    recs = [(f"p{i}.dcm", i % 2, rng.integers(-1024, 3000, (4, 5)).astype(np.int16)) for i in range(n)]
+    shard_py.write_shard(f"{out}/tmp.shard", recs)
+    data = open(f"{out}/tmp.shard", "rb").read()
+    open(f"{out}/shard{n}", "wb").write(b"\x00" + data)
+    off, length, _, _ = shard_py.read_index(data)[0]
+    open(f"{out}/record{n}", "wb").write(b"\x01" + data[off:off + length])
+import os; os.remove(f"{out}/tmp.shard")
+PY
+fi
+mkdir -p "$BUILD/shard_corpus" "$BUILD/artifacts/shard"
+set +e
+"$BUILD/shard_reader_fuzz" "$BUILD/shard_corpus" "$SHARD_SEEDS" \
+  -max_total_time="$SHARD_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="$BUILD/artifacts/shard/" -print_final_stats=1 2>&1 | tail -n 25
+SHARD_STATUS=${PIPESTATUS[0]}
+set -e
+[ "$DICOM_STATUS" -eq 0 ] || exit "$DICOM_STATUS"
+exit "$SHARD_STATUS"

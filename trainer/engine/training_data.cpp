@@ -1,18 +1,22 @@
 #include "trainer/engine/training_data.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 #include "data/deid/verify.h"
 #include "data/dicom_dataset.h"
 #include "data/manifest.h"
+#include "data/sampler.h"
+#include "data/shard/shard_dataset.h"
+#include "data/shard/shard_order.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::engine {
 
 namespace {
 
-std::shared_ptr<const data::Dataset> open_split(const config::DataConfig& cfg, const std::string& split,
-                                                bool augment) {
+data::DicomDatasetOptions dicom_options(const config::DataConfig& cfg, const std::string& split, bool augment) {
   data::DicomDatasetOptions o;
   o.root = cfg.root;
   o.manifest = cfg.manifest;
@@ -20,10 +24,56 @@ std::shared_ptr<const data::Dataset> open_split(const config::DataConfig& cfg, c
   o.image_size = cfg.image_size;
   o.window_center = cfg.window_center;
   o.window_width = cfg.window_width;
+  o.window_from_file = cfg.window_from_file;
   o.mean = cfg.mean;
   o.std = cfg.std;
   o.augment = augment;
-  return data::open_dicom_dataset(o);
+  return o;
+}
+
+std::shared_ptr<const data::Dataset> open_split(const config::DataConfig& cfg, const std::string& split,
+                                                bool augment) {
+  return data::open_dicom_dataset(dicom_options(cfg, split, augment));
+}
+
+// data.shards: splits come from the pack's metadata.json, not from data.manifest.
+DataSplits open_shard_splits(const config::DataConfig& cfg) {
+  namespace shard = data::shard;
+  const shard::ShardMetadata meta = shard::read_metadata(cfg.shards);
+  shard::CacheOptions cache;
+  cache.ram_bytes = static_cast<uint64_t>(cfg.cache_ram_gb * static_cast<double>(1ull << 30));
+  cache.dir = cfg.cache_dir;
+  cache.dataset_key = meta.manifest_sha256;
+  auto shared_cache = std::make_shared<shard::ShardCache>(cache);
+  auto open = [&](const std::string& split, bool augment) {
+    shard::ShardDatasetOptions o;
+    o.dir = cfg.shards;
+    o.split = split;
+    o.preprocess = dicom_options(cfg, split, augment);
+    o.cache = shared_cache;
+    return shard::open_shard_dataset(o);
+  };
+  DataSplits splits;
+  auto train = open(cfg.train_split, cfg.augment);
+  if (train->size() == 0) {
+    throw UserError("data.shards " + cfg.shards + ": no records in split '" + cfg.train_split + "'");
+  }
+  splits.train_shard_sizes = train->shard_sizes();
+  splits.train = train;
+  std::shared_ptr<shard::ShardDataset> val;
+  if (!cfg.val_split.empty()) {
+    val = open(cfg.val_split, /*augment=*/false);
+    if (val->size() > 0) splits.val = val;
+  }
+  splits.report = [train, val, shared_cache] {
+    const auto c = shared_cache->stats();
+    const uint64_t bad = train->bad_records() + (val ? val->bad_records() : 0);
+    return fmt::format("data.shards: {} bad records; block cache {} hits / {} misses; cache_dir {} hits, {} fetches, "
+                       "{} corrupt copies re-fetched, {} source mismatches",
+                       bad, c.ram_hits, c.ram_misses, c.disk_hits, c.disk_fetches, c.disk_refetches,
+                       c.source_mismatches);
+  };
+  return splits;
 }
 
 // data.require_deidentified: every file the run may read passes the check that
@@ -47,6 +97,17 @@ void require_deidentified(const config::DataConfig& cfg) {
 }  // namespace
 
 DataSplits open_data(const config::DataConfig& cfg) {
+  if (!cfg.shards.empty()) {
+    if (cfg.require_deidentified) {
+      // Shards hold pixels, not headers: check the manifest the pack was made from.
+      if (cfg.manifest.empty()) {
+        throw UserError("data.require_deidentified: with data.shards, set data.manifest to the manifest the "
+                        "shards were packed from, so its files can be checked");
+      }
+      require_deidentified(cfg);
+    }
+    return open_shard_splits(cfg);
+  }
   if (cfg.manifest.empty()) throw UserError("data.manifest: required (a CSV with path,label[,patient_id,split])");
   if (cfg.require_deidentified) require_deidentified(cfg);
   DataSplits splits;
@@ -59,6 +120,23 @@ DataSplits open_data(const config::DataConfig& cfg) {
     if (val->size() > 0) splits.val = val;
   }
   return splits;
+}
+
+TrainOrder make_train_order(const config::Config& cfg, const DataSplits& data, int rank, int world_size) {
+  const data::SamplerOptions o{static_cast<uint64_t>(cfg.run.seed), cfg.data.shuffle, rank, world_size,
+                               cfg.optim.batch_size};
+  TrainOrder order;
+  if (!data.train_shard_sizes.empty()) {
+    auto sampler = std::make_shared<data::shard::ShardSampler>(data.train_shard_sizes,
+                                                               static_cast<size_t>(cfg.data.shuffle_buffer), o);
+    order.per_rank = sampler->per_rank();
+    order.epoch_indices = [sampler](int64_t epoch) { return sampler->epoch_indices(epoch); };
+  } else {
+    auto sampler = std::make_shared<data::DistributedSampler>(data.train->size(), o);
+    order.per_rank = sampler->per_rank();
+    order.epoch_indices = [sampler](int64_t epoch) { return sampler->epoch_indices(epoch); };
+  }
+  return order;
 }
 
 data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, bool training) {

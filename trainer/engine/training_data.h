@@ -2,7 +2,9 @@
 // Builds the datasets and loaders a run needs from the data section of the
 // config. The engine sees only data::Dataset, so the streaming shard pipeline
 // can replace the DICOM dataset here without touching the loop.
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "data/batch_loader.h"
@@ -14,9 +16,22 @@ namespace medtrain::engine {
 struct DataSplits {
   std::shared_ptr<const data::Dataset> train;
   std::shared_ptr<const data::Dataset> val;  // null when the manifest has no val rows
+  std::vector<size_t> train_shard_sizes;      // data.shards: records per shard of the train split
+  // data.shards: one line of cache hits/misses and bad records, for the run's
+  // log; empty otherwise.
+  std::function<std::string()> report;
 };
 
 DataSplits open_data(const config::DataConfig& cfg);
+
+// This rank's training indices per epoch. DICOM: data::DistributedSampler.
+// Shards: data::shard::ShardSampler (shard shuffle + data.shuffle_buffer), with
+// the same batch-blocked rank split, so resume and world-size changes behave alike.
+struct TrainOrder {
+  std::function<std::vector<size_t>(int64_t epoch)> epoch_indices;
+  size_t per_rank = 0;  // full batches per rank times the batch size
+};
+TrainOrder make_train_order(const config::Config& cfg, const DataSplits& data, int rank, int world_size);
 
 data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, bool training);
 

@@ -1,0 +1,21 @@
+#pragma once
+// Writes that survive a crash: temp name, fsync, rename, fsync the folder.
+// (trainer/checkpoint/atomic_file.h does the same for checkpoints; data/ may not
+// include trainer/.) Failures throw DataError naming the path and errno's text.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace medtrain::data::shard {
+
+// `path` + ".tmp": the temp name a writer uses, so a re-run can find leftovers.
+std::string temp_name(const std::string& path);
+// Writes `bytes` to temp_name(path), fsyncs, renames over `path`, fsyncs the folder.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+// Copies `from` to temp_name(to), fsyncs it (no rename: the caller verifies first).
+void copy_to_temp_synced(const std::string& from, const std::string& to);
+// rename(temp_name(path), path) + fsync of the folder.
+void commit_temp(const std::string& path);
+std::string read_whole_file(const std::string& path);
+
+}  // namespace medtrain::data::shard

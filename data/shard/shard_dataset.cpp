@@ -1,0 +1,136 @@
+#include "data/shard/shard_dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "data/data_error.h"
+#include "data/shard/shard_format.h"
+
+namespace medtrain::data::shard {
+
+namespace fs = std::filesystem;
+
+struct ShardDataset::Shard {
+  ShardFileInfo info;
+  std::string source;
+  std::unique_ptr<ShardReader> index;  // the source, opened for its index (labels, offsets)
+  std::vector<size_t> block_first;     // first record of each block, ascending
+  mutable std::once_flag local_once;
+  mutable std::unique_ptr<ShardReader> local;  // what get() reads: cached copy or source
+};
+
+ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(options)) {
+  {
+    // The same option checks as the DICOM dataset (window_width > 0, std > 0, ...),
+    // made by constructing one over no rows.
+    DicomDatasetOptions check = options_.preprocess;
+    check.manifest = options_.dir;
+    DicomDataset(Manifest{}, check);
+  }
+  meta_ = read_metadata(options_.dir);
+  if (!meta_.complete) {
+    throw DataError(options_.dir + "/" + kMetadataFile + ": the pack was interrupted (\"complete\": false); re-run "
+                    "`medtrain pack` with the same arguments to finish it");
+  }
+  cache_ = options_.cache;
+  if (!cache_) cache_ = std::make_shared<ShardCache>(CacheOptions{});
+  for (const auto& info : meta_.shards) {
+    if (info.split != options_.split) continue;
+    auto s = std::make_unique<Shard>();
+    s->info = info;
+    s->source = (fs::path(options_.dir) / info.file).string();
+    s->index = std::make_unique<ShardReader>(s->source);
+    if (s->index->size() != info.records) {
+      throw DataError(s->source + ": holds " + std::to_string(s->index->size()) + " records, metadata.json says " +
+                      std::to_string(info.records) + "; re-run `medtrain pack`");
+    }
+    uint64_t bytes = 0;
+    for (size_t r = 0; r < s->index->size(); ++r) {
+      const uint64_t len = s->index->entry(r).length;
+      if (r == 0 || bytes + len > options_.block_bytes) {
+        s->block_first.push_back(r);
+        bytes = 0;
+      }
+      bytes += len;
+    }
+    first_.push_back(total_);
+    total_ += s->index->size();
+    shards_.push_back(std::move(s));
+  }
+}
+
+std::vector<size_t> ShardDataset::shard_sizes() const {
+  std::vector<size_t> sizes;
+  for (const auto& s : shards_) sizes.push_back(s->index->size());
+  return sizes;
+}
+
+std::pair<size_t, size_t> ShardDataset::locate(size_t index) const {
+  if (index >= total_) {
+    throw DataError(options_.dir + ": sample " + std::to_string(index) + " is outside split '" + options_.split +
+                    "' of " + std::to_string(total_));
+  }
+  const size_t s = static_cast<size_t>(std::upper_bound(first_.begin(), first_.end(), index) - first_.begin()) - 1;
+  return {s, index - first_[s]};
+}
+
+const ShardReader& ShardDataset::reader(size_t shard) const {
+  const Shard& s = *shards_[shard];
+  std::call_once(s.local_once, [&] {
+    const std::string path = cache_->local_path(s.source, s.info);
+    if (path != s.source) s.local = std::make_unique<ShardReader>(path);
+  });
+  return s.local ? *s.local : *s.index;
+}
+
+std::string ShardDataset::describe(size_t index) const {
+  const auto [s, r] = locate(index);
+  return shards_[s]->index->where(r);
+}
+
+int64_t ShardDataset::label(size_t index) const {
+  const auto [s, r] = locate(index);
+  return shards_[s]->index->entry(r).label;
+}
+
+Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
+  const auto [s, r] = locate(index);
+  const Shard& shard = *shards_[s];
+  const ShardReader& rd = reader(s);
+  const size_t b = static_cast<size_t>(std::upper_bound(shard.block_first.begin(), shard.block_first.end(), r) -
+                                       shard.block_first.begin()) - 1;
+  const size_t first = shard.block_first[b];
+  const size_t end = b + 1 < shard.block_first.size() ? shard.block_first[b + 1] : rd.size();
+  Record record;
+  try {
+    const auto block = cache_->block(rd.path() + "#" + std::to_string(b), [&] {
+      rd.prefetch(end, end - first);  // the next block of this shard, while we decode this one
+      return std::make_shared<const Block>(rd.read_block(first, end - first));
+    });
+    record = decode_record(rd.checked_record(*block, r), rd.entry(r).length, rd.where(r));
+  } catch (const DataError&) {
+    ++bad_records_;
+    throw;
+  }
+  torch::Tensor hu = torch::empty({static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)}, torch::kFloat32);
+  decode_pixels(record, hu.data_ptr<float>());
+  const DicomDatasetOptions& o = options_.preprocess;
+  const Augmentation augmentation = draw_augmentation(rng_seed, o);
+  Sample sample;
+  if (o.window_from_file && record.has_window && record.window_width > 0) {
+    DicomDatasetOptions own = o;  // the same rule as DicomDataset::get
+    own.window_center = record.window_center;
+    own.window_width = record.window_width;
+    sample.image = preprocess_hu(hu, own, augmentation);
+  } else {
+    sample.image = preprocess_hu(hu, o, augmentation);
+  }
+  sample.target = torch::scalar_tensor(record.label, torch::kInt64);
+  return sample;
+}
+
+std::shared_ptr<ShardDataset> open_shard_dataset(const ShardDatasetOptions& options) {
+  return std::make_shared<ShardDataset>(options);
+}
+
+}  // namespace medtrain::data::shard

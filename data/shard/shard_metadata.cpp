@@ -1,0 +1,98 @@
+#include "data/shard/shard_metadata.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "data/data_error.h"
+#include "data/shard/durable_file.h"
+
+namespace medtrain::data::shard {
+
+using nlohmann::json;
+
+std::string shard_file_name(const std::string& split, size_t n) {
+  return fmt::format("{}-{:05d}.shard", split.empty() ? "all" : split, n);
+}
+
+std::string to_json(const ShardMetadata& m) {
+  json j;
+  j["format"] = "medtrain-shards";
+  j["format_version"] = m.format_version;
+  j["complete"] = m.complete;
+  j["manifest_sha256"] = m.manifest_sha256;
+  j["preprocessing"] = {
+      {"pixels", "first frame, grey (colour: BT.601 luma), modality values after the modality LUT (HU for CT)"},
+      {"window_applied", false},
+      {"normalize_applied", false},
+      {"augmentation_applied", false},
+      {"image_size", m.settings.image_size},
+      {"resize", m.settings.image_size > 0 ? "bilinear, antialiased when shrinking, in modality units"
+                                           : "none (stored size)"}};
+  j["compression"] = m.settings.compression;
+  j["shard_bytes_target"] = m.settings.shard_bytes;
+  j["record_checksum"] = "crc32c";
+  j["file_checksum"] = "sha256";
+  j["label_names"] = m.label_names;
+  j["patient_split"] = m.patient_split;
+  j["records_per_split"] = m.records_per_split;
+  json shards = json::array();
+  for (const auto& s : m.shards) {
+    shards.push_back({{"file", s.file}, {"split", s.split}, {"first_row", s.first_row}, {"records", s.records},
+                      {"bytes", s.bytes}, {"sha256", s.sha256}});
+  }
+  j["shards"] = shards;
+  return j.dump(2) + "\n";
+}
+
+ShardMetadata read_metadata(const std::string& dir) {
+  const std::string path = (std::filesystem::path(dir) / kMetadataFile).string();
+  if (!std::filesystem::exists(path)) {
+    throw DataError(path + ": no shard metadata (is " + dir + " a folder made by `medtrain pack`?)");
+  }
+  std::string key = "(root)";
+  try {
+    const json j = json::parse(read_whole_file(path));
+    auto at = [&](const json& obj, const char* k) -> const json& {
+      key = k;
+      return obj.at(k);
+    };
+    ShardMetadata m;
+    m.format_version = at(j, "format_version").get<int>();
+    if (m.format_version != kFormatVersion) {
+      throw DataError(path + ": format_version " + std::to_string(m.format_version) + " is not supported (this medtrain reads " +
+                      std::to_string(kFormatVersion) + "); re-run `medtrain pack`");
+    }
+    m.complete = at(j, "complete").get<bool>();
+    m.manifest_sha256 = at(j, "manifest_sha256").get<std::string>();
+    m.settings.image_size = at(at(j, "preprocessing"), "image_size").get<int64_t>();
+    m.settings.compression = at(j, "compression").get<std::string>();
+    m.settings.shard_bytes = at(j, "shard_bytes_target").get<uint64_t>();
+    m.label_names = at(j, "label_names").get<std::vector<std::string>>();
+    m.patient_split = at(j, "patient_split").get<std::map<std::string, std::string>>();
+    m.records_per_split = at(j, "records_per_split").get<std::map<std::string, uint64_t>>();
+    for (const json& s : at(j, "shards")) {
+      ShardFileInfo f;
+      f.file = at(s, "file").get<std::string>();
+      f.split = at(s, "split").get<std::string>();
+      f.first_row = at(s, "first_row").get<uint64_t>();
+      f.records = at(s, "records").get<uint64_t>();
+      f.bytes = at(s, "bytes").get<uint64_t>();
+      f.sha256 = at(s, "sha256").get<std::string>();
+      if (f.file.empty() || f.file.find('/') != std::string::npos) {
+        throw DataError(path + ": shards[].file \"" + f.file + "\" must be a plain file name");
+      }
+      m.shards.push_back(f);
+    }
+    return m;
+  } catch (const json::exception& e) {
+    throw DataError(path + ": key \"" + key + "\": " + e.what());
+  }
+}
+
+void write_metadata(const std::string& dir, const ShardMetadata& m) {
+  write_file_atomic((std::filesystem::path(dir) / kMetadataFile).string(), to_json(m));
+}
+
+}  // namespace medtrain::data::shard

@@ -1,0 +1,54 @@
+#pragma once
+// The dataset-level description a pack writes next to its shards:
+// DIR/metadata.json (nlohmann-json; docs/shards.md shows an example). It is
+// rewritten atomically after every finished shard with "complete": false, so
+// an interrupted pack can be resumed, and once more at the end with true.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace medtrain::data::shard {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr const char* kMetadataFile = "metadata.json";
+
+struct ShardFileInfo {
+  std::string file;     // name inside the pack folder, e.g. "train-00000.shard"
+  std::string split;    // every record of a shard belongs to this split
+  uint64_t first_row = 0;  // position of its first record among the split's manifest rows
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  std::string sha256;   // of the whole file, lower-case hex
+};
+
+struct PackSettings {
+  int64_t image_size = 0;         // 0 = pixels kept at their stored size
+  std::string compression = "zstd";  // "zstd" | "none"
+  uint64_t shard_bytes = 64ull << 20;
+  bool operator==(const PackSettings& o) const {
+    return image_size == o.image_size && compression == o.compression && shard_bytes == o.shard_bytes;
+  }
+};
+
+struct ShardMetadata {
+  int format_version = kFormatVersion;
+  bool complete = false;
+  std::string manifest_sha256;
+  PackSettings settings;
+  std::vector<std::string> label_names;             // may be empty
+  std::map<std::string, std::string> patient_split;  // patient id -> split
+  std::map<std::string, uint64_t> records_per_split;
+  std::vector<ShardFileInfo> shards;                 // in split order, then file order
+};
+
+std::string to_json(const ShardMetadata& m);
+// Reads DIR/metadata.json. Throws DataError naming the file and the key at fault.
+ShardMetadata read_metadata(const std::string& dir);
+void write_metadata(const std::string& dir, const ShardMetadata& m);  // atomic
+
+// The shard file name for split `split`, number `n`: "<split>-00042.shard"
+// ("all" for rows without a split).
+std::string shard_file_name(const std::string& split, size_t n);
+
+}  // namespace medtrain::data::shard

@@ -1,0 +1,101 @@
+"""An independent reader (and a tiny writer) for the shard format of
+docs/shards.md, written from the document alone: the integration test checks
+the C++ packer against it, and tests/fuzz/run_fuzz.sh seeds the fuzzer with it.
+zstd payloads are decompressed through libzstd with ctypes (no Python binding
+is installed)."""
+import ctypes
+import ctypes.util
+import struct
+
+SHARD_MAGIC = b"MTSHARD1"
+FOOTER_MAGIC = b"MTSHIDX1"
+HEADER = struct.Struct("<BBBBIIHHqddddII")  # 64 bytes
+ENTRY = struct.Struct("<QIIq")               # 24 bytes
+FOOTER = struct.Struct("<QQII8s")            # 32 bytes
+
+
+def _crc_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc_table()
+
+
+def crc32c(data: bytes) -> int:
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def zstd_decompress(payload: bytes, size: int) -> bytes:
+    lib = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
+    lib.ZSTD_decompress.restype = ctypes.c_size_t
+    lib.ZSTD_decompress.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+    lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+    out = ctypes.create_string_buffer(size)
+    n = lib.ZSTD_decompress(out, size, payload, len(payload))
+    assert not lib.ZSTD_isError(n) and n == size, "zstd failed"
+    return out.raw
+
+
+def read_index(data: bytes):
+    n, index_offset, index_crc, _, magic = FOOTER.unpack_from(data, len(data) - FOOTER.size)
+    assert magic == FOOTER_MAGIC and data[:8] == SHARD_MAGIC
+    index = data[index_offset:index_offset + n * ENTRY.size]
+    assert crc32c(index) == index_crc
+    return [ENTRY.unpack_from(index, i * ENTRY.size) for i in range(n)]
+
+
+def decode_record(rec: bytes):
+    (version, compression, encoding, flags, rows, cols, id_len, pid_len, label, slope, intercept, wc, ww,
+     stored, raw) = HEADER.unpack_from(rec, 0)
+    assert version == 1
+    p = HEADER.size
+    rid = rec[p:p + id_len].decode()
+    pid = rec[p + id_len:p + id_len + pid_len].decode()
+    payload = rec[p + id_len + pid_len:]
+    assert len(payload) == stored
+    pixels = zstd_decompress(payload, raw) if compression == 1 else payload
+    import numpy as np
+    if encoding == 2:
+        values = np.frombuffer(pixels, "<f4")
+    else:
+        q = np.frombuffer(pixels, "<i2" if encoding == 0 else "<u2").astype(np.float64)
+        values = (q * slope + intercept).astype(np.float32)
+    return {"id": rid, "patient_id": pid, "label": label, "pixels": values.reshape(rows, cols),
+            "window": (wc, ww) if flags & 1 else None}
+
+
+def read_shard(path):
+    """Every record of a shard, each checked against its index CRC32C."""
+    data = open(path, "rb").read()
+    out = []
+    for offset, length, crc, label in read_index(data):
+        rec = data[offset:offset + length]
+        assert crc32c(rec) == crc, f"{path}: crc mismatch at {offset}"
+        r = decode_record(rec)
+        assert r["label"] == label
+        out.append(r)
+    return out
+
+
+def write_shard(path, records):
+    """records: list of (id, label, int16 numpy [rows, cols]); uncompressed, slope 1."""
+    body = bytearray(SHARD_MAGIC)
+    entries = []
+    for rid, label, pixels in records:
+        raw = pixels.astype("<i2").tobytes()
+        rec = HEADER.pack(1, 0, 0, 0, pixels.shape[0], pixels.shape[1], len(rid), 0, label, 1.0, 0.0, 0.0, 0.0,
+                          len(raw), len(raw)) + rid.encode() + raw
+        entries.append(ENTRY.pack(len(body), len(rec), crc32c(rec), label))
+        body += rec
+    index = b"".join(entries)
+    footer = FOOTER.pack(len(records), len(body), crc32c(index), 0, FOOTER_MAGIC)
+    open(path, "wb").write(bytes(body) + index + footer)

@@ -1,0 +1,43 @@
+// medtrain pack: a manifest of DICOM files -> large shard files + metadata.json
+// (data/shard/packer.h; the format is described in docs/shards.md).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
+#include <thread>
+
+#include "data/shard/packer.h"
+#include "trainer/cli/commands.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::cli {
+
+Command add_pack_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("pack", "pack the DICOM files of a manifest into checksummed shards");
+  auto o = std::make_shared<data::shard::PackOptions>();
+  auto shard_mb = std::make_shared<double>(64);
+  o->workers = std::max(1u, std::thread::hardware_concurrency());
+  cmd->add_option("--manifest", o->manifest, "CSV manifest: path,label[,patient_id,split]")->required();
+  cmd->add_option("--root", o->root, "folder the manifest paths are relative to (default: the manifest's)");
+  cmd->add_option("--out", o->out, "output folder (shards + metadata.json); an interrupted pack resumes")->required();
+  cmd->add_option("--shard-mb", *shard_mb, "target shard size in MiB")->capture_default_str()->check(CLI::Range(0.01, 65536.0));
+  cmd->add_option("--compress", o->compression, "record compression: zstd | none")
+      ->capture_default_str()->check(CLI::IsMember({"zstd", "none"}));
+  cmd->add_option("--workers", o->workers, "decode threads (the output does not depend on it)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--image-size", o->image_size,
+                  "resize (in modality units) to SxS when packing; 0 keeps the stored size, which keeps "
+                  "training bit-identical to training on the files")
+      ->capture_default_str()->check(CLI::Range(0, 16384));
+  cmd->add_option("--label-names", o->label_names, "names of labels 0, 1, ... for metadata.json")->delimiter(',');
+  return {cmd, [o, shard_mb] {
+            o->shard_bytes = static_cast<uint64_t>(*shard_mb * 1024 * 1024);
+            const auto s = data::shard::pack_dataset(*o);
+            fmt::print("packed {} records into {} shards ({} kept from an earlier run, {} written), {:.1f} MiB in {}\n",
+                       s.records, s.shards_kept + s.shards_written, s.shards_kept, s.shards_written,
+                       static_cast<double>(s.bytes) / (1 << 20), o->out);
+            return kExitOk;
+          }};
+}
+
+}  // namespace medtrain::cli
