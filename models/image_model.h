@@ -1,6 +1,8 @@
 #pragma once
 // What the trainer needs of any image model: a Module whose forward maps a
-// float batch [N, C, H, W] to logits [N, num_classes].
+// float batch [N, C, H, W] to logits [N, num_classes] (classification), or
+// [N, C, (D,) H, W] to per-pixel logits [N, num_classes, (D,) H, W]
+// (segmentation: the U-Nets; ModelInfo::task in models/registry.h says which).
 #include <torch/nn/module.h>
 #include <torch/types.h>
 

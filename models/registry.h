@@ -19,7 +19,7 @@ struct ModelRequest {
 struct ModelInfo {
   std::string name;
   std::string family;       // e.g. "ResNet"
-  std::string task;         // e.g. "classification"
+  std::string task;         // "classification" (logits [N, classes]) | "segmentation" (logits [N, classes, *spatial])
   std::string input;        // e.g. "[N, C, H, W] float32, H,W >= 32"
   std::string pretrained;   // public weights whose names load unchanged
 };

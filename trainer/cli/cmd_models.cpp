@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "models/registry.h"
 #include "trainer/cli/commands.h"
 #include "trainer/user_error.h"
@@ -11,13 +13,19 @@ namespace medtrain::cli {
 Command add_models_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("models", "list the model zoo");
   return {cmd, [] {
-            fmt::print("{:<11} {:<7} {:>12}  {:<32} {}\n", "model", "family", "parameters", "input", "pretrained");
+            size_t input_width = 5;
+            for (const auto& info : models::model_zoo()) input_width = std::max(input_width, info.input.size());
+            fmt::print("{:<12} {:<9} {:<14} {:>10}  {:<{}}  {}\n", "model", "family", "task", "parameters", "input",
+                       input_width, "pretrained sources");
             for (const auto& info : models::model_zoo()) {
               // Counted on the reference configuration (ImageNet: 3 channels, 1000 classes).
               auto model = models::create_model({info.name, 1000, 3});
-              fmt::print("{:<11} {:<7} {:>11.1f}M  {:<32} {}\n", info.name, info.family,
-                         models::parameter_count(*model) / 1e6, info.input, info.pretrained);
+              fmt::print("{:<12} {:<9} {:<14} {:>9.1f}M  {:<{}}  {}\n", info.name, info.family, info.task,
+                         models::parameter_count(*model) / 1e6, info.input, input_width, info.pretrained);
             }
+            fmt::print("\nmodel.pretrained reads a PyTorch .pth/.pt state dict (torch.save), a safetensors file or a\n"
+                       "medtrain checkpoint folder; 3-channel stems load into in_channels: 1 models (summed over\n"
+                       "channels); model.pretrained_skip: [fc] keeps a new head. See docs/models.md.\n");
             return kExitOk;
           }};
 }
