@@ -1,0 +1,50 @@
+// medtrain infer --model DIR --in PATH --out predictions.csv|.jsonl
+//                [--batch-size N] [--workers N] [--on-error skip|fail] [--device auto|cpu|cuda]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "trainer/cli/commands.h"
+#include "trainer/export/inference.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::cli {
+
+Command add_infer_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("infer", "predict DICOM files with an exported bundle (docs/export.md)");
+  auto o = std::make_shared<exporter::InferOptions>();
+  auto model = std::make_shared<std::string>(), in = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>(), on_error = std::make_shared<std::string>("fail");
+  cmd->add_option("--model", *model, "bundle folder written by `medtrain export`")->required();
+  cmd->add_option("--in", *in, "a DICOM file, a folder (recursive) or a manifest .csv with a path column")
+      ->required();
+  cmd->add_option("--out", *out, "predictions file: .csv or .jsonl")->required();
+  cmd->add_option("--batch-size", o->batch_size, "images per forward pass")
+      ->capture_default_str()->check(CLI::Range(1, 65536));
+  cmd->add_option("--workers", o->workers, "decode threads")->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--on-error", *on_error, "a file that is not readable DICOM: fail (stop) or skip (report)")
+      ->capture_default_str()->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--device", o->device, "auto | cpu | cuda")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  // For parity tests: the preprocessed inputs, in output order, as float32 .npy.
+  cmd->add_option("--dump-inputs", o->dump_inputs)->group("");
+  return {cmd, [o, model, in, out, on_error] {
+            o->model_dir = *model;
+            o->in = *in;
+            o->out = *out;
+            o->on_error = *on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
+            const auto s = exporter::run_inference(*o);
+            for (const auto& [path, reason] : s.skipped) std::fprintf(stderr, "skipped %s\n", reason.c_str());
+            if (!s.skipped.empty()) {
+              std::fprintf(stderr, "skipped %zu of %zu files (not readable DICOM; --on-error skip)\n",
+                           s.skipped.size(), s.files);
+            }
+            fmt::print("predicted {} of {} files on {} -> {}\n", s.predictions.size(), s.files, s.device,
+                       o->out.string());
+            return kExitOk;
+          }};
+}
+
+}  // namespace medtrain::cli

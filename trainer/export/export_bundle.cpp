@@ -1,0 +1,180 @@
+#include "trainer/export/export_bundle.h"
+
+#include <torch/version.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "models/registry.h"
+#include "models/safetensors.h"
+#include "models/state_dict.h"
+#include "trainer/checkpoint/atomic_file.h"
+#include "trainer/checkpoint/checkpoint.h"
+#include "trainer/checkpoint/sha256.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/export/onnx/onnx_graph.h"
+#include "trainer/export/torch_to_onnx.h"
+#include "trainer/user_error.h"
+#include "trainer/version.h"
+
+namespace medtrain::exporter {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+bool is_nonempty_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec) && fs::directory_iterator(p, ec) != fs::directory_iterator();
+}
+
+// --out must be absent, an empty directory, or (with overwrite) a directory.
+void check_out(const ExportOptions& o) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(o.out, ec);
+  if (!fs::exists(status)) return;
+  if (!fs::is_directory(status)) throw UserError("--out " + o.out.string() + ": exists and is not a directory");
+  if (is_nonempty_dir(o.out) && !o.overwrite) {
+    throw UserError("--out " + o.out.string() + ": exists and is not empty; choose a new folder or pass --overwrite");
+  }
+}
+
+// Removes the staging directory unless the bundle was renamed into place.
+struct Staging {
+  fs::path dir;
+  bool committed = false;
+  ~Staging() {
+    std::error_code ec;
+    if (!committed) fs::remove_all(dir, ec);
+  }
+};
+
+// The run's resolved config, through the loader (validated like any config).
+config::Config checkpoint_config(const checkpoint::Checkpoint& ckpt, const fs::path& staging, const fs::path& where) {
+  const fs::path file = staging / ".training-config.yaml";
+  checkpoint::write_file_synced(file, ckpt.config_yaml);
+  try {
+    config::Config cfg = config::load_config(file);
+    fs::remove(file);
+    return cfg;
+  } catch (const UserError& e) {
+    throw UserError("checkpoint " + where.string() + ": its config.yaml does not load: " + e.what());
+  }
+}
+
+ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckpt, const fs::path& path) {
+  ModelCard card;
+  card.architecture = cfg.model.name;
+  card.num_classes = cfg.model.num_classes;
+  card.in_channels = cfg.model.in_channels;
+  if (static_cast<int64_t>(cfg.data.label_names.size()) == cfg.model.num_classes) {
+    card.labels = cfg.data.label_names;
+  } else {
+    for (int64_t k = 0; k < cfg.model.num_classes; ++k) card.labels.push_back(std::to_string(k));
+  }
+  card.preprocessing = {cfg.data.window_center, cfg.data.window_width, cfg.data.window_from_file,
+                        cfg.data.image_size,    cfg.data.mean,         cfg.data.std};
+  card.step = ckpt.state.step;
+  card.epoch = ckpt.state.epoch;
+  card.config_sha256 = checkpoint::sha256_hex(ckpt.config_yaml);
+  card.checkpoint = fs::absolute(path).lexically_normal().string();
+  card.torch_version = ckpt.state.torch_version;
+  card.medtrain_version = ckpt.state.medtrain_version;
+  card.metrics = ckpt.state.last_eval;
+  return card;
+}
+
+std::string onnx_bytes(models::ImageModel& model, const ModelCard& card) {
+  OnnxExportSpec spec{card.architecture, card.in_channels, card.preprocessing.image_size, card.num_classes};
+  OnnxGraph graph = image_model_to_onnx(model, spec);
+  graph.producer_version = kVersion;
+  graph.metadata = {{"architecture", card.architecture},
+                    {"step", std::to_string(card.step)},
+                    {"config_sha256", card.config_sha256}};
+  return serialize_onnx_model(graph);  // OnnxBuildError is our bug, not the user's: exit 1
+}
+
+void commit(Staging& staging, const ExportOptions& o) {
+  checkpoint::fsync_directory(staging.dir);
+  std::error_code ec;
+  fs::path old;
+  if (is_nonempty_dir(o.out)) {  // --overwrite: move the old bundle aside first
+    old = staging.dir.string() + ".old";
+    fs::rename(o.out, old, ec);
+    if (ec) throw UserError("--out " + o.out.string() + ": cannot move the old folder aside: " + ec.message());
+  }
+  fs::rename(staging.dir, o.out, ec);  // replaces an empty directory atomically
+  if (ec) throw UserError("--out " + o.out.string() + ": cannot rename the new bundle into place: " + ec.message());
+  staging.committed = true;
+  checkpoint::fsync_directory(fs::absolute(o.out).parent_path());
+  if (!old.empty()) fs::remove_all(old, ec);
+}
+
+}  // namespace
+
+ExportFormats parse_formats(const std::string& list) {
+  ExportFormats f;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = trim(list.substr(start, comma - start));
+    if (item == "safetensors") {
+      f.safetensors = true;
+    } else if (item == "onnx") {
+      f.onnx = true;
+    } else {
+      throw UserError("--format " + list + ": " + (item.empty() ? "empty entry" : "unknown format '" + item + "'") +
+                      " (known: safetensors, onnx)");
+    }
+    start = comma + 1;
+  }
+  return f;
+}
+
+ExportResult export_bundle(const ExportOptions& o) {
+  if (!o.formats.safetensors && !o.formats.onnx) throw UserError("--format: name at least one of safetensors, onnx");
+  check_out(o);
+  ExportResult result;
+  result.checkpoint = o.checkpoint;
+  const checkpoint::Checkpoint ckpt = checkpoint::load_checkpoint(o.checkpoint);  // verifies every checksum
+
+  const fs::path out_abs = fs::absolute(o.out).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_directory(out_abs.parent_path(), ec)) {
+    throw UserError("--out " + o.out.string() + ": parent folder " + out_abs.parent_path().string() + " does not exist");
+  }
+  Staging staging{out_abs.parent_path() / (".tmp-" + out_abs.filename().string() + "-" + std::to_string(getpid()))};
+  fs::remove_all(staging.dir, ec);
+  if (!fs::create_directory(staging.dir, ec)) {
+    throw UserError("--out " + o.out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
+  }
+  const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
+  ModelCard card = make_card(cfg, ckpt, o.checkpoint);
+  auto model = models::create_model({card.architecture, card.num_classes, card.in_channels});
+  models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
+
+  auto write = [&](const char* name, const std::string& bytes) {
+    checkpoint::write_file_synced(staging.dir / name, bytes);
+    card.files[name] = checkpoint::sha256_hex(bytes);
+    result.files.push_back(name);
+  };
+  if (o.formats.safetensors) {
+    write(kWeightsFile, models::safetensors_bytes(models::state_dict(*model),
+                                                  {{"format", "pt"}, {"architecture", card.architecture}}));
+  }
+  if (o.formats.onnx) {
+    write(kOnnxFile, onnx_bytes(*model, card));
+    card.onnx_opset = kOnnxOpset;
+  }
+  checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
+  result.files.push_back(kModelCardFile);
+  commit(staging, o);
+  result.card = std::move(card);
+  return result;
+}
+
+}  // namespace medtrain::exporter

@@ -1,0 +1,20 @@
+#pragma once
+// What `medtrain infer --in PATH` means by PATH:
+//   a file ending in .csv  a manifest: a header with a `path` column (other
+//                          columns, e.g. label, ignored); relative paths are
+//                          relative to the manifest's folder
+//   any other file         that one DICOM file
+//   a folder               every regular file below it, recursively, sorted by
+//                          path (files that turn out not to be DICOM are
+//                          handled by --on-error)
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace medtrain::exporter {
+
+// Paths in a stable order. UserError naming PATH (and the manifest line) when
+// it does not exist, a folder holds no files, or a manifest row is malformed.
+std::vector<std::string> collect_inputs(const std::filesystem::path& in);
+
+}  // namespace medtrain::exporter

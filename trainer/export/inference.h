@@ -1,0 +1,63 @@
+#pragma once
+// `medtrain infer`: a model bundle (export_bundle.h) over DICOM files ->
+// per-file predictions. Only the bundle is read: model.yaml for architecture,
+// labels and preprocessing, model.safetensors (checked against the SHA-256 in
+// model.yaml) for the weights. Files are decoded and preprocessed on worker
+// threads by the training loader (data::BatchLoader over data::DicomDataset),
+// so inference sees exactly what training saw for the same file.
+#include <c10/core/Device.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/batch_loader.h"
+#include "models/image_model.h"
+#include "trainer/export/model_card.h"
+
+namespace medtrain::exporter {
+
+struct LoadedModel {
+  ModelCard card;
+  std::shared_ptr<models::ImageModel> model;  // eval mode, on `device`
+  c10::Device device{c10::kCPU};
+};
+
+// UserError naming the bundle file at fault (missing, checksum, shapes).
+LoadedModel load_bundle(const std::filesystem::path& dir, const c10::Device& device);
+
+struct InferOptions {
+  std::filesystem::path model_dir;
+  std::filesystem::path in;
+  std::filesystem::path out;  // .csv or .jsonl
+  size_t batch_size = 32;
+  size_t workers = 2;
+  data::OnError on_error = data::OnError::kFail;
+  std::string device = "auto";  // auto | cpu | cuda
+  std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, S, S], in output order
+};
+
+struct Prediction {
+  std::string path;
+  int64_t label = 0;                 // argmax of the probabilities
+  std::vector<float> probabilities;  // softmax of the logits, one per class
+  std::vector<float> logits;
+};
+
+struct InferSummary {
+  size_t files = 0;  // inputs found
+  std::vector<Prediction> predictions;  // in input order, skipped files left out
+  std::vector<std::pair<std::string, std::string>> skipped;  // path, reason
+  std::string device;  // what ran the model and why
+};
+
+// Predicts every input and writes options.out atomically. Under on_error:
+// fail the first file that cannot be read ends the run (DataError naming it,
+// exit 2); under skip it is listed in the summary.
+InferSummary run_inference(const InferOptions& options);
+
+}  // namespace medtrain::exporter

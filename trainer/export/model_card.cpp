@@ -1,0 +1,183 @@
+#include "trainer/export/model_card.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "trainer/user_error.h"
+
+namespace medtrain::exporter {
+namespace {
+
+// Shortest round-trip decimal; YAML's spellings for the non-finite values.
+std::string number(double v) {
+  if (std::isnan(v)) return ".nan";
+  if (std::isinf(v)) return v > 0 ? ".inf" : "-.inf";
+  return fmt::format("{}", v);
+}
+
+class Reader {
+ public:
+  Reader(const YAML::Node& root, std::string where) : root_(root), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const std::string& key, const YAML::Node& at, const std::string& why) const {
+    const std::string line = at.IsDefined() && at.Mark().line >= 0 ? fmt::format(":{}", at.Mark().line + 1) : "";
+    throw UserError(fmt::format("{}{}: {}: {}", where_, line, key, why));
+  }
+
+  YAML::Node get(const std::string& section, const std::string& key) const {
+    const std::string path = section.empty() ? key : section + "." + key;
+    const YAML::Node parent = section.empty() ? root_ : root_[section];
+    if (!parent.IsDefined() || !parent.IsMap()) fail(path, root_, "missing (is this a medtrain model bundle?)");
+    const YAML::Node node = parent[key];
+    if (!node.IsDefined() || node.IsNull()) fail(path, parent, "missing");
+    return node;
+  }
+
+  template <typename T>
+  T as(const std::string& section, const std::string& key, const char* type) const {
+    const YAML::Node node = get(section, key);
+    try {
+      return node.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(section.empty() ? key : section + "." + key, node, std::string("expected ") + type);
+    }
+  }
+
+  template <typename T>
+  std::map<std::string, T> map(const std::string& key, const char* type) const {
+    std::map<std::string, T> out;
+    const YAML::Node node = root_[key];
+    if (!node.IsDefined() || node.IsNull()) return out;
+    if (!node.IsMap()) fail(key, node, "expected a mapping");
+    for (const auto& kv : node) {
+      try {
+        out[kv.first.as<std::string>()] = kv.second.as<T>();
+      } catch (const YAML::Exception&) {
+        fail(key + "." + kv.first.Scalar(), kv.second, std::string("expected ") + type);
+      }
+    }
+    return out;
+  }
+
+ private:
+  YAML::Node root_;
+  std::string where_;
+};
+
+void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
+  if (c.num_classes < 1) r.fail("num_classes", root["num_classes"], "must be >= 1");
+  if (c.in_channels < 1) r.fail("in_channels", root["in_channels"], "must be >= 1");
+  if (static_cast<int64_t>(c.labels.size()) != c.num_classes) {
+    r.fail("labels", root["labels"],
+           fmt::format("{} names for num_classes {}", c.labels.size(), c.num_classes));
+  }
+  const YAML::Node pre = root["preprocessing"];
+  if (c.preprocessing.image_size < 1) r.fail("preprocessing.image_size", pre["image_size"], "must be >= 1");
+  if (!(c.preprocessing.window_width > 0)) r.fail("preprocessing.window_width", pre["window_width"], "must be > 0");
+  if (!(c.preprocessing.std > 0)) r.fail("preprocessing.std", pre["std"], "must be > 0");
+}
+
+}  // namespace
+
+std::string model_card_yaml(const ModelCard& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "format" << YAML::Value << kModelCardFormat;
+  out << YAML::Key << "architecture" << YAML::Value << c.architecture;
+  out << YAML::Key << "num_classes" << YAML::Value << c.num_classes;
+  out << YAML::Key << "in_channels" << YAML::Value << c.in_channels;
+  const int64_t s = c.preprocessing.image_size;
+  out << YAML::Key << "input" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "input"
+      << YAML::Key << "shape" << YAML::Value << YAML::Flow
+      << std::vector<int64_t>{-1, c.in_channels, s, s} << YAML::Key << "dtype" << YAML::Value << "float32"
+      << YAML::Key << "layout" << YAML::Value << "NCHW" << YAML::EndMap;
+  // Quoted: a label named "0" or "yes" stays a string for every YAML reader.
+  out << YAML::Key << "labels" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& l : c.labels) out << YAML::DoubleQuoted << l;
+  out << YAML::EndSeq;
+  const Preprocessing& p = c.preprocessing;
+  out << YAML::Key << "preprocessing" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "window_center" << YAML::Value << number(p.window_center);
+  out << YAML::Key << "window_width" << YAML::Value << number(p.window_width);
+  out << YAML::Key << "window_from_file" << YAML::Value << p.window_from_file;
+  out << YAML::Key << "image_size" << YAML::Value << p.image_size;
+  out << YAML::Key << "mean" << YAML::Value << number(p.mean);
+  out << YAML::Key << "std" << YAML::Value << number(p.std);
+  out << YAML::EndMap;
+  out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "step" << YAML::Value << c.step << YAML::Key << "epoch" << YAML::Value << c.epoch;
+  out << YAML::Key << "config_sha256" << YAML::Value << YAML::DoubleQuoted << c.config_sha256;
+  out << YAML::Key << "checkpoint" << YAML::Value << c.checkpoint;
+  out << YAML::Key << "torch_version" << YAML::Value << c.torch_version;
+  out << YAML::Key << "medtrain_version" << YAML::Value << c.medtrain_version;
+  out << YAML::EndMap;
+  out << YAML::Key << "metrics" << YAML::Value << YAML::BeginMap;
+  for (const auto& [k, v] : c.metrics) out << YAML::Key << k << YAML::Value << number(v);
+  out << YAML::EndMap;
+  if (c.onnx_opset > 0) {
+    out << YAML::Key << "onnx" << YAML::Value << YAML::BeginMap << YAML::Key << "file" << YAML::Value << kOnnxFile
+        << YAML::Key << "opset" << YAML::Value << c.onnx_opset << YAML::Key << "outputs" << YAML::Value
+        << YAML::Flow << std::vector<std::string>{"logits", "probabilities"} << YAML::EndMap;
+  }
+  out << YAML::Key << "files" << YAML::Value << YAML::BeginMap;
+  for (const auto& [k, v] : c.files) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string("# medtrain model bundle (docs/export.md)\n") + out.c_str() + "\n";
+}
+
+ModelCard parse_model_card(const std::string& text, const std::string& where) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw UserError(fmt::format("{}:{}: not valid YAML: {}", where, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap()) throw UserError(where + ": not a medtrain model card (expected a mapping)");
+  Reader r(root, where);
+  const auto format = r.as<std::string>("", "format", "a string");
+  if (format != kModelCardFormat) {
+    r.fail("format", root["format"], fmt::format("'{}' is not {} (made by another version?)", format, kModelCardFormat));
+  }
+  ModelCard c;
+  c.architecture = r.as<std::string>("", "architecture", "a model name");
+  c.num_classes = r.as<int64_t>("", "num_classes", "an integer");
+  c.in_channels = r.as<int64_t>("", "in_channels", "an integer");
+  c.labels = r.as<std::vector<std::string>>("", "labels", "a list of names");
+  Preprocessing& p = c.preprocessing;
+  p.window_center = r.as<double>("preprocessing", "window_center", "a number");
+  p.window_width = r.as<double>("preprocessing", "window_width", "a number");
+  p.window_from_file = r.as<bool>("preprocessing", "window_from_file", "true or false");
+  p.image_size = r.as<int64_t>("preprocessing", "image_size", "an integer");
+  p.mean = r.as<double>("preprocessing", "mean", "a number");
+  p.std = r.as<double>("preprocessing", "std", "a number");
+  c.step = r.as<int64_t>("training", "step", "an integer");
+  c.epoch = r.as<int64_t>("training", "epoch", "an integer");
+  c.config_sha256 = r.as<std::string>("training", "config_sha256", "a string");
+  c.checkpoint = r.as<std::string>("training", "checkpoint", "a string");
+  c.torch_version = r.as<std::string>("training", "torch_version", "a string");
+  c.medtrain_version = r.as<std::string>("training", "medtrain_version", "a string");
+  c.metrics = r.map<double>("metrics", "a number");
+  if (root["onnx"].IsDefined()) c.onnx_opset = r.as<int64_t>("onnx", "opset", "an integer");
+  c.files = r.map<std::string>("files", "a SHA-256 string");
+  check_card(c, r, root);
+  return c;
+}
+
+ModelCard read_model_card(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw UserError("--model " + dir.string() + ": not a directory (a bundle made by `medtrain export`)");
+  }
+  const auto path = dir / kModelCardFile;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("--model " + dir.string() + ": no " + kModelCardFile + "; not a medtrain model bundle");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_model_card(text.str(), path.string());
+}
+
+}  // namespace medtrain::exporter

@@ -1,0 +1,67 @@
+#pragma once
+// model.yaml: everything inference needs besides the weights, so that a bundle
+// is usable without the training config (which `medtrain infer` never reads).
+//
+//   format: medtrain-model/1
+//   architecture: resnet18          # models::create_model name
+//   num_classes: 2
+//   in_channels: 1
+//   input: {name: input, shape: [-1, 1, 64, 64], dtype: float32, layout: NCHW}   # -1: any batch
+//   labels: [normal, abnormal]      # index = class; "0", "1", ... when the run named none
+//   preprocessing: {window_center: 40, window_width: 400, window_from_file: false,
+//                   image_size: 64, mean: 0.5, std: 0.25}
+//   training: {step: 6, epoch: 1, config_sha256: <64 hex>, checkpoint: <path>,
+//              torch_version: ..., medtrain_version: ...}
+//   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
+//   onnx: {file: model.onnx, opset: 17, outputs: [logits, probabilities]}   # absent without onnx
+//   files: {model.safetensors: <sha256>, model.onnx: <sha256>}
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace medtrain::exporter {
+
+constexpr const char* kModelCardFormat = "medtrain-model/1";
+constexpr const char* kModelCardFile = "model.yaml";
+constexpr const char* kWeightsFile = "model.safetensors";
+constexpr const char* kOnnxFile = "model.onnx";
+
+struct Preprocessing {
+  double window_center = 40;
+  double window_width = 400;
+  bool window_from_file = false;
+  int64_t image_size = 64;
+  double mean = 0;
+  double std = 1;
+};
+
+struct ModelCard {
+  std::string architecture;
+  int64_t num_classes = 0;
+  int64_t in_channels = 1;
+  std::vector<std::string> labels;  // num_classes names
+  Preprocessing preprocessing;
+  int64_t step = 0;
+  int64_t epoch = 0;
+  std::string config_sha256;
+  std::string checkpoint;
+  std::string torch_version;
+  std::string medtrain_version;
+  std::map<std::string, double> metrics;
+  int64_t onnx_opset = 0;                    // 0: the bundle has no model.onnx
+  std::map<std::string, std::string> files;  // bundle file name -> SHA-256 (hex)
+};
+
+std::string model_card_yaml(const ModelCard& card);
+
+// `where` names the file in errors ("model/model.yaml"). Missing keys, wrong
+// types and inconsistent values (labels vs num_classes, width <= 0) are
+// UserErrors naming the key and line.
+ModelCard parse_model_card(const std::string& text, const std::string& where);
+
+// The model.yaml of bundle directory `dir`; UserError when it is not a bundle.
+ModelCard read_model_card(const std::filesystem::path& dir);
+
+}  // namespace medtrain::exporter
