@@ -136,9 +136,17 @@ struct BatchLoader::Impl {
       targets.push_back(x->target.reshape({}));
     }
     Batch batch;
-    batch.images = torch::stack(images);
-    batch.targets = torch::stack(targets);
+    batch.images = stack(images);
+    batch.targets = stack(targets);
     return batch;
+  }
+
+  torch::Tensor stack(const std::vector<torch::Tensor>& parts) const {
+    if (!opt.pin_memory) return torch::stack(parts);
+    auto sizes = parts.front().sizes().vec();
+    sizes.insert(sizes.begin(), static_cast<int64_t>(parts.size()));
+    auto out = at::empty(sizes, parts.front().options().pinned_memory(true));
+    return at::stack_out(out, parts);
   }
 };
 

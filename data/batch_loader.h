@@ -28,6 +28,9 @@ struct LoaderOptions {
   OnError on_error = OnError::kFail;
   uint64_t seed = 0;   // per-sample augmentation seed = mix(seed, epoch, index)
   int64_t epoch = 0;
+  // Assemble batches in page-locked memory so the copy to the GPU can run
+  // asynchronously (needs a CUDA build with a device; set only for CUDA runs).
+  bool pin_memory = false;
 };
 
 struct Batch {

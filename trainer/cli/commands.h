@@ -26,6 +26,11 @@ Command add_models_command(CLI::App& app);
 Command add_demo_data_command(CLI::App& app);
 Command add_deid_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+Command add_infer_command(CLI::App& app);
+Command add_pack_command(CLI::App& app);
+Command add_verify_shards_command(CLI::App& app);
+Command add_iobench_command(CLI::App& app);
 
 // Shared by commands that read an experiment: -c FILE and --set KEY=VALUE.
 struct ConfigFlags {

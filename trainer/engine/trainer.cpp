@@ -15,14 +15,19 @@
 #include "data/rng.h"
 #include "kernels/softmax_cross_entropy.h"
 #include "data/sampler.h"
+#include "models/model_error.h"
+#include "models/pretrained/load_pretrained.h"
 #include "models/registry.h"
 #include "models/state_dict.h"
 #include "trainer/checkpoint/checkpoint.h"
+#include "trainer/checkpoint/checkpoint_dir.h"
+#include "trainer/checkpoint/checkpoint_files.h"
 #include "trainer/config/config_loader.h"
 #include "trainer/engine/autocast.h"
 #include "trainer/engine/checkpointing.h"
 #include "trainer/engine/data_parallel.h"
 #include "trainer/engine/device_choice.h"
+#include "trainer/engine/device_prefetcher.h"
 #include "trainer/engine/evaluator.h"
 #include "trainer/engine/grad_scaler.h"
 #include "trainer/engine/lr_schedule.h"
@@ -45,10 +50,45 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::Device device) {
+// model.pretrained may name a checkpoint step folder or a ckpt folder (its
+// `latest`); models/ reads files only, so a folder becomes its weights file here.
+fs::path pretrained_weights_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return path;
+  for (const fs::path& file : {fs::path(path) / checkpoint::kModelFile,
+                               fs::path(path) / checkpoint::kLatestLink / checkpoint::kModelFile}) {
+    if (fs::is_regular_file(file, ec)) return file;
+  }
+  throw UserError(fmt::format("model.pretrained: {} is a folder without {} or {}/{}; name a weights file "
+                              "(.pth, .pt, .safetensors), a checkpoint step folder or a ckpt folder",
+                              path, checkpoint::kModelFile, checkpoint::kLatestLink, checkpoint::kModelFile));
+}
+
+// `pretrained_notes`: null skips model.pretrained (the caller loads a checkpoint
+// instead); else it receives what loading the pretrained weights did, to log.
+std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::Device device,
+                                                std::vector<std::string>* pretrained_notes = nullptr) {
+  for (const auto& info : models::model_zoo()) {
+    if (info.name == cfg.model.name && info.task != "classification") {
+      throw UserError(fmt::format("model.name: {} is a {} model; the trainer trains classification models only",
+                                  info.name, info.task));
+    }
+  }
   // Same seed on every rank: initial weights must agree before the first step.
   torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
   auto model = models::create_model({cfg.model.name, cfg.model.num_classes, cfg.model.in_channels});
+  if (pretrained_notes != nullptr && !cfg.model.pretrained.empty()) {
+    const fs::path file = pretrained_weights_file(cfg.model.pretrained);
+    models::pretrained::PretrainedReport report;
+    try {
+      report = models::pretrained::load_pretrained(*model, file, {cfg.model.pretrained_skip});
+    } catch (const models::ModelError& e) {
+      throw UserError(std::string("model.pretrained: ") + e.what());
+    }
+    pretrained_notes->push_back(fmt::format("model.pretrained: loaded {} tensors from {} ({})", report.loaded,
+                                            file.string(), report.format));
+    for (const auto& note : report.notes) pretrained_notes->push_back("model.pretrained: " + note);
+  }
   model->to(device);
   if (cfg.model.channels_last) {
     for (auto& p : model->parameters()) {
@@ -81,7 +121,7 @@ class Loop {
  private:
   void resume_if_asked(const std::string& resume);
   bool train_epoch();  // false when the run should end (steps done or stop requested)
-  double run_micro_steps(data::BatchLoader& loader, StepPhases& phases);  // returns the loss sum
+  double run_micro_steps(DevicePrefetcher& batches, StepPhases& phases);  // returns the loss sum
   double optimizer_step();  // returns the learning rate used
   bool agree_to_stop(double& loss_sum, StepPhases& phases);
   void report_step(double loss, double lr, const StepPhases& phases, double step_time);
@@ -101,7 +141,7 @@ class Loop {
   DeviceChoice device_;
   fs::path run_dir_;
   DataSplits data_;
-  std::unique_ptr<data::DistributedSampler> sampler_;
+  TrainOrder sampler_;  // this rank's indices per epoch (DICOM or shard order)
   std::shared_ptr<models::ImageModel> model_;
   std::unique_ptr<DataParallel> dp_;  // null on one rank
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -136,11 +176,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
     torch::set_num_threads(std::max(1, cores / world_.local_size));
   }
   data_ = open_data(cfg_.data);
-  sampler_ = std::make_unique<data::DistributedSampler>(
-      data_.train->size(),
-      data::SamplerOptions{static_cast<uint64_t>(cfg_.run.seed), cfg_.data.shuffle, world_.rank, world_.size,
-                           cfg_.optim.batch_size});
-  const int64_t micro_batches = static_cast<int64_t>(sampler_->per_rank()) / cfg_.optim.batch_size;
+  sampler_ = make_train_order(cfg_, data_, world_.rank, world_.size);
+  const int64_t micro_batches = static_cast<int64_t>(sampler_.per_rank) / cfg_.optim.batch_size;
   steps_per_epoch_ = micro_batches / cfg_.optim.grad_accum_steps;
   if (steps_per_epoch_ == 0) {
     throw UserError(fmt::format(
@@ -152,7 +189,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
   total_steps_ = cfg_.run.epochs * steps_per_epoch_;
   if (cfg_.run.max_steps > 0) total_steps_ = std::min(total_steps_, cfg_.run.max_steps);
 
-  model_ = build_model(cfg_, device_.device);
+  std::vector<std::string> pretrained_notes;
+  model_ = build_model(cfg_, device_.device, &pretrained_notes);
   seed_rank_generator(cfg_.run.seed, world_.rank, 0);
   dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_);
   // Fused kernels pay off on CUDA; on the CPU they would run reference loops.
@@ -166,6 +204,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       checkpoint::RetentionPolicy{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_best,
                                   cfg_.checkpoint.best_mode == "max"});
   log_ = std::make_unique<RunLogger>(run_dir_, cfg_.log, world_.is_main());
+  for (const auto& note : pretrained_notes) log_->message(note);
   state_.world_size = world_.size;
   state_.global_batch = global_batch();
   state_.grad_accum_steps = cfg_.optim.grad_accum_steps;
@@ -225,6 +264,7 @@ TrainResult Loop::run() {
   // No rank leaves before rank 0's last checkpoint is on disk: a launcher may
   // end the job as soon as one rank exits with a non-zero code (75).
   if (dp_) dp_->comm().barrier();
+  if (data_.report) log_->message(data_.report());
   log_->finish();
   if (trace_) trace_->close();
   result_.steps = state_.step;
@@ -254,13 +294,15 @@ void Loop::adapt_position_to_world(const std::string& origin) {
 
 bool Loop::train_epoch() {
   const int64_t accum = cfg_.optim.grad_accum_steps;
-  data::BatchLoader loader(data_.train, sampler_->epoch_indices(state_.epoch),
-                           loader_options(cfg_, state_.epoch, /*training=*/true),
+  auto options = loader_options(cfg_, state_.epoch, /*training=*/true);
+  options.pin_memory = device_.device.is_cuda();
+  data::BatchLoader loader(data_.train, sampler_.epoch_indices(state_.epoch), options,
                            static_cast<size_t>(state_.batch_in_epoch));
+  DevicePrefetcher batches(loader, device_.device);
   while (state_.step < total_steps_ && (state_.batch_in_epoch / accum) < steps_per_epoch_) {
     const auto step_start = Clock::now();
     StepPhases phases(state_.step < trace_until_step_ ? trace_.get() : nullptr, state_.step + 1);
-    double loss_sum = run_micro_steps(loader, phases);
+    double loss_sum = run_micro_steps(batches, phases);
     const auto opt_start = Clock::now();
     const double lr = optimizer_step();
     phases.add("optimizer", opt_start);
@@ -284,7 +326,7 @@ bool Loop::train_epoch() {
   return true;
 }
 
-double Loop::run_micro_steps(data::BatchLoader& loader, StepPhases& phases) {
+double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
   const int64_t accum = cfg_.optim.grad_accum_steps;
   double loss_sum = 0;
   if (dp_) {
@@ -294,12 +336,12 @@ double Loop::run_micro_steps(data::BatchLoader& loader, StepPhases& phases) {
   }
   for (int64_t micro = 0; micro < accum; ++micro) {
     auto t = Clock::now();
-    auto batch = loader.next();
+    auto batch = batches.next();
     t = phases.add("data_wait", t, metrics::ChromeTrace::kData);
     if (!batch) throw std::runtime_error("data loader ended before the epoch's last step");
-    auto x = batch->images.to(device_.device, /*non_blocking=*/true);
+    auto x = batch->images;  // on the device already
     if (cfg_.model.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    auto y = batch->targets.to(device_.device);
+    const auto& y = batch->targets;
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_.device.type(), amp_dtype_);
