@@ -11,11 +11,9 @@ import torchvision
 from safetensors.torch import save_file
 
 
-def main(arch, num_classes, in_channels, out_dir):
-    torch.manual_seed(1234)
-    model = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
-    if in_channels != 3:
-        model.conv1 = torch.nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+def randomize_batch_norm(model):
+    """Non-trivial BatchNorm affine parameters and statistics (fresh ones are
+    identities in eval mode and would hide a mis-loaded buffer)."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -24,6 +22,14 @@ def main(arch, num_classes, in_channels, out_dir):
                 m.running_mean.uniform_(-0.3, 0.3)
                 m.running_var.uniform_(0.5, 2.0)
                 m.num_batches_tracked.fill_(7)
+
+
+def main(arch, num_classes, in_channels, out_dir):
+    torch.manual_seed(1234)
+    model = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+    if in_channels != 3:
+        model.conv1 = torch.nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+    randomize_batch_norm(model)
     model.eval()
     x = torch.randn(2, in_channels, 64, 80)
     with torch.no_grad():

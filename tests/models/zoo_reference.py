@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 import torchvision
 from safetensors.torch import save_file
+from torchvision_reference import randomize_batch_norm  # same folder: on sys.path
 
 CASES = [
     ("resnet18_c1_pth", "resnet18", 3, 1, "pth", "plain"),
@@ -47,15 +48,10 @@ def build(arch, classes, channels):
             model.conv1 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
         else:
             model.features.conv0 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
+    randomize_batch_norm(model)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-                m.running_mean.uniform_(-0.3, 0.3)
-                m.running_var.uniform_(0.5, 2.0)
-                m.num_batches_tracked.fill_(7)
-            elif isinstance(m, torch.nn.Linear):
+            if isinstance(m, torch.nn.Linear):
                 m.bias.uniform_(-0.1, 0.1)  # torchvision's DenseNet zeroes it: make it matter
     return model.eval()
 
