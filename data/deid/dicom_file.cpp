@@ -2,6 +2,8 @@
 
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dcwcache.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "data/data_error.h"
 #include "data/deid/keyed.h"
@@ -68,25 +71,75 @@ void sync_filesystem(const std::string& dir) {
   if (rc != 0) throw DataError(fmt::format("cannot sync the file system of {}: {}", dir, std::strerror(err)));
 }
 
+namespace {
+
+// The Part 10 bytes saveFile() would write (same transfer syntax, encoding and
+// new meta header), in memory: hashed there, written with one write().
+std::string serialize(DcmFileFormat& file, const std::string& path) {
+  const E_TransferSyntax xfer = file.getDataset()->getOriginalXfer();
+  std::vector<char> chunk(1 << 16);
+  DcmOutputBufferStream stream(chunk.data(), static_cast<offile_off_t>(chunk.size()));
+  DcmWriteCache cache;
+  std::string bytes;
+  auto drain = [&] {
+    void* data = nullptr;
+    offile_off_t n = 0;
+    stream.flushBuffer(data, n);
+    bytes.append(static_cast<const char*>(data), static_cast<size_t>(n));
+  };
+  file.transferInit();
+  OFCondition st;
+  do {
+    st = file.write(stream, xfer, EET_UndefinedLength, &cache, EGL_recalcGL, EPD_noChange, 0, 0, 0,
+                    EWM_createNewMeta);
+    drain();
+  } while (st == EC_StreamNotifyClient);
+  file.transferEnd();
+  stream.flush();
+  drain();
+  if (st.bad()) throw DataError(fmt::format("cannot encode {}: {}", path, st.text()));
+  return bytes;
+}
+
+void write_all(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw DataError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      throw DataError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) throw DataError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
+}  // namespace
+
 std::string save_atomic(DcmFileFormat& file, const std::string& path) {
   static std::atomic<unsigned long> counter{0};
   const fs::path target(path);
   fs::create_directories(target.parent_path());
+  const std::string bytes = serialize(file, path);
   const std::string tmp = fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
-  const OFCondition st = file.saveFile(tmp.c_str(), EXS_Unknown);
-  if (st.bad()) {
+  try {
+    write_all(tmp, bytes);
+  } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);
-    throw DataError(fmt::format("cannot write {}: {}", path, st.text()));
+    throw;
   }
-  const std::string sha = sha256_file(tmp);  // still in the page cache: no disk read
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::error_code ignored;
     fs::remove(tmp, ignored);
     throw DataError(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(err)));
   }
-  return sha;
+  return sha256_bytes(bytes.data(), bytes.size());
 }
 
 }  // namespace medtrain::data::deid

@@ -94,8 +94,10 @@ class Runner {
     queue.close();
     for (auto& w : workers) w.join();
     if (stop_) throw DataError(first_error_);
+    const auto sync_start = std::chrono::steady_clock::now();
     sync_filesystem(o_.out_dir);  // Note [Durable at the end] in dicom_file.h
     RunSummary s;
+    s.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_start).count();
     s.files = summary_.files;
     s.written = summary_.written;
     s.resumed = summary_.resumed;
@@ -212,7 +214,8 @@ class Runner {
 
 nlohmann::json RunSummary::to_json() const {
   return {{"files", files}, {"written", written}, {"resumed", resumed}, {"excluded_burned_in", excluded_burned_in},
-          {"failed", failed}, {"bytes_in", bytes_in}, {"bytes_out", bytes_out}, {"seconds", seconds}};
+          {"failed", failed}, {"bytes_in", bytes_in}, {"bytes_out", bytes_out}, {"seconds", seconds},
+          {"sync_seconds", sync_seconds}};
 }
 
 RunSummary run_deid(const RunOptions& options) {

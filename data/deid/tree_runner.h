@@ -27,7 +27,8 @@ struct RunOptions {
 struct RunSummary {
   long files = 0, written = 0, resumed = 0, excluded_burned_in = 0, failed = 0;
   long long bytes_in = 0, bytes_out = 0;
-  double seconds = 0;
+  double seconds = 0;       // wall time of the run, the closing flush included
+  double sync_seconds = 0;  // of which: making every output durable (one syncfs)
   nlohmann::json to_json() const;
 };
 
