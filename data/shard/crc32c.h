@@ -1,7 +1,7 @@
 #pragma once
-// CRC32C (Castagnoli) for shard records. data/ may not include trainer/, whose
-// trainer/metrics/crc32c.h holds a byte-wise copy for TFRecord framing; this one
-// is fast because every sample read checks a whole record (~8 KiB to 512 KiB):
+// CRC32C (Castagnoli) for shard records (and TensorBoard's TFRecord framing,
+// trainer/metrics/crc32c.h). Fast because every sample read checks a whole
+// record (~8 KiB to 512 KiB):
 // the SSE4.2 crc32 instruction where the CPU has it (checked at run time),
 // slicing-by-8 tables otherwise.
 #include <cstddef>

@@ -1,16 +1,18 @@
 #pragma once
-// CRC32C (Castagnoli), the checksum TFRecord framing uses. Written here because
-// Debian ships no libcrc32c; a byte-wise table is plenty for a few scalars per
-// step (event files are tiny next to a training step).
+// CRC32C (Castagnoli), the checksum TFRecord framing uses: the shard reader's
+// implementation (data/shard/crc32c.h; Debian ships no libcrc32c), plus
+// TFRecord's masking.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "data/shard/crc32c.h"
 
 namespace medtrain::metrics {
 
 // Plain CRC32C: reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF.
 // crc32c("123456789") == 0xE3069283.
-uint32_t crc32c(const void* data, std::size_t size);
+inline uint32_t crc32c(const void* data, std::size_t size) { return data::shard::crc32c(data, size); }
 inline uint32_t crc32c(std::string_view bytes) { return crc32c(bytes.data(), bytes.size()); }
 
 // TFRecord's masked form: a CRC stored next to data that itself holds CRCs
