@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,11 +59,12 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   commit_temp(path);
 }
 
-void copy_to_temp_synced(const std::string& from, const std::string& to) {
+std::string copy_to_temp_synced(const std::string& from, const std::string& to) {
+  static std::atomic<uint64_t> counter{0};
   const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) fail("cannot open", from);
-  const std::string tmp = temp_name(to);
-  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string tmp = temp_name(to) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (out < 0) {
     ::close(in);
     fail("cannot create", tmp);
@@ -84,10 +86,12 @@ void copy_to_temp_synced(const std::string& from, const std::string& to) {
   const int rc = ::fsync(out);
   ::close(out);
   if (rc != 0) fail("cannot fsync", tmp);
+  return tmp;
 }
 
-void commit_temp(const std::string& path) {
-  const std::string tmp = temp_name(path);
+void commit_temp(const std::string& path) { commit_temp(temp_name(path), path); }
+
+void commit_temp(const std::string& tmp, const std::string& path) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename " + tmp + " to", path);
   fsync_dir(path);
 }

@@ -12,10 +12,15 @@ namespace medtrain::data::shard {
 std::string temp_name(const std::string& path);
 // Writes `bytes` to temp_name(path), fsyncs, renames over `path`, fsyncs the folder.
 void write_file_atomic(const std::string& path, std::string_view bytes);
-// Copies `from` to temp_name(to), fsyncs it (no rename: the caller verifies first).
-void copy_to_temp_synced(const std::string& from, const std::string& to);
+// Copies `from` to a temp name beside `to` that is unique to this process and
+// call, fsyncs it and returns that name (no rename: the caller verifies first).
+// Unique because ranks on one node share a cache folder: with one fixed temp
+// name, a rank still writing could scribble into the copy another just renamed.
+std::string copy_to_temp_synced(const std::string& from, const std::string& to);
 // rename(temp_name(path), path) + fsync of the folder.
 void commit_temp(const std::string& path);
+// rename(tmp, path) + fsync of the folder.
+void commit_temp(const std::string& tmp, const std::string& path);
 std::string read_whole_file(const std::string& path);
 
 }  // namespace medtrain::data::shard

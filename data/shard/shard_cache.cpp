@@ -18,7 +18,6 @@ CacheStats ShardCache::stats() const {
 
 std::string ShardCache::local_path(const std::string& source, const ShardFileInfo& info) {
   if (options_.dir.empty()) return source;
-  std::lock_guard<std::mutex> disk(disk_mu_);
   const fs::path folder = fs::path(options_.dir) / options_.dataset_key.substr(0, 16);
   const std::string local = (folder / info.file).string();
   auto count = [&](uint64_t CacheStats::*field) {
@@ -36,13 +35,13 @@ std::string ShardCache::local_path(const std::string& source, const ShardFileInf
   }
   fs::create_directories(folder, ec);
   if (ec) throw DataError("data.cache_dir: cannot create " + folder.string() + ": " + ec.message());
-  copy_to_temp_synced(source, local);
-  if (sha256_file_hex(temp_name(local)) != info.sha256) {
-    fs::remove(temp_name(local), ec);
+  const std::string tmp = copy_to_temp_synced(source, local);
+  if (sha256_file_hex(tmp) != info.sha256) {
+    fs::remove(tmp, ec);
     count(&CacheStats::source_mismatches);
     return source;
   }
-  commit_temp(local);
+  commit_temp(tmp, local);
   count(&CacheStats::disk_fetches);
   return local;
 }

@@ -51,7 +51,9 @@ class ShardCache {
   explicit ShardCache(CacheOptions options);
 
   // The path to read `info` from: the verified local copy, or `source` itself
-  // when there is no disk tier (or the source fails its checksum).
+  // when there is no disk tier (or the source fails its checksum). Call once
+  // per shard (ShardDataset does, under a once-flag); different shards copy in
+  // parallel, since an NFS client gets more from parallel streams than from one.
   std::string local_path(const std::string& source, const ShardFileInfo& info);
   // The cached block for `key`, or load() it (once, however many threads ask).
   std::shared_ptr<const Block> block(const std::string& key,
@@ -73,7 +75,6 @@ class ShardCache {
   std::list<std::string> lru_;  // front = most recent
   uint64_t held_bytes_ = 0;
   CacheStats stats_;
-  std::mutex disk_mu_;  // one shard copy at a time: the NAS link is the bottleneck anyway
 };
 
 }  // namespace medtrain::data::shard

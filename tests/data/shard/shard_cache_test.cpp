@@ -89,6 +89,38 @@ TEST_F(DiskCacheTest, FirstRunFetchesLaterRunsHitAndCorruptCopiesAreRefetched) {
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(torch::equal(expected[i], third_images[i])) << i;
 }
 
+// Ranks on one node share a cache folder and fetch the same shards at the same
+// time: each copy goes to its own temp name, so no rank writes into a copy
+// another has already verified and renamed into place.
+TEST_F(DiskCacheTest, RanksSharingTheCacheFolderFetchConcurrently) {
+  constexpr int kRanks = 4;
+  std::vector<std::vector<torch::Tensor>> images(kRanks);
+  std::vector<std::string> errors(kRanks);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < kRanks; ++r) {
+    ranks.emplace_back([&, r] {
+      try {
+        images[r] = read_all(*run());
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  }
+  for (auto& t : ranks) t.join();
+  for (int r = 0; r < kRanks; ++r) ASSERT_EQ(errors[r], "") << "rank " << r;
+  for (int r = 1; r < kRanks; ++r) {
+    ASSERT_EQ(images[r].size(), images[0].size());
+    for (size_t i = 0; i < images[0].size(); ++i) EXPECT_TRUE(torch::equal(images[0][i], images[r][i])) << r << ":" << i;
+  }
+  for (const auto& s : meta_.shards) {
+    if (s.split != "train") continue;
+    EXPECT_TRUE(read_bytes(cached(s.file)) == read_bytes(fs::path(dir_.str("shards")) / s.file)) << s.file;
+  }
+  for (const auto& e : fs::directory_iterator(cached("train-00000.shard").parent_path())) {
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
+  }
+}
+
 std::shared_ptr<const Block> block_of(size_t bytes) {
   auto b = std::make_shared<Block>();
   b->bytes.resize(bytes);
