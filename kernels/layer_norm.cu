@@ -8,17 +8,13 @@
 #include <cstdint>
 
 #include "kernels/cuda_check.h"
+#include "kernels/element_access.cuh"
 #include "kernels/layer_norm_cuda.h"
 
 namespace medtrain::kernels::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-__device__ __forceinline__ float ld(const float* p, int64_t i) { return p[i]; }
-__device__ __forceinline__ float ld(const __nv_bfloat16* p, int64_t i) { return __bfloat162float(p[i]); }
-__device__ __forceinline__ void st(float* p, int64_t i, float v) { p[i] = v; }
-__device__ __forceinline__ void st(__nv_bfloat16* p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
 
 // Sums (a, b) over the block; every thread gets the totals.
 __device__ float2 block_sum2(float a, float b) {
