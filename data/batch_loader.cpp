@@ -132,8 +132,12 @@ struct BatchLoader::Impl {
         throw DataError("batch: samples have different image shapes " + c10::str(images.front().sizes()) +
                         " and " + c10::str(x->image.sizes()) + "; resize them to one size");
       }
+      if (!targets.empty() && x->target.sizes() != targets.front().sizes()) {
+        throw DataError("batch: samples have different target shapes " + c10::str(targets.front().sizes()) +
+                        " and " + c10::str(x->target.sizes()));
+      }
       images.push_back(std::move(x->image));
-      targets.push_back(x->target.reshape({}));
+      targets.push_back(std::move(x->target));
     }
     Batch batch;
     batch.images = stack(images);

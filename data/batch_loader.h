@@ -35,7 +35,7 @@ struct LoaderOptions {
 
 struct Batch {
   torch::Tensor images;   // float32 [B, C, H, W]
-  torch::Tensor targets;  // int64 [B]
+  torch::Tensor targets;  // [B, ...]: the samples' targets stacked (int64 [B] for classes)
   size_t skipped = 0;     // samples dropped from this batch under on_error: skip
 };
 

@@ -9,9 +9,16 @@
 
 namespace medtrain::data {
 
+// What a sample's target holds; model.task picks it, the manifest supplies it.
+enum class TargetKind {
+  kClass,       // int64 scalar: class index (manifest column `label`)
+  kMultiLabel,  // float32 [L]: 1 for each finding present (column `labels`)
+  kMask,        // int64 [H, W] or [D, H, W]: class per pixel (column `mask`)
+};
+
 struct Sample {
-  torch::Tensor image;   // float32 [C, H, W], normalized, CPU
-  torch::Tensor target;  // int64 scalar: class index
+  torch::Tensor image;   // float32 [C, H, W] or [C, D, H, W], normalized, CPU
+  torch::Tensor target;  // see TargetKind
 };
 
 class Dataset {
@@ -24,7 +31,8 @@ class Dataset {
   virtual Sample get(size_t index, uint64_t rng_seed) const = 0;
   // Where sample `index` comes from (a path), for error messages and reports.
   virtual std::string describe(size_t index) const = 0;
-  // Class index of every sample, without decoding (for metrics and balance).
+  // Class index of every sample, without decoding (for metrics and balance);
+  // 0 for datasets without class labels.
   virtual int64_t label(size_t index) const = 0;
 };
 

@@ -8,6 +8,8 @@
 
 #include "data/data_error.h"
 #include "data/dicom_image.h"
+#include "data/mask_file.h"
+#include "data/series_volume.h"
 #include "data/rng.h"
 
 namespace medtrain::data {
@@ -15,6 +17,12 @@ namespace {
 
 void check_options(const DicomDatasetOptions& o) {
   auto bad = [&](const std::string& what) { throw DataError(o.manifest + ": dataset option " + what); };
+  if (o.depth < 0) bad("depth must be >= 0 (got " + std::to_string(o.depth) + ")");
+  if (o.target != TargetKind::kClass && o.num_classes < 1) bad("num_classes must be >= 1 for this target");
+  if (o.target == TargetKind::kMultiLabel && o.num_classes > static_cast<int64_t>(kMaxLabels)) {
+    bad("multilabel supports at most " + std::to_string(kMaxLabels) + " labels (got " +
+        std::to_string(o.num_classes) + ")");
+  }
   if (o.image_size < 1) bad("image_size must be >= 1 (got " + std::to_string(o.image_size) + ")");
   if (!(o.window_width > 0)) bad("window_width must be > 0 (got " + std::to_string(o.window_width) + ")");
   if (!(o.std > 0)) bad("std must be > 0 (got " + std::to_string(o.std) + ")");
@@ -23,6 +31,32 @@ void check_options(const DicomDatasetOptions& o) {
   }
   if (!(o.intensity_jitter >= 0 && o.intensity_jitter < 1)) {
     bad("intensity_jitter must be in [0, 1) (got " + std::to_string(o.intensity_jitter) + ")");
+  }
+  if (!(o.rotate_degrees >= 0 && o.rotate_degrees <= 180)) {
+    bad("rotate_degrees must be in [0, 180] (got " + std::to_string(o.rotate_degrees) + ")");
+  }
+  if (!(o.min_crop > 0 && o.min_crop <= 1)) bad("min_crop must be in (0, 1] (got " + std::to_string(o.min_crop) + ")");
+}
+
+void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
+  const auto need = [&](bool has, const char* column, const char* task) {
+    if (!has) {
+      throw DataError(m.manifest_path + ": model.task " + task + " needs a '" + column +
+                      "' column in the manifest header");
+    }
+  };
+  switch (o.target) {
+    case TargetKind::kClass: need(m.has_label, "label", "multiclass"); break;
+    case TargetKind::kMultiLabel: need(m.has_labels, "labels", "multilabel"); break;
+    case TargetKind::kMask: need(m.has_mask, "mask", "segmentation"); break;
+  }
+  if (o.target == TargetKind::kMultiLabel) {
+    for (const ManifestRow& r : m.rows) {
+      if (o.num_classes < 64 && (r.labels >> o.num_classes) != 0) {
+        throw DataError(m.manifest_path + ":" + std::to_string(r.line) + ": labels name a finding past the " +
+                        std::to_string(o.num_classes) + " labels of model.num_classes");
+      }
+    }
   }
 }
 
@@ -35,16 +69,18 @@ Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& o) 
   a.flip = uniform01(rng) < o.flip_probability;
   a.scale = 1.0 + uniform(rng, -o.intensity_jitter, o.intensity_jitter);
   a.offset = uniform(rng, -o.intensity_jitter, o.intensity_jitter);
+  // Drawn last: a run without rotation or crop keeps the draws above as they were.
+  a.warp = draw_spatial_warp(rng, o.rotate_degrees, o.min_crop);
   return a;
 }
 
-torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& o, const Augmentation& a) {
-  TORCH_CHECK(hu.dim() == 2 && hu.scalar_type() == torch::kFloat32, "preprocess_hu expects float32 [H, W], got ",
-              hu.sizes(), " ", hu.scalar_type());
-  // Window, jitter and normalize in one pass over the pixels: five separate
-  // tensor ops cost more than the decode of an uncompressed 512x512 slice.
+namespace {
+
+// Window, jitter and normalize in one pass over the pixels: five separate
+// tensor ops cost more than the decode of an uncompressed 512x512 slice.
+torch::Tensor window_normalize(const torch::Tensor& hu, const DicomDatasetOptions& o, const Augmentation& a) {
   const torch::Tensor in = hu.contiguous();
-  torch::Tensor x = torch::empty({1, 1, hu.size(0), hu.size(1)}, torch::kFloat32);
+  torch::Tensor x = torch::empty(in.sizes(), torch::kFloat32);
   const float lo = static_cast<float>(o.window_center - o.window_width / 2.0);
   const float inv_width = static_cast<float>(1.0 / o.window_width);
   const float scale = static_cast<float>(a.scale / o.std);
@@ -55,18 +91,39 @@ torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& 
     const float y = std::min(1.0f, std::max(0.0f, (src[i] - lo) * inv_width));
     dst[i] = y * scale + shift;  // ((y * a.scale + a.offset) - mean) / std
   }
-  const int64_t s = o.image_size;
-  if (x.size(2) != s || x.size(3) != s) {
-    namespace F = torch::nn::functional;
-    const bool shrinking = x.size(2) > s || x.size(3) > s;
-    x = F::interpolate(x, F::InterpolateFuncOptions()
-                              .size(std::vector<int64_t>{s, s})
-                              .mode(torch::kBilinear)
-                              .align_corners(false)
-                              .antialias(shrinking));
-  }
+  return x;
+}
+
+// x: [1, 1, *spatial] -> [1, 1, *size], (bi|tri)linear, antialiased when a 2D image shrinks.
+torch::Tensor resize_image(torch::Tensor x, const std::vector<int64_t>& size) {
+  if (x.sizes().slice(2).vec() == size) return x;
+  namespace F = torch::nn::functional;
+  const bool volume = size.size() == 3;
+  bool shrinking = false;
+  for (size_t i = 0; i < size.size(); ++i) shrinking |= x.size(static_cast<int64_t>(i) + 2) > size[i];
+  auto options = F::InterpolateFuncOptions().size(size).align_corners(false);
+  if (volume) return F::interpolate(x, options.mode(torch::kTrilinear));  // torch has no antialiased trilinear
+  return F::interpolate(x, options.mode(torch::kBilinear).antialias(shrinking));
+}
+
+}  // namespace
+
+torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& o, const Augmentation& a) {
+  TORCH_CHECK(hu.dim() == 2 && hu.scalar_type() == torch::kFloat32, "preprocess_hu expects float32 [H, W], got ",
+              hu.sizes(), " ", hu.scalar_type());
+  auto x = resize_image(window_normalize(hu, o, a).unsqueeze(0).unsqueeze(0), {o.image_size, o.image_size});
+  x = warp_image(x, a.warp);
   if (a.flip) x = x.flip({3});
   return x.squeeze(0).contiguous();  // [1, S, S]
+}
+
+torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetOptions& o, const Augmentation& a) {
+  TORCH_CHECK(voxels.dim() == 3 && voxels.scalar_type() == torch::kFloat32,
+              "preprocess_volume expects float32 [D, H, W], got ", voxels.sizes(), " ", voxels.scalar_type());
+  auto x = resize_image(window_normalize(voxels, o, a).unsqueeze(0).unsqueeze(0), {o.depth, o.image_size, o.image_size});
+  x = warp_image(x, a.warp);
+  if (a.flip) x = x.flip({4});
+  return x.squeeze(0).contiguous();  // [1, D, S, S]
 }
 
 DicomDataset::DicomDataset(Manifest manifest, DicomDatasetOptions options)
@@ -83,20 +140,44 @@ std::string DicomDataset::describe(size_t index) const {
 int64_t DicomDataset::label(size_t index) const { return manifest_.rows.at(index).label; }
 
 Sample DicomDataset::get(size_t index, uint64_t rng_seed) const {
-  const DicomImage image = read_dicom_image(describe(index));
-  const torch::Tensor first_frame = grey_frame(image, 0);
+  const Augmentation augmentation = draw_augmentation(rng_seed, options_);
   Sample s;
-  const DicomImageInfo& info = image.info;
-  if (options_.window_from_file && info.window_center && info.window_width && *info.window_width > 0) {
-    DicomDatasetOptions o = options_;
-    o.window_center = *info.window_center;
-    o.window_width = *info.window_width;
-    s.image = preprocess_hu(first_frame, o, draw_augmentation(rng_seed, options_));
+  if (options_.depth > 0) {
+    s.image = preprocess_volume(read_series_volume(describe(index)).voxels, options_, augmentation);
   } else {
-    s.image = preprocess_hu(first_frame, options_, draw_augmentation(rng_seed, options_));
+    const DicomImage image = read_dicom_image(describe(index));
+    const DicomImageInfo& info = image.info;
+    DicomDatasetOptions o = options_;
+    if (o.window_from_file && info.window_center && info.window_width && *info.window_width > 0) {
+      o.window_center = *info.window_center;
+      o.window_width = *info.window_width;
+    }
+    s.image = preprocess_hu(grey_frame(image, 0), o, augmentation);
   }
-  s.target = torch::scalar_tensor(label(index), torch::kInt64);
+  s.target = target(index, augmentation);
   return s;
+}
+
+torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentation) const {
+  const ManifestRow& row = manifest_.rows.at(index);
+  switch (options_.target) {
+    case TargetKind::kClass:
+      return torch::scalar_tensor(row.label, torch::kInt64);
+    case TargetKind::kMultiLabel: {
+      auto t = torch::zeros({options_.num_classes}, torch::kFloat32);
+      for (int64_t i = 0; i < options_.num_classes; ++i) t[i] = static_cast<float>((row.labels >> i) & 1u);
+      return t;
+    }
+    case TargetKind::kMask: {
+      const std::string path = (std::filesystem::path(manifest_.root) / row.mask).string();
+      const bool volume = options_.depth > 0;
+      auto size = volume ? std::vector<int64_t>{options_.depth, options_.image_size, options_.image_size}
+                         : std::vector<int64_t>{options_.image_size, options_.image_size};
+      auto mask = warp_mask(resize_mask(read_mask(path, volume, options_.num_classes), size), augmentation.warp);
+      return augmentation.flip ? mask.flip({-1}).contiguous() : mask;
+    }
+  }
+  return {};
 }
 
 std::shared_ptr<DicomDataset> open_dicom_dataset(const DicomDatasetOptions& options) {
@@ -106,7 +187,11 @@ std::shared_ptr<DicomDataset> open_dicom_dataset(const DicomDatasetOptions& opti
   m.root = options.root;
   m.split = options.split;
   m.check_files = options.check_files;
-  return std::make_shared<DicomDataset>(read_manifest(m), options);
+  m.paths_are_folders = options.depth > 0;
+  m.label_names = options.label_names;
+  Manifest manifest = read_manifest(m);
+  check_target_column(manifest, options);
+  return std::make_shared<DicomDataset>(std::move(manifest), options);
 }
 
 }  // namespace medtrain::data

@@ -9,8 +9,17 @@
 //   -> normalize: (y - mean) / std
 //   -> resize to image_size x image_size: bilinear, align_corners=false,
 //      antialiased when shrinking (torch interpolate; aspect ratio not kept)
+//   -> (augment)  rotation by up to +-rotate_degrees and a crop of side
+//      min_crop..1 zoomed back to S x S, one bilinear warp (spatial_augment.h)
 //   -> (augment)  horizontal flip with probability flip_probability
-//   -> image float32 [1, S, S], target int64 scalar (the manifest label)
+//   -> image float32 [1, S, S]
+//   -> target (TargetKind): the class, the multi-hot findings, or the mask
+//      resized with nearest neighbour to S x S, then warped (nearest) and
+//      flipped with the image
+//
+// Volumes (depth > 0): each manifest path is a series folder, read as one
+// volume (series_volume.h), windowed the same way and resized trilinearly to
+// [1, depth, S, S]; a mask is [D, H, W] resized with nearest neighbour.
 //
 // Augmentation draws only from the rng_seed passed to get(), so a sample is a
 // pure function of (index, rng_seed). The same preprocessing without
@@ -20,9 +29,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 #include "data/manifest.h"
+#include "data/spatial_augment.h"
 
 namespace medtrain::data {
 
@@ -41,7 +52,13 @@ struct DicomDatasetOptions {
   bool augment = false;
   double flip_probability = 0.5;
   double intensity_jitter = 0.05;  // max |scale - 1| and max |offset|
+  double rotate_degrees = 0;       // max |rotation|, in [0, 180]; 0 = no rotation
+  double min_crop = 1;             // smallest crop side fraction, in (0, 1]; 1 = no crop
   bool check_files = true;         // every manifest file must exist at open
+  TargetKind target = TargetKind::kClass;  // which manifest column becomes the target
+  int64_t num_classes = 0;   // kMultiLabel: length of the target; kMask: masks hold 0..n-1
+  int64_t depth = 0;         // 0 = 2D images; D > 0 = series folders resized to D slices
+  std::vector<std::string> label_names;  // names the manifest's labels column may use
 };
 
 // One sample's random choices; the identity by default.
@@ -49,6 +66,7 @@ struct Augmentation {
   bool flip = false;
   double scale = 1.0;
   double offset = 0.0;
+  SpatialWarp warp;  // rotation + crop; identity by default
 };
 
 // Draws an Augmentation from `rng_seed` alone (identity when !options.augment).
@@ -57,6 +75,9 @@ Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& opt
 // hu: float32 [H, W] modality values -> float32 [1, S, S], as described above.
 torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& options,
                             const Augmentation& augmentation = {});
+// voxels: float32 [D, H, W] modality values -> float32 [1, depth, S, S].
+torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetOptions& options,
+                                const Augmentation& augmentation = {});
 
 class DicomDataset : public Dataset {
  public:
@@ -69,13 +90,17 @@ class DicomDataset : public Dataset {
   const DicomDatasetOptions& options() const { return options_; }
 
  private:
+  torch::Tensor target(size_t index, const Augmentation& augmentation) const;
+
   Manifest manifest_;
   DicomDatasetOptions options_;
 };
 
 // Reads and checks the manifest (see read_manifest) and the options; throws
 // DataError naming the manifest line or the bad option (image_size >= 1,
-// window_width > 0, std > 0, flip_probability in [0, 1], intensity_jitter in [0, 1)).
+// window_width > 0, std > 0, flip_probability in [0, 1], intensity_jitter in [0, 1),
+// rotate_degrees in [0, 180], min_crop in (0, 1]),
+// or a manifest without the column the target kind needs.
 std::shared_ptr<DicomDataset> open_dicom_dataset(const DicomDatasetOptions& options);
 
 }  // namespace medtrain::data

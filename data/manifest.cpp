@@ -1,5 +1,6 @@
 #include "data/manifest.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,7 +23,7 @@ std::string trim(const std::string& s) {
 
 struct Columns {
   size_t count = 0;
-  long path = -1, label = -1, patient = -1, split = -1;
+  long path = -1, label = -1, labels = -1, mask = -1, patient = -1, split = -1;
 };
 
 class Reader {
@@ -49,14 +50,14 @@ class Reader {
       const long idx = static_cast<long>(i);
       if (names[i] == "path") c.path = idx;
       if (names[i] == "label") c.label = idx;
+      if (names[i] == "labels") c.labels = idx;
+      if (names[i] == "mask") c.mask = idx;
       if (names[i] == "patient_id") c.patient = idx;
       if (names[i] == "split") c.split = idx;
     }
-    for (const auto& [name, idx] : {std::pair<const char*, long>{"path", c.path}, {"label", c.label}}) {
-      if (idx < 0) {
-        fail(line, std::string("missing required column '") + name + "' in header '" + text +
-                       "' (need at least path,label)");
-      }
+    if (c.path < 0) fail(line, "missing required column 'path' in header '" + text + "'");
+    if (c.label < 0 && c.labels < 0 && c.mask < 0) {
+      fail(line, "no target column in header '" + text + "' (need label, labels or mask)");
     }
     return c;
   }
@@ -71,6 +72,37 @@ class Reader {
     return v;
   }
 
+  // "a|b|3" -> bits; an item is a name from label_names or an index.
+  uint64_t label_bits(const std::string& s, size_t line) const {
+    uint64_t bits = 0;
+    size_t start = 0;
+    while (!s.empty() && start <= s.size()) {
+      const size_t end = std::min(s.find('|', start), s.size());
+      const std::string item = trim(s.substr(start, end - start));
+      bits |= uint64_t{1} << label_index(item, s, line);
+      start = end + 1;
+    }
+    return bits;
+  }
+
+  size_t label_index(const std::string& item, const std::string& field, size_t line) const {
+    const auto& names = o_.label_names;
+    const auto named = std::find(names.begin(), names.end(), item);
+    if (named != names.end()) return static_cast<size_t>(named - names.begin());
+    char* end = nullptr;
+    errno = 0;
+    const long long v = item.empty() ? -1 : std::strtoll(item.c_str(), &end, 10);
+    const bool number = !item.empty() && errno == 0 && *end == '\0';
+    const size_t limit = names.empty() ? kMaxLabels : names.size();
+    if (number && v >= 0 && static_cast<size_t>(v) < limit) return static_cast<size_t>(v);
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    fail(line, "bad labels '" + field + "': '" + item + "' is " +
+                   (number ? "out of range (0.." + std::to_string(limit - 1) + ")"
+                           : "not a label name" + (known.empty() ? std::string(" (no label names given)")
+                                                                  : " (known: " + known + ")")));
+  }
+
   ManifestRow row(const Columns& c, const std::string& text, size_t line) const {
     const std::vector<std::string> f = fields(text, line);
     if (f.size() != c.count) {
@@ -80,7 +112,12 @@ class Reader {
     r.line = line;
     r.path = f[c.path];
     if (r.path.empty()) fail(line, "empty path");
-    r.label = label(f[c.label], line);
+    if (c.label >= 0) r.label = label(f[c.label], line);
+    if (c.labels >= 0) r.labels = label_bits(f[c.labels], line);
+    if (c.mask >= 0) {
+      r.mask = f[c.mask];
+      if (r.mask.empty()) fail(line, "empty mask");
+    }
     if (c.patient >= 0) r.patient_id = f[c.patient];
     if (c.split >= 0) r.split = f[c.split];
     return r;
@@ -103,8 +140,13 @@ class Reader {
         }
       }
       std::error_code ec;
-      if (o_.check_files && !fs::is_regular_file(root / r.path, ec)) {
-        fail(r.line, "file " + r.path + " does not exist (root " + root.string() + ")");
+      if (!o_.check_files) continue;
+      if (o_.paths_are_folders ? !fs::is_directory(root / r.path, ec) : !fs::is_regular_file(root / r.path, ec)) {
+        fail(r.line, std::string(o_.paths_are_folders ? "series folder " : "file ") + r.path +
+                         " does not exist (root " + root.string() + ")");
+      }
+      if (!r.mask.empty() && !fs::is_regular_file(root / r.mask, ec)) {
+        fail(r.line, "mask " + r.mask + " does not exist (root " + root.string() + ")");
       }
     }
   }
@@ -127,11 +169,14 @@ class Reader {
       if (!have_header) {
         cols = header(text, line);
         have_header = true;
+        m.has_label = cols.label >= 0;
+        m.has_labels = cols.labels >= 0;
+        m.has_mask = cols.mask >= 0;
       } else {
         m.rows.push_back(row(cols, text, line));
       }
     }
-    if (!have_header) fail(0, "empty manifest: expected a header line with at least path,label");
+    if (!have_header) fail(0, "empty manifest: expected a header line with path and label, labels or mask");
     if (m.rows.empty()) fail(0, "no data rows after the header");
     check(m.rows, root);
     if (!o_.split.empty()) filter(m);

@@ -17,6 +17,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom_codecs.h"
+#include "data/npy_writer.h"
 #include "data/rng.h"
 #include "data/synthetic_phantom.h"
 
@@ -137,6 +138,8 @@ void check_options(const SyntheticOptions& o) {
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) bad("val fraction must be in [0, 1)" + got(o.val_fraction));
   if (o.val_fraction > 0 && o.patients < 2) bad("a patient-level val split needs at least 2 patients (got 1)");
   if (o.transfer_syntaxes.empty()) bad("no transfer syntax given");
+  if (o.volumes && o.multilabel) bad("volumes have one lesion per patient; multilabel is for slices");
+  if (o.volumes && o.count < 2 * o.patients) bad("volumes need at least 2 slices per patient");
 }
 
 // A seeded permutation of 0..n-1 (Fisher-Yates with our portable draws).
@@ -184,55 +187,171 @@ std::string transfer_syntax_uid(TransferSyntax s) {
   return DcmXfer(dcmtk_xfer(s)).getXferID();
 }
 
+namespace {
+
+const std::vector<std::string> kLungLabels = {"right_lung_lesion", "left_lung_lesion"};
+
+// What one slice shows and the manifest says about it.
+struct SlicePlan {
+  Phantom phantom;
+  uint64_t lung_bits = 0;  // bit l: a lesion in lung l
+};
+
+// The lesions of every slice (slices mode) or of every patient (volumes), drawn
+// from streams of their own so that each mode is a pure function of the options.
+class LesionPlanner {
+ public:
+  explicit LesionPlanner(const SyntheticOptions& o) : o_(o) {
+    const size_t units = o.volumes ? o.patients : o.count;
+    const auto n_pos = static_cast<size_t>(std::llround(units * o.positive_fraction));
+    positive_ = pick(units, n_pos, mix_seed(o.seed, 1));
+    if (o.multilabel) second_ = pick(units, n_pos, mix_seed(o.seed, 3));
+  }
+
+  SlicePlan slice(size_t k, size_t p, size_t first_of_patient, size_t slices_of_patient) const {
+    const uint64_t anatomy = mix_seed(o_.seed, 1000 + p), noise = mix_seed(o_.seed, 1000000 + k);
+    SlicePlan plan;
+    if (o_.volumes) {
+      plan.phantom = render_ct_phantom(o_.image_size, anatomy, noise,
+                                       sphere_section(p, k - first_of_patient, slices_of_patient));
+    } else if (o_.multilabel) {
+      std::mt19937_64 rng(mix_seed(o_.seed, 2000000 + k));
+      std::vector<LesionPlacement> lesions;
+      if (positive_[k]) lesions.push_back(draw_lesion_placement(rng, 0));
+      if (second_[k]) lesions.push_back(draw_lesion_placement(rng, 1));
+      plan.phantom = render_ct_phantom(o_.image_size, anatomy, noise, lesions);
+    } else {
+      plan.phantom = render_ct_phantom(o_.image_size, anatomy, noise, static_cast<bool>(positive_[k]));
+    }
+    plan.lung_bits = o_.multilabel ? (positive_[k] ? 1u : 0u) | (second_[k] ? 2u : 0u) : 0;
+    return plan;
+  }
+
+  bool positive(size_t unit) const { return positive_[unit]; }
+
+ private:
+  // A sphere through the middle half of the patient's slices: slice z shows a
+  // disc of radius R * sqrt(1 - ((z - zc) / Rz)^2).
+  std::vector<LesionPlacement> sphere_section(size_t p, size_t z, size_t slices) const {
+    if (!positive_[p]) return {};
+    std::mt19937_64 rng(mix_seed(o_.seed, 3000000 + p));
+    LesionPlacement l = draw_lesion_placement(rng, -1);
+    const double zc = uniform(rng, 0.35, 0.65) * static_cast<double>(slices - 1);
+    const double rz = std::max(1.5, uniform(rng, 0.2, 0.3) * static_cast<double>(slices));
+    const double t = (static_cast<double>(z) - zc) / rz;
+    l.radius = t * t < 1 ? l.radius * std::sqrt(1 - t * t) : 0;
+    return {l};
+  }
+
+  const SyntheticOptions& o_;
+  std::vector<bool> positive_, second_;
+};
+
+std::string join_labels(uint64_t bits) {
+  std::string out;
+  for (size_t l = 0; l < kLungLabels.size(); ++l) {
+    if ((bits >> l) & 1u) out += (out.empty() ? "" : "|") + kLungLabels[l];
+  }
+  return out;
+}
+
+void write_text_atomically(const fs::path& final_path, const std::string& text) {
+  const fs::path tmp = final_path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    if (!f.flush()) throw DataError(tmp.string() + ": cannot write manifest");
+  }
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);  // readers never see a half-written manifest
+  if (ec) throw DataError(final_path.string() + ": cannot write manifest: " + ec.message());
+}
+
+void make_dirs(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DataError(dir.string() + ": cannot create directory: " + ec.message());
+}
+
+std::string manifest_header(const SyntheticOptions& o) {
+  return std::string("path,label") + (o.multilabel ? ",labels" : "") + (o.masks ? ",mask" : "") +
+         ",patient_id,split\n";
+}
+
+}  // namespace
+
 SyntheticSummary write_synthetic_dataset(const SyntheticOptions& o) {
   check_options(o);
   register_dicom_codecs();
   const fs::path out(o.out_dir);
-  const size_t n_pos = static_cast<size_t>(std::llround(o.count * o.positive_fraction));
   size_t n_val = static_cast<size_t>(std::llround(o.patients * o.val_fraction));
   if (o.val_fraction > 0) n_val = std::clamp<size_t>(n_val, 1, o.patients - 1);
-  const std::vector<bool> positive = pick(o.count, n_pos, mix_seed(o.seed, 1));
+  const LesionPlanner planner(o);
   const std::vector<bool> val = pick(o.patients, n_val, mix_seed(o.seed, 2));
 
   std::ostringstream manifest;
-  manifest << "path,label,patient_id,split\n";
+  manifest << manifest_header(o);
   SyntheticSummary sum;
   SliceMeta meta;
-  size_t current = SIZE_MAX;
+  size_t current = SIZE_MAX, first = 0;
+  std::vector<uint8_t> volume_mask;
+  auto end_patient = [&](size_t p) {
+    const std::string dir = "images/" + meta.patient_id, mask = "masks/" + meta.patient_id + ".npy";
+    if (o.masks) {
+      make_dirs(out / "masks");
+      // Volume order runs along the slice normal (+z, series_volume.h), and
+      // z falls as the instance number grows: the last slice written comes first.
+      const auto plane = static_cast<size_t>(o.image_size * o.image_size);
+      const size_t slices = volume_mask.size() / plane;
+      std::vector<uint8_t> ordered;
+      for (size_t z = slices; z-- > 0;) {
+        ordered.insert(ordered.end(), volume_mask.begin() + z * plane, volume_mask.begin() + (z + 1) * plane);
+      }
+      write_npy_u8((out / mask).string(), ordered.data(), {static_cast<int64_t>(slices), o.image_size, o.image_size});
+    }
+    manifest << dir << ',' << (planner.positive(p) ? 1 : 0) << (o.masks ? "," + mask : "") << ','
+             << meta.patient_id << ',' << (val[p] ? "val" : "train") << '\n';
+    volume_mask.clear();
+  };
   for (size_t k = 0; k < o.count; ++k) {
     const size_t p = k * o.patients / o.count;  // contiguous, nearly equal blocks
     if (p != current) {
+      if (o.volumes && current != SIZE_MAX) end_patient(current);
       current = p;
+      first = k;
       meta = SliceMeta{patient_name(p), new_uid(SITE_STUDY_UID_ROOT), new_uid(SITE_SERIES_UID_ROOT),
                        new_uid(SITE_UID_ROOT ".1.5"), 0};
       (val[p] ? sum.val_patients : sum.train_patients)++;
     }
     ++meta.instance;
     char name[32];
-    std::snprintf(name, sizeof(name), "slice_%03d.dcm", meta.instance);
-    const fs::path rel = fs::path("images") / meta.patient_id / name;
-    std::error_code ec;
-    fs::create_directories(out / rel.parent_path(), ec);
-    if (ec) throw DataError((out / rel.parent_path()).string() + ": cannot create directory: " + ec.message());
-    const Phantom ph = render_ct_phantom(o.image_size, mix_seed(o.seed, 1000 + p),
-                                         mix_seed(o.seed, 1000000 + k), positive[k]);
-    write_slice(out / rel, ph, meta, o.transfer_syntaxes[k % o.transfer_syntaxes.size()]);
-    manifest << rel.generic_string() << ',' << (positive[k] ? 1 : 0) << ',' << meta.patient_id << ','
-             << (val[p] ? "val" : "train") << '\n';
-    sum.positives += positive[k];
+    std::snprintf(name, sizeof(name), "slice_%03d", meta.instance);
+    const fs::path rel = fs::path("images") / meta.patient_id / (std::string(name) + ".dcm");
+    make_dirs(out / rel.parent_path());
+    const size_t last = ((p + 1) * o.count + o.patients - 1) / o.patients;  // first slice of the next patient
+    const SlicePlan plan = planner.slice(k, p, first, std::min(last, o.count) - first);
+    write_slice(out / rel, plan.phantom, meta, o.transfer_syntaxes[k % o.transfer_syntaxes.size()]);
+    const bool lesion = plan.phantom.lesion.present;
+    sum.positives += lesion;
     (val[p] ? sum.val_images : sum.train_images)++;
+    if (o.volumes) {
+      volume_mask.insert(volume_mask.end(), plan.phantom.mask.begin(), plan.phantom.mask.end());
+      continue;
+    }
+    manifest << rel.generic_string() << ',' << (lesion ? 1 : 0);
+    if (o.multilabel) manifest << ',' << join_labels(plan.lung_bits);
+    if (o.masks) {
+      const fs::path mask = fs::path("masks") / meta.patient_id / (std::string(name) + ".npy");
+      make_dirs(out / mask.parent_path());
+      write_npy_u8((out / mask).string(), plan.phantom.mask.data(), {o.image_size, o.image_size});
+      manifest << ',' << mask.generic_string();
+    }
+    manifest << ',' << meta.patient_id << ',' << (val[p] ? "val" : "train") << '\n';
   }
+  if (o.volumes) end_patient(current);
   sum.images = o.count;
-  const fs::path final_path = out / "manifest.csv", tmp = out / "manifest.csv.tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << manifest.str();
-    if (!f.flush()) throw DataError(tmp.string() + ": cannot write manifest");
-  }
-  std::error_code ec;
-  fs::rename(tmp, final_path, ec);  // readers never see a half-written manifest
-  if (ec) throw DataError(final_path.string() + ": cannot write manifest: " + ec.message());
-  sum.manifest_path = final_path.string();
+  write_text_atomically(out / "manifest.csv", manifest.str());
+  sum.manifest_path = (out / "manifest.csv").string();
   return sum;
 }
 

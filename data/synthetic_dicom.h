@@ -8,7 +8,18 @@
 //   <out>/manifest.csv   header `path,label,patient_id,split`, paths relative to <out>
 //
 // label 1 = one round lesion in a lung, 0 = none. Splits are by patient (all
-// slices of a patient are train or all are val). Pixel data, labels, file names
+// slices of a patient are train or all are val). Options add the other target
+// kinds (data/manifest.h):
+//   multilabel  each lung gets a lesion independently (positive_fraction of the
+//               slices each); column labels = right_lung_lesion|left_lung_lesion
+//               (the lung on the image's left is the patient's right)
+//   masks       <out>/masks/P0003/slice_012.npy, uint8 1 = lesion; column mask
+//   volumes     one row per patient: path = its series folder images/P0003 (the
+//               slices are contiguous, 2.5 mm apart), the lesion a sphere across
+//               slices (positive_fraction of the patients), mask masks/P0003.npy
+//               [slices, S, S] in the volume's order (along +z: the last
+//               instance first, as data/series_volume.h orders the series)
+// The slices of a patient form one series in every mode. Pixel data, labels, file names
 // and the manifest are a pure function of the options; UIDs are freshly
 // generated (dcmGenerateUniqueIdentifier) on every run, as DICOM requires.
 #include <cstdint>
@@ -33,6 +44,9 @@ struct SyntheticOptions {
   double positive_fraction = 0.5;  // exactly round(count * fraction) images get a lesion
   size_t patients = 50;          // 1..count; slices are split evenly among them
   double val_fraction = 0.2;     // share of patients in split "val" (>= 1 when > 0)
+  bool multilabel = false;
+  bool masks = false;
+  bool volumes = false;
   std::vector<TransferSyntax> transfer_syntaxes = {TransferSyntax::kExplicitVrLittleEndian,
                                                    TransferSyntax::kJpegLsLossless,
                                                    TransferSyntax::kRleLossless};

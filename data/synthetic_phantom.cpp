@@ -67,13 +67,10 @@ std::vector<Shape> anatomy(const Body& b, std::mt19937_64& rng, Shape lungs[2]) 
   return s;
 }
 
-// A round lesion well inside one lung (juxtapleural ones would blend into the wall).
-Shape lesion_in(const Shape lungs[2], std::mt19937_64& rng) {
-  const Shape& l = lungs[uniform_below(rng, 2)];
-  const double rho = 0.35 * std::sqrt(uniform01(rng)), phi = uniform(rng, 0, 2 * kPi);
-  const double r = uniform(rng, 0.08, 0.14);
-  return Shape{l.cx + rho * l.ax * std::cos(phi), l.cy + rho * l.ay * std::sin(phi), r, r,
-               uniform(rng, 40, 80), 12};
+Shape lesion_shape(const Shape lungs[2], const LesionPlacement& p) {
+  const Shape& l = lungs[p.lung == 1 ? 1 : 0];
+  return Shape{l.cx + p.rho * l.ax * std::cos(p.phi), l.cy + p.rho * l.ay * std::sin(p.phi), p.radius, p.radius,
+               p.hu, 12};
 }
 
 // Pixel index range [lo, hi) whose centers may fall inside [c - a, c + a].
@@ -84,17 +81,23 @@ std::pair<int64_t, int64_t> pixel_span(double c, double a, int64_t size) {
   return {std::max<int64_t>(lo, 0), std::min(hi, size)};
 }
 
-void paint(const Shape& sh, int64_t size, std::vector<float>& mean, std::vector<float>& sigma) {
+template <typename Fn>
+void for_each_pixel_in(const Shape& sh, int64_t size, Fn fn) {
   const auto [r0, r1] = pixel_span(sh.cy, sh.ay, size);
   const auto [c0, c1] = pixel_span(sh.cx, sh.ax, size);
   for (int64_t row = r0; row < r1; ++row) {
     const double y = (row + 0.5) / size * 2.0 - 1.0;
     for (int64_t col = c0; col < c1; ++col) {
-      if (!sh.contains((col + 0.5) / size * 2.0 - 1.0, y)) continue;
-      mean[row * size + col] = static_cast<float>(sh.hu);
-      sigma[row * size + col] = static_cast<float>(sh.sigma);
+      if (sh.contains((col + 0.5) / size * 2.0 - 1.0, y)) fn(row * size + col);
     }
   }
+}
+
+void paint(const Shape& sh, int64_t size, std::vector<float>& mean, std::vector<float>& sigma) {
+  for_each_pixel_in(sh, size, [&](int64_t i) {
+    mean[i] = static_cast<float>(sh.hu);
+    sigma[i] = static_cast<float>(sh.sigma);
+  });
 }
 
 // Box-Muller, both values of the pair.
@@ -106,24 +109,29 @@ std::pair<double, double> normal_pair(std::mt19937_64& rng) {
 
 int16_t to_hu(double v) { return static_cast<int16_t>(std::clamp(std::round(v), -1024.0, 3071.0)); }
 
-}  // namespace
-
-Phantom render_ct_phantom(int64_t size, uint64_t anatomy_seed, uint64_t slice_seed, bool lesion) {
+// `random_lesions` are drawn from the slice's own generator after the anatomy
+// (the one-lesion phantom, whose pixels must not change); `placed` come from the caller.
+Phantom render(int64_t size, uint64_t anatomy_seed, uint64_t slice_seed, int random_lesions,
+               std::vector<LesionPlacement> placed) {
   const Body body = draw_body(anatomy_seed);
   std::mt19937_64 rng(slice_seed);
   Shape lungs[2];
   std::vector<Shape> shapes = anatomy(body, rng, lungs);
+  for (int i = 0; i < random_lesions; ++i) placed.push_back(draw_lesion_placement(rng, -1));
   Phantom out;
   out.size = size;
-  if (lesion) {
-    const Shape l = lesion_in(lungs, rng);
+  const size_t n = static_cast<size_t>(size * size);
+  out.mask.assign(n, 0);
+  const double half = size / 2.0;
+  for (const LesionPlacement& p : placed) {
+    if (p.radius <= 0) continue;
+    const Shape l = lesion_shape(lungs, p);
     shapes.push_back(l);
-    const double half = size / 2.0;
-    out.lesion = {true, (l.cy + 1.0) * half - 0.5, (l.cx + 1.0) * half - 0.5, l.ax * half, l.hu};
+    for_each_pixel_in(l, size, [&](int64_t i) { out.mask[static_cast<size_t>(i)] = 1; });
+    if (!out.lesion.present) out.lesion = {true, (l.cy + 1.0) * half - 0.5, (l.cx + 1.0) * half - 0.5, l.ax * half, l.hu};
   }
   // Paint each shape over its bounding box only (most shapes are small), then
   // add noise whose level follows the material on top.
-  const size_t n = static_cast<size_t>(size * size);
   std::vector<float> mean(n, -1000.0f), sigma(n, 4.0f);  // air
   for (const Shape& sh : shapes) paint(sh, size, mean, sigma);
   out.hu.resize(n);
@@ -133,6 +141,28 @@ Phantom render_ct_phantom(int64_t size, uint64_t anatomy_seed, uint64_t slice_se
     if (i + 1 < n) out.hu[i + 1] = to_hu(mean[i + 1] + sigma[i + 1] * z1);
   }
   return out;
+}
+
+}  // namespace
+
+LesionPlacement draw_lesion_placement(std::mt19937_64& rng, int lung) {
+  // Well inside the lung: juxtapleural lesions would blend into the wall.
+  LesionPlacement p;
+  p.lung = lung >= 0 ? lung : static_cast<int>(uniform_below(rng, 2));
+  p.rho = 0.35 * std::sqrt(uniform01(rng));
+  p.phi = uniform(rng, 0, 2 * kPi);
+  p.radius = uniform(rng, 0.08, 0.14);
+  p.hu = uniform(rng, 40, 80);
+  return p;
+}
+
+Phantom render_ct_phantom(int64_t size, uint64_t anatomy_seed, uint64_t slice_seed, bool lesion) {
+  return render(size, anatomy_seed, slice_seed, lesion ? 1 : 0, {});
+}
+
+Phantom render_ct_phantom(int64_t size, uint64_t anatomy_seed, uint64_t slice_seed,
+                          const std::vector<LesionPlacement>& lesions) {
+  return render(size, anatomy_seed, slice_seed, 0, lesions);
 }
 
 }  // namespace medtrain::data

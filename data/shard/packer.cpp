@@ -2,12 +2,17 @@
 
 #include <torch/nn/functional/upsampling.h>
 
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
-#include <tuple>
 #include <filesystem>
 #include <map>
+#include <new>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "data/data_error.h"
 #include "data/dicom_image.h"
@@ -54,18 +59,46 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
   return encode_record(r, o.compression == "zstd" ? Compression::kZstd : Compression::kNone);
 }
 
+struct Encoded {
+  std::vector<uint8_t> bytes;
+  std::string error;  // not empty: the file could not be read or decoded
+};
+
+// One line, with the root taken out of paths: metadata.json must not depend on
+// where the data sits (and stays byte-identical for any worker count).
+std::string error_text(std::string msg, const ManifestRow& row, const std::string& root) {
+  const std::string full = (fs::path(root) / row.path).string();
+  for (size_t at = msg.find(full); at != std::string::npos; at = msg.find(full, at + row.path.size())) {
+    msg.replace(at, full.size(), row.path);
+  }
+  std::replace(msg.begin(), msg.end(), '\n', ' ');
+  return msg;
+}
+
+Encoded encode_or_error(const ManifestRow& row, const std::string& root, const PackOptions& o) {
+  try {
+    return {encode_row(row, root, o), ""};
+  } catch (const std::bad_alloc&) {
+    throw;  // the machine's problem, not the file's
+  } catch (const c10::Error& e) {
+    return {{}, error_text(e.what_without_backtrace(), row, root)};
+  } catch (const std::exception& e) {
+    return {{}, error_text(e.what(), row, root)};
+  }
+}
+
 // Encodes rows[begin, end) on `workers` threads; result i is rows[begin + i].
-std::vector<std::vector<uint8_t>> encode_rows(const std::vector<const ManifestRow*>& rows, size_t begin,
-                                              size_t end, const std::string& root, const PackOptions& o) {
-  std::vector<std::vector<uint8_t>> out(end - begin);
-  std::vector<std::exception_ptr> errors(end - begin);
+std::vector<Encoded> encode_rows(const std::vector<const ManifestRow*>& rows, size_t begin, size_t end,
+                                 const std::string& root, const PackOptions& o) {
+  std::vector<Encoded> out(end - begin);
+  std::vector<std::exception_ptr> fatal(end - begin);
   std::atomic<size_t> next{begin};
   auto work = [&] {
     for (size_t i = next++; i < end; i = next++) {
       try {
-        out[i - begin] = encode_row(*rows[i], root, o);
+        out[i - begin] = encode_or_error(*rows[i], root, o);
       } catch (...) {
-        errors[i - begin] = std::current_exception();
+        fatal[i - begin] = std::current_exception();
       }
     }
   };
@@ -73,8 +106,8 @@ std::vector<std::vector<uint8_t>> encode_rows(const std::vector<const ManifestRo
   for (size_t t = 1; t < std::max<size_t>(1, o.workers); ++t) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);  // the first failing row in manifest order
+  for (auto& e : fatal) {
+    if (e) std::rethrow_exception(e);
   }
   return out;
 }
@@ -98,12 +131,14 @@ class ShardWriter {
     bytes_.assign(kShardMagic, kShardMagic + sizeof(kShardMagic));
     entries_.clear();
   }
-  void add(const std::vector<uint8_t>& record, int64_t label) {
+  // `row`: the record's position among its split's manifest rows.
+  void add(const std::vector<uint8_t>& record, int64_t label, uint64_t row) {
     if (!entries_.empty() && bytes_.size() + record.size() + kFooterBytes +
                                      (entries_.size() + 1) * kIndexEntryBytes > o_.shard_bytes) {
       finish();
-      start(split_, number_ + 1, first_row_ + entries_.size());
+      start(split_, number_ + 1, row);
     }
+    if (entries_.empty()) first_row_ = row;  // rows before it may have been skipped
     entries_.push_back({bytes_.size(), static_cast<uint32_t>(record.size()), crc32c(record.data(), record.size()), label});
     bytes_.insert(bytes_.end(), record.begin(), record.end());
   }
@@ -120,7 +155,6 @@ class ShardWriter {
     write_metadata(o_.out, meta_);  // the resume point
     ++summary_.shards_written;
     summary_.bytes += f.bytes;
-    // Keep first_row_/entries_ until start() so add() can compute the next first row.
   }
 
  private:
@@ -134,10 +168,16 @@ class ShardWriter {
   std::vector<IndexEntry> entries_;
 };
 
-// Shards of an earlier run that can stay: same manifest and settings, and for
-// each split the leading run of listed shards whose bytes still match.
-std::vector<ShardFileInfo> verified_earlier_shards(const PackOptions& o, const ShardMetadata& fresh) {
-  std::vector<ShardFileInfo> kept;
+// What an earlier, interrupted run left that can stay: same manifest and
+// settings, and for each split the leading run of listed shards whose bytes
+// still match, with the files it skipped (needed to know where it stopped).
+struct Earlier {
+  std::vector<ShardFileInfo> shards;
+  std::vector<SkippedFile> skipped;
+};
+
+Earlier verified_earlier_shards(const PackOptions& o, const ShardMetadata& fresh) {
+  Earlier kept;
   if (!fs::exists(fs::path(o.out) / kMetadataFile)) return kept;
   ShardMetadata old;
   try {
@@ -146,6 +186,8 @@ std::vector<ShardFileInfo> verified_earlier_shards(const PackOptions& o, const S
     return kept;  // unreadable: everything is re-packed
   }
   if (old.manifest_sha256 != fresh.manifest_sha256 || !(old.settings == fresh.settings)) return kept;
+  // Shards that left files out cannot stand in for a pack that must not.
+  if (o.on_error == PackOnError::kFail && !old.skipped.empty()) return kept;
   std::map<std::string, bool> broken;  // split -> a shard of it failed: later ones are re-packed too
   for (const auto& s : old.shards) {
     if (broken[s.split]) continue;
@@ -153,12 +195,48 @@ std::vector<ShardFileInfo> verified_earlier_shards(const PackOptions& o, const S
     std::error_code ec;
     const bool ok = fs::is_regular_file(p, ec) && fs::file_size(p, ec) == s.bytes && sha256_file_hex(p.string()) == s.sha256;
     if (ok) {
-      kept.push_back(s);
+      kept.shards.push_back(s);
     } else {
       broken[s.split] = true;
     }
   }
+  kept.skipped = old.skipped;
   return kept;
+}
+
+// Where a split resumes: the row after the last record of its kept shards,
+// and the files skipped before it (the rest are tried again).
+struct ResumePoint {
+  size_t number = 0;  // next shard number
+  uint64_t row = 0;
+};
+
+ResumePoint resume_point(const std::string& split, const std::vector<const ManifestRow*>& rows,
+                         const Earlier& earlier, PackSummary& summary, std::vector<SkippedFile>& skipped) {
+  std::set<size_t> skipped_lines;
+  for (const auto& f : earlier.skipped) {
+    if (f.split == split) skipped_lines.insert(f.line);
+  }
+  ResumePoint p;
+  for (const auto& k : earlier.shards) {
+    if (k.split != split) continue;
+    ++p.number;
+    uint64_t i = k.first_row, n = 0;
+    for (; i < rows.size() && n < k.records; ++i) n += skipped_lines.count(rows[i]->line) == 0;
+    p.row = i;
+    ++summary.shards_kept;
+    summary.bytes += k.bytes;
+  }
+  for (const auto& f : earlier.skipped) {
+    if (f.split != split) continue;
+    // rows are in manifest (line) order
+    const auto at = std::lower_bound(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(p.row), f.line,
+                                     [](const ManifestRow* r, size_t line) { return r->line < line; });
+    if (at != rows.begin() + static_cast<std::ptrdiff_t>(p.row) && (*at)->line == f.line && (*at)->path == f.path) {
+      skipped.push_back(f);
+    }
+  }
+  return p;
 }
 
 void remove_leftovers(const std::string& out, const std::vector<ShardFileInfo>& kept) {
@@ -170,6 +248,29 @@ void remove_leftovers(const std::string& out, const std::vector<ShardFileInfo>& 
     bool listed = false;
     for (const auto& k : kept) listed = listed || k.file == name;
     if (!listed) fs::remove(entry.path());
+  }
+}
+
+// Packs one split's rows from `from` on; a file that fails is skipped or stops
+// the pack, per o.on_error.
+void pack_split(const PackOptions& o, const Manifest& manifest, const std::string& split,
+                const std::vector<const ManifestRow*>& rows, uint64_t from, ShardWriter& writer,
+                std::vector<SkippedFile>& skipped) {
+  const size_t chunk = std::max<size_t>(64, 16 * o.workers);
+  for (size_t begin = from; begin < rows.size(); begin += chunk) {
+    const size_t end = std::min(rows.size(), begin + chunk);
+    const auto encoded = encode_rows(rows, begin, end, manifest.root, o);
+    for (size_t i = 0; i < encoded.size(); ++i) {
+      const ManifestRow& row = *rows[begin + i];
+      if (encoded[i].error.empty()) {
+        writer.add(encoded[i].bytes, row.label, begin + i);
+      } else if (o.on_error == PackOnError::kSkip) {
+        skipped.push_back({row.path, row.line, split, encoded[i].error});
+      } else {
+        throw DataError(fmt::format("{}:{}: cannot pack {}: {} (fix or remove the file, or pack with --on-error skip)",
+                                    o.manifest, row.line, row.path, encoded[i].error));
+      }
+    }
   }
 }
 
@@ -199,31 +300,31 @@ PackSummary pack_dataset(const PackOptions& o) {
   for (const auto& [split, rows] : by_split) meta.records_per_split[split.empty() ? "all" : split] = rows.size();
 
   fs::create_directories(o.out);
-  const auto kept = verified_earlier_shards(o, meta);
-  remove_leftovers(o.out, kept);
-  meta.shards = kept;  // listed from the start: a second interruption keeps them too
+  const Earlier earlier = verified_earlier_shards(o, meta);
+  remove_leftovers(o.out, earlier.shards);
+  meta.shards = earlier.shards;  // listed from the start: a second interruption keeps them too
   PackSummary summary;
+  std::map<std::string, ResumePoint> resume;
+  for (const auto& [split, rows] : by_split) resume[split] = resume_point(split, rows, earlier, summary, meta.skipped);
+  write_metadata(o.out, meta);  // "complete": false before anything else: a pack that stops now never looks finished
   ShardWriter writer(o, meta, summary);
   for (const auto& [split, rows] : by_split) {
-    size_t number = 0;
-    uint64_t row = 0;
-    for (const auto& k : kept) {
-      if (k.split != split) continue;
-      ++number;
-      row = k.first_row + k.records;
-      ++summary.shards_kept;
-      summary.bytes += k.bytes;
-    }
-    writer.start(split, number, row);
-    const size_t chunk = std::max<size_t>(64, 16 * o.workers);
-    for (size_t begin = row; begin < rows.size(); begin += chunk) {
-      const size_t end = std::min(rows.size(), begin + chunk);
-      const auto records = encode_rows(rows, begin, end, manifest.root, o);
-      for (size_t i = 0; i < records.size(); ++i) writer.add(records[i], rows[begin + i]->label);
-    }
+    writer.start(split, resume[split].number, resume[split].row);
+    pack_split(o, manifest, split, rows, resume[split].row, writer, meta.skipped);
     writer.finish();
   }
-  summary.records = manifest.rows.size();
+  // Split, then manifest order, however the list was assembled (earlier run + this one).
+  std::sort(meta.skipped.begin(), meta.skipped.end(), [](const SkippedFile& a, const SkippedFile& b) {
+    return std::tie(a.split, a.line) < std::tie(b.split, b.line);
+  });
+  if (!manifest.rows.empty() && meta.skipped.size() == manifest.rows.size()) {
+    const SkippedFile& f = meta.skipped.front();
+    throw DataError(fmt::format("{}: none of the {} files could be packed; the first, line {} ({}): {}", o.manifest,
+                                manifest.rows.size(), f.line, f.path, f.error));
+  }
+  for (const auto& f : meta.skipped) --meta.records_per_split[f.split.empty() ? "all" : f.split];
+  summary.records = manifest.rows.size() - meta.skipped.size();
+  summary.skipped = meta.skipped;
   meta.complete = true;
   write_metadata(o.out, meta);
   return summary;

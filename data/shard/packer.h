@@ -17,7 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "data/shard/shard_metadata.h"
+
 namespace medtrain::data::shard {
+
+// What a manifest file that cannot be read or decoded does to the pack.
+enum class PackOnError {
+  kFail,  // stop, naming the file and its manifest line (shards finished so far stay, "complete": false)
+  kSkip,  // leave it out; listed in metadata.json "skipped" and in PackSummary::skipped
+};
 
 struct PackOptions {
   std::string manifest;
@@ -28,6 +36,7 @@ struct PackOptions {
   size_t workers = 2;
   int64_t image_size = 0;             // > 0: resize (modality values) at pack time; 0 = keep
   std::vector<std::string> label_names;
+  PackOnError on_error = PackOnError::kFail;
 };
 
 struct PackSummary {
@@ -35,11 +44,15 @@ struct PackSummary {
   size_t shards_written = 0;
   size_t shards_kept = 0;   // verified shards of an earlier, interrupted run
   uint64_t bytes = 0;       // all shards
+  std::vector<SkippedFile> skipped;  // as in metadata.json, also those of an earlier run
 };
 
 // Throws DataError naming the manifest line (bad row, duplicate path, a
-// patient in two splits, missing file), the DICOM file that failed to decode,
-// or the output file that could not be written.
+// patient in two splits, missing file), the DICOM file that failed to decode
+// and its line ("manifest.csv:12: cannot pack images/a.dcm: ..."; with kSkip
+// only when every file failed), or the output file that could not be written.
+// Rows skipped with kSkip do not count in records_per_split; with them the
+// output is still byte-identical for any number of workers, and resumable.
 PackSummary pack_dataset(const PackOptions& options);
 
 }  // namespace medtrain::data::shard

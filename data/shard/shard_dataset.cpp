@@ -15,8 +15,6 @@ struct ShardDataset::Shard {
   std::string source;
   std::unique_ptr<ShardReader> index;  // the source, opened for its index (labels, offsets)
   std::vector<size_t> block_first;     // first record of each block, ascending
-  mutable std::once_flag local_once;
-  mutable std::unique_ptr<ShardReader> local;  // what get() reads: cached copy or source
 };
 
 ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(options)) {
@@ -74,15 +72,6 @@ std::pair<size_t, size_t> ShardDataset::locate(size_t index) const {
   return {s, index - first_[s]};
 }
 
-const ShardReader& ShardDataset::reader(size_t shard) const {
-  const Shard& s = *shards_[shard];
-  std::call_once(s.local_once, [&] {
-    const std::string path = cache_->local_path(s.source, s.info);
-    if (path != s.source) s.local = std::make_unique<ShardReader>(path);
-  });
-  return s.local ? *s.local : *s.index;
-}
-
 std::string ShardDataset::describe(size_t index) const {
   const auto [s, r] = locate(index);
   return shards_[s]->index->where(r);
@@ -96,21 +85,27 @@ int64_t ShardDataset::label(size_t index) const {
 Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   const auto [s, r] = locate(index);
   const Shard& shard = *shards_[s];
-  const ShardReader& rd = reader(s);
+  // The source's index serves a local copy too: the cache only hands out
+  // copies whose bytes match metadata.json's SHA-256.
+  const ShardReader& rd = *shard.index;
   const size_t b = static_cast<size_t>(std::upper_bound(shard.block_first.begin(), shard.block_first.end(), r) -
                                        shard.block_first.begin()) - 1;
   const size_t first = shard.block_first[b];
   const size_t end = b + 1 < shard.block_first.size() ? shard.block_first[b + 1] : rd.size();
   Record record;
   try {
-    const auto block = cache_->block(rd.path() + "#" + std::to_string(b), [&] {
-      rd.prefetch(end, end - first);  // the next block of this shard, while we decode this one
-      return std::make_shared<const Block>(rd.read_block(first, end - first));
-    });
+    const auto block = cache_->read_block(rd, shard.info, b, first, end - first);
     record = decode_record(rd.checked_record(*block, r), rd.entry(r).length, rd.where(r));
   } catch (const DataError&) {
     ++bad_records_;
     throw;
+  }
+  if (options_.records_only) {
+    Sample raw;
+    raw.image = torch::empty({1, static_cast<int64_t>(record.pixels.size())}, torch::kUInt8);
+    std::copy(record.pixels.begin(), record.pixels.end(), raw.image.data_ptr<uint8_t>());
+    raw.target = torch::scalar_tensor(record.label, torch::kInt64);
+    return raw;
   }
   torch::Tensor hu = torch::empty({static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)}, torch::kFloat32);
   decode_pixels(record, hu.data_ptr<float>());

@@ -31,6 +31,11 @@ struct ShardDatasetOptions {
   DicomDatasetOptions preprocess;  // image_size, window, mean/std, augmentation (manifest fields unused)
   uint64_t block_bytes = 4ull << 20;  // records per pread: up to this many bytes
   std::shared_ptr<ShardCache> cache;  // null = a private cache without disk tier
+  // Storage benchmarks (iobench --simulate --records-only): a sample is the
+  // record's verified, decompressed pixel bytes as uint8 [1, n], not decoded
+  // into an image, so what is measured is the storage path MLPerf Storage
+  // measures (read + checksum), not the CPU's preprocessing.
+  bool records_only = false;
 };
 
 class ShardDataset : public Dataset {
@@ -50,7 +55,6 @@ class ShardDataset : public Dataset {
  private:
   struct Shard;
   std::pair<size_t, size_t> locate(size_t index) const;  // (shard, record)
-  const ShardReader& reader(size_t shard) const;          // local copy when cached
 
   ShardDatasetOptions options_;
   ShardMetadata meta_;

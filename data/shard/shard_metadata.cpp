@@ -43,6 +43,11 @@ std::string to_json(const ShardMetadata& m) {
                       {"bytes", s.bytes}, {"sha256", s.sha256}});
   }
   j["shards"] = shards;
+  json skipped = json::array();
+  for (const auto& f : m.skipped) {
+    skipped.push_back({{"path", f.path}, {"line", f.line}, {"split", f.split}, {"error", f.error}});
+  }
+  j["skipped"] = skipped;
   return j.dump(2) + "\n";
 }
 
@@ -84,6 +89,16 @@ ShardMetadata read_metadata(const std::string& dir) {
         throw DataError(path + ": shards[].file \"" + f.file + "\" must be a plain file name");
       }
       m.shards.push_back(f);
+    }
+    if (j.contains("skipped")) {  // absent in packs made before --on-error
+      for (const json& s : at(j, "skipped")) {
+        SkippedFile f;
+        f.path = at(s, "path").get<std::string>();
+        f.line = at(s, "line").get<uint64_t>();
+        f.split = at(s, "split").get<std::string>();
+        f.error = at(s, "error").get<std::string>();
+        m.skipped.push_back(f);
+      }
     }
     return m;
   } catch (const json::exception& e) {

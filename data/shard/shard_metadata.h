@@ -22,6 +22,18 @@ struct ShardFileInfo {
   std::string sha256;   // of the whole file, lower-case hex
 };
 
+// A manifest file `medtrain pack --on-error skip` left out: it could not be
+// read or decoded.
+struct SkippedFile {
+  std::string path;   // as in the manifest
+  uint64_t line = 0;  // 1-based manifest line
+  std::string split;
+  std::string error;  // why (paths in it relative to the manifest root)
+  bool operator==(const SkippedFile& o) const {
+    return path == o.path && line == o.line && split == o.split && error == o.error;
+  }
+};
+
 struct PackSettings {
   int64_t image_size = 0;         // 0 = pixels kept at their stored size
   std::string compression = "zstd";  // "zstd" | "none"
@@ -40,6 +52,7 @@ struct ShardMetadata {
   std::map<std::string, std::string> patient_split;  // patient id -> split
   std::map<std::string, uint64_t> records_per_split;
   std::vector<ShardFileInfo> shards;                 // in split order, then file order
+  std::vector<SkippedFile> skipped;                  // in split order, then manifest order
 };
 
 std::string to_json(const ShardMetadata& m);

@@ -25,6 +25,7 @@ class ManifestTest : public ::testing::Test {
     ManifestOptions o;
     o.manifest_path = dir_.str("manifest.csv");
     o.split = split;
+    o.label_names = label_names_;
     return read_manifest(o);
   }
   // Expects a DataError starting with "<manifest>:<line>: " holding `part`.
@@ -40,6 +41,7 @@ class ManifestTest : public ::testing::Test {
     }
   }
   TempDir dir_;
+  std::vector<std::string> label_names_;
 };
 
 TEST_F(ManifestTest, ParsesRowsQuotesAndExtraColumns) {
@@ -79,7 +81,7 @@ TEST_F(ManifestTest, MissingFileNamesLineAndRoot) {
 }
 
 TEST_F(ManifestTest, MissingColumn) {
-  expect_error("path,patient_id\nimages/a.dcm,P1\n", 1, "missing required column 'label'");
+  expect_error("path,patient_id\nimages/a.dcm,P1\n", 1, "no target column in header 'path,patient_id'");
   expect_error("file,label\nimages/a.dcm,0\n", 1, "missing required column 'path'");
 }
 
@@ -94,6 +96,52 @@ TEST_F(ManifestTest, EmptyPathAndFieldCount) {
   expect_error("path,label\n,1\n", 2, "empty path");
   expect_error("path,label\nimages/a.dcm,1,extra\n", 2, "expected 2 fields");
   expect_error("path,label\n\"images/a.dcm,1\n", 2, "unterminated quote");
+}
+
+TEST_F(ManifestTest, MultilabelNamesAndIndicesBecomeBits) {
+  label_names_ = {"atelectasis", "effusion", "nodule"};
+  const Manifest m = read(
+      "path,labels\nimages/a.dcm,effusion|nodule\nimages/b.dcm,\nimages/c.dcm, 0 | nodule \n");
+  ASSERT_EQ(m.rows.size(), 3u);
+  EXPECT_TRUE(m.has_labels);
+  EXPECT_FALSE(m.has_label);
+  EXPECT_EQ(m.rows[0].labels, 0b110u);
+  EXPECT_EQ(m.rows[1].labels, 0u);  // empty = no finding
+  EXPECT_EQ(m.rows[2].labels, 0b101u);
+}
+
+TEST_F(ManifestTest, MultilabelBadItems) {
+  label_names_ = {"atelectasis", "effusion"};
+  expect_error("path,labels\nimages/a.dcm,effusion|pneumonia\n", 2,
+               "bad labels 'effusion|pneumonia': 'pneumonia' is not a label name (known: atelectasis, effusion)");
+  expect_error("path,labels\nimages/a.dcm,2\n", 2, "'2' is out of range (0..1)");
+  label_names_.clear();
+  expect_error("path,labels\nimages/a.dcm,63\n", 2, "'63' is out of range (0..62)");
+  expect_error("path,labels\nimages/a.dcm,0||1\n", 2, "'' is not a label name (no label names given)");
+}
+
+TEST_F(ManifestTest, MaskColumn) {
+  write_text(dir_.path() / "masks/a.npy", "x");
+  const Manifest m = read("path,mask\nimages/a.dcm,masks/a.npy\n");
+  EXPECT_TRUE(m.has_mask);
+  EXPECT_EQ(m.rows[0].mask, "masks/a.npy");
+  expect_error("path,mask\nimages/a.dcm,masks/a.npy\nimages/b.dcm,masks/b.npy\n", 3,
+               "mask masks/b.npy does not exist");
+  expect_error("path,mask\nimages/a.dcm,\n", 2, "empty mask");
+}
+
+TEST_F(ManifestTest, SeriesFoldersWhenAsked) {
+  write_text(dir_.path() / "series/P1/1.dcm", "x");
+  write_text(dir_.path() / "m.csv", "path,label\nseries/P1,1\nseries/P2,0\n");
+  ManifestOptions o;
+  o.manifest_path = dir_.str("m.csv");
+  o.paths_are_folders = true;
+  try {
+    read_manifest(o);
+    ADD_FAILURE() << "no error for a missing series folder";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(":3: series folder series/P2 does not exist"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ManifestTest, DuplicatePath) {

@@ -155,3 +155,28 @@ def test_simulate_the_experiment_pipeline(demo_data, tmp_path):
     assert j["access"].startswith("DICOM tree via")
     assert j["batches"] == train // 4 and j["samples"] == (train // 4) * 4
     assert 0 < j["au"] <= 1
+
+
+def test_simulate_shard_records_without_decoding(demo_data, tmp_path):
+    """--records-only: every training record of the pack is read and checked, none decoded."""
+    pack = tmp_path / "pack"
+    r = run("pack", "--manifest", demo_data / "manifest.csv", "--out", pack, "--compress", "none")
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((pack / "metadata.json").read_text())
+    train = meta["records_per_split"]["train"]
+    j = iobench_json(pack, "--simulate", "--records-only", "-c", SOURCE / "configs/smoke.yaml",
+                     "--set", f"data.shards={pack}", "--workload", "custom", "--sample-kb", 10, "--batch", 4,
+                     "--compute-ms", 1, "--epochs", 1)
+    assert j["access"].endswith("records only (not decoded)")
+    assert j["batches"] == train // 4 and j["samples"] == (train // 4) * 4
+    # A flipped bit in a record is caught by the checksum even without decoding.
+    shard = sorted(pack.glob("train-*.shard"))[0]
+    data = bytearray(shard.read_bytes())
+    data[200] ^= 0x10
+    shard.write_bytes(bytes(data))
+    bad = run("iobench", pack, "--simulate", "--records-only", "-c", SOURCE / "configs/smoke.yaml",
+              "--set", f"data.shards={pack}", "--workload", "custom", "--sample-kb", 10, "--batch", 4,
+              "--compute-ms", 1, "--json")
+    assert bad.returncode != 0 and "train-00000.shard" in bad.stderr, bad.stderr
+    assert_user_error(run("iobench", pack, "--simulate", "--records-only", "--workload", "custom",
+                          "--sample-kb", 10, "--batch", 4, "--compute-ms", 1), "needs -c with data.shards")

@@ -5,6 +5,7 @@ file (modality LUT applied: HU), through an independent reader of the format
 import csv
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pydicom
@@ -66,9 +67,11 @@ def test_train_on_shards_with_disk_cache(demo_data, packed, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "step 3/3" in r.stdout
     assert "data.shards: 0 bad records" in r.stdout and "fetches" in r.stdout
-    cached = sorted(p.name for p in cache.rglob("*.shard"))
+    # Copies run in the background and a run that ends stops them (no temp file
+    # stays); every copy that was put in place is the shard's exact bytes.
     meta = json.loads((packed / "metadata.json").read_text())
-    assert cached == sorted(s["file"] for s in meta["shards"])  # train and val both went through the cache
+    assert set(p.name for p in cache.rglob("*.shard")) <= set(s["file"] for s in meta["shards"])
+    assert not [p for p in cache.rglob("*") if ".tmp" in p.name]
     for p in cache.rglob("*.shard"):
         assert p.read_bytes() == (packed / p.name).read_bytes()
 
@@ -103,3 +106,67 @@ def test_resume_on_shards_is_bitwise_identical(tmp_path, demo_data, packed):
     assert "resumed from" in resumed.stdout
     a, b = runs / "full/ckpt/step-00000009", runs / "resumed/ckpt/step-00000009"
     assert_bitwise_equal(tensors(a, "model.safetensors"), tensors(b, "model.safetensors"))
+
+
+@pytest.fixture
+def damaged(demo_data, tmp_path):
+    """A copy of the demo data with two unreadable files (garbage; truncated
+    inside the pixel data), and what the test expects of them, found from the
+    manifest text: {path: (line, split)}."""
+    data = tmp_path / "demo"
+    shutil.copytree(demo_data, data)
+    lines = (data / "manifest.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [(number, dict(zip(header, text.split(",")))) for number, text in enumerate(lines, 1) if number > 1]
+    (line_a, a), (line_b, b) = rows[1], rows[30]
+    (data / a["path"]).write_bytes(b"not a DICOM file at all")
+    (data / b["path"]).write_bytes((data / b["path"]).read_bytes()[:300])
+    return data, {a["path"]: (line_a, a["split"]), b["path"]: (line_b, b["split"])}
+
+
+def test_on_error_skip_leaves_out_and_lists_exactly_the_bad_files(damaged, tmp_path):
+    data, bad = damaged
+    out = tmp_path / "skip"
+    r = run("pack", "--manifest", data / "manifest.csv", "--out", out, "--shard-mb", "0.05", "--workers", 2,
+            "--on-error", "skip")
+    assert r.returncode == 0, r.stderr
+    assert "packed 46 records" in r.stdout and "skipped 2 files" in r.stdout, r.stdout
+    for path, (line, _) in bad.items():
+        assert f"manifest.csv:{line}: {path}: " in r.stdout, r.stdout
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["complete"] is True
+    expected = sorted(((split, line, path) for path, (line, split) in bad.items()))
+    assert [(s["split"], s["line"], s["path"]) for s in meta["skipped"]] == expected
+    for s in meta["skipped"]:
+        assert s["path"] in s["error"] and str(data) not in s["error"], s["error"]
+    # Every other file is packed, in manifest order; the skipped ones nowhere.
+    rows = list(csv.DictReader(open(data / "manifest.csv")))
+    ids = {}
+    for shard in meta["shards"]:
+        ids.setdefault(shard["split"], []).extend(rec["id"] for rec in read_shard(out / shard["file"]))
+    for split in {row["split"] for row in rows}:
+        want = [row["path"] for row in rows if row["split"] == split and row["path"] not in bad]
+        assert ids[split] == want, split
+        assert meta["records_per_split"][split] == len(want)
+    # Byte-identical for another worker count, skips included.
+    again = tmp_path / "skip1"
+    r1 = run("pack", "--manifest", data / "manifest.csv", "--out", again, "--shard-mb", "0.05", "--workers", 1,
+             "--on-error", "skip")
+    assert r1.returncode == 0, r1.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in again.iterdir())
+    for p in out.iterdir():
+        assert p.read_bytes() == (again / p.name).read_bytes(), p.name
+
+
+def test_on_error_fail_names_the_file_and_line_and_leaves_no_complete_pack(damaged, tmp_path):
+    data, bad = damaged
+    first = min(bad.items(), key=lambda kv: kv[1][0])[0]  # the first bad row in the manifest
+    out = tmp_path / "fail"
+    r = run("pack", "--manifest", data / "manifest.csv", "--out", out, "--shard-mb", "0.05", "--workers", 2)
+    assert_user_error(r, f"manifest.csv:{bad[first][0]}: cannot pack {first}: ", "--on-error skip")
+    assert not list(out.glob("*.tmp*"))
+    assert json.loads((out / "metadata.json").read_text())["complete"] is False
+    assert_user_error(run("train", "-c", SOURCE / "configs/quickstart.yaml", "--set", f"data.shards={out}"),
+                      "the pack was interrupted")
+    assert_user_error(run("pack", "--manifest", data / "manifest.csv", "--out", out, "--on-error", "sometimes"),
+                      "--on-error")

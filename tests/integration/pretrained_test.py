@@ -61,6 +61,14 @@ def test_pretrained_errors_are_one_line(tmp_path, demo_data):
     assert_user_error(r, "model.pretrained", f"{empty} is a folder without model.safetensors")
 
 
-def test_segmentation_models_are_refused_by_train(tmp_path, demo_data):
-    r = run("train", *smoke_args(demo_data, tmp_path / "runs", "seg", "--set", "model.name=unet2d"))
-    assert_user_error(r, "model.name: unet2d is a segmentation model")
+def test_a_task_that_does_not_fit_the_model_or_data_is_a_user_error(tmp_path, demo_data):
+    runs = tmp_path / "runs"
+    # A U-Net segments: asked to classify, it is refused before any work.
+    r = run("train", *smoke_args(demo_data, runs, "seg", "--set", "model.name=unet2d", "--set", "model.task=multiclass"))
+    assert_user_error(r, "model.task multiclass does not fit model.name unet2d")
+    # Segmenting needs masks: the smoke manifest has labels only.
+    r = run("train", *smoke_args(demo_data, runs, "seg", "--set", "model.name=unet2d"))
+    assert_user_error(r, "model.task segmentation needs a 'mask' column")
+    # A classifier cannot segment.
+    r = run("train", *smoke_args(demo_data, runs, "seg", "--set", "model.task=segmentation"))
+    assert_user_error(r, "does not fit model.name resnet18")

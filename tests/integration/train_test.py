@@ -2,6 +2,8 @@
 and its TensorBoard files are read by TensorBoard's own reader."""
 import json
 
+import pytest
+
 from safetensors.numpy import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -28,8 +30,9 @@ def test_run_directory_has_config_metrics_events_and_checkpoints(tmp_path, demo_
     evals = [r for r in records if r["kind"] == "eval"]
     assert [r["step"] for r in train] == [1, 2, 3, 4, 5, 6]
     for r in train:
-        assert {"loss", "lr", "samples_per_s", "data_wait_fraction", "epoch"} <= r.keys()
+        assert {"loss", "lr", "samples_per_s", "data_wait_fraction", "au", "epoch"} <= r.keys()
         assert 0 <= r["data_wait_fraction"] <= 1
+        assert r["au"] == pytest.approx(1 - r["data_wait_fraction"])
     assert [r["step"] for r in evals] == [3, 6]
     assert 0 <= evals[-1]["val/accuracy"] <= 1
 
@@ -45,7 +48,7 @@ def test_tensorboard_reads_our_event_files(tmp_path, demo_data):
     acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0})
     acc.Reload()
     tags = acc.Tags()["scalars"]
-    assert {"train/loss", "train/lr", "val/auroc", "val/accuracy"} <= set(tags)
+    assert {"train/loss", "train/lr", "train/au", "val/auroc", "val/accuracy"} <= set(tags)
     losses = acc.Scalars("train/loss")
     assert [e.step for e in losses] == [1, 2, 3, 4, 5, 6]
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]

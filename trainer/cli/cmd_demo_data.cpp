@@ -24,6 +24,11 @@ Command add_demo_data_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--val-fraction", o->val_fraction, "share of patients in the val split")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
+  cmd->add_flag("--multilabel", o->multilabel,
+                "a lesion in each lung independently; manifest column labels (right_lung_lesion|left_lung_lesion)");
+  cmd->add_flag("--masks", o->masks, "write lesion masks (.npy, uint8) and a manifest column mask");
+  cmd->add_flag("--volumes", o->volumes,
+                "one manifest row per patient: its series folder, the lesion a sphere (3D models, data.depth)");
   cmd->add_option("--transfer-syntax", *syntaxes,
                   "cycle through these: explicit-le, jpeg-ls, rle (default: all three)");
   return {cmd, [o, syntaxes] {

@@ -37,6 +37,7 @@ struct IobenchFlags {
   ConfigFlags config;
   int64_t workers = -1, prefetch = -1;  // -1: from the config (or its defaults)
   bool simulate = false;
+  bool records_only = false;
   size_t epochs = 1;
   double max_seconds = 0;
 };
@@ -142,7 +143,8 @@ void simulate_experiment(const IobenchFlags& f, data::io::SimulationReport& r) {
   r.access = cfg.data.shards.empty()           ? "DICOM tree via " + f.config.file
              : cfg.data.cache_dir.empty()      ? "shards via " + f.config.file
                                                : "shards + cache_dir via " + f.config.file;
-  const auto splits = engine::open_data(cfg.data);
+  if (f.records_only) r.access += ", records only (not decoded)";
+  const auto splits = engine::open_data(cfg, f.records_only);
   const auto order = engine::make_train_order(cfg, splits, /*rank=*/0, /*world_size=*/1);
   if (order.per_rank == 0) {
     throw UserError(fmt::format("iobench --simulate: the training split under '{}' holds fewer samples than one "
@@ -163,6 +165,7 @@ int run_simulation(const IobenchFlags& f) {
   r.options.compute_ms = r.workload.compute_ms;
   r.options.epochs = f.epochs;
   r.options.max_seconds = f.max_seconds;
+  if (f.records_only && f.config.file.empty()) throw UserError("iobench --records-only: needs -c with data.shards");
   if (f.config.file.empty()) {
     simulate_raw_files(f, r);
   } else {
@@ -204,6 +207,9 @@ Command add_iobench_command(CLI::App& app) {
   cmd->add_flag("--simulate", f->simulate,
                 "run the real loader on PATH with compute emulated by sleeping; report the measured AU "
                 "(raw files; with -c: the experiment's data pipeline, PATH replacing data.shards or data.root)");
+  cmd->add_flag("--records-only", f->records_only,
+                "--simulate -c with data.shards: read and verify the records (CRC32C, zstd) without decoding "
+                "them into images: the storage number MLPerf Storage measures, not the CPU's preprocessing");
   cmd->add_option("--epochs", f->epochs, "--simulate: passes over PATH")->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--max-seconds", f->max_seconds, "--simulate: stop after this long (0 = no limit)")

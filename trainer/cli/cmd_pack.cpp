@@ -30,12 +30,23 @@ Command add_pack_command(CLI::App& app) {
                   "training bit-identical to training on the files")
       ->capture_default_str()->check(CLI::Range(0, 16384));
   cmd->add_option("--label-names", o->label_names, "names of labels 0, 1, ... for metadata.json")->delimiter(',');
-  return {cmd, [o, shard_mb] {
+  auto on_error = std::make_shared<std::string>("fail");
+  cmd->add_option("--on-error", *on_error,
+                  "a file that cannot be read or decoded: fail (stop, naming it) | skip (leave it out, listed in "
+                  "metadata.json)")
+      ->capture_default_str()->check(CLI::IsMember({"fail", "skip"}));
+  return {cmd, [o, shard_mb, on_error] {
             o->shard_bytes = static_cast<uint64_t>(*shard_mb * 1024 * 1024);
+            o->on_error = *on_error == "skip" ? data::shard::PackOnError::kSkip : data::shard::PackOnError::kFail;
             const auto s = data::shard::pack_dataset(*o);
             fmt::print("packed {} records into {} shards ({} kept from an earlier run, {} written), {:.1f} MiB in {}\n",
                        s.records, s.shards_kept + s.shards_written, s.shards_kept, s.shards_written,
                        static_cast<double>(s.bytes) / (1 << 20), o->out);
+            if (!s.skipped.empty()) {
+              fmt::print("skipped {} files that could not be packed (listed in {}/metadata.json, \"skipped\"):\n",
+                         s.skipped.size(), o->out);
+              for (const auto& f : s.skipped) fmt::print("  {}:{}: {}: {}\n", o->manifest, f.line, f.path, f.error);
+            }
             return kExitOk;
           }};
 }

@@ -24,16 +24,19 @@ struct RunConfig {
 struct DataConfig {
   std::string dataset = "dicom";      // dataset kind
   std::string root;                   // folder that manifest paths are relative to
-  std::string manifest;               // CSV: path,label,patient_id,split
+  std::string manifest;               // CSV: path,label|labels|mask,patient_id,split
   std::string train_split = "train";
   std::string val_split = "val";
   std::vector<std::string> label_names;  // class names, index = label value
   int64_t image_size = 128;           // output H = W after resize
+  int64_t depth = 0;                  // 0 = 2D images; D > 0 = each path is a series, resized to D slices
   double window_center = 40.0;        // HU
   double window_width = 400.0;        // HU, > 0
   double mean = 0.5;                  // normalize after windowing to [0,1]
   double std = 0.25;
   bool augment = true;                // random horizontal flip + small intensity jitter
+  double rotate_degrees = 0;          // augment: max |rotation|; 0 = off
+  double crop_scale = 1;              // augment: smallest crop side fraction; 1 = off
   bool shuffle = true;
   int64_t workers = 2;                // decode threads
   int64_t prefetch_batches = 4;       // bounded queue depth
@@ -48,7 +51,8 @@ struct DataConfig {
 
 struct ModelConfig {
   std::string name = "resnet18";
-  int64_t num_classes = 2;
+  std::string task = "auto";          // auto | multiclass | multilabel | segmentation
+  int64_t num_classes = 2;            // classes, labels (multilabel) or mask classes incl. background
   int64_t in_channels = 1;
   bool channels_last = false;
   bool sync_bn = false;               // batch-norm statistics over all ranks

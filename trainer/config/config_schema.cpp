@@ -81,7 +81,9 @@ void add_run_data(Tables& t) {
                       "The dataset and its preprocessing")
       .key("dataset", &DataConfig::dataset, one_of({"dicom"}), "dataset kind")
       .key("root", &DataConfig::root, any(), "folder that manifest paths are relative to")
-      .key("manifest", &DataConfig::manifest, any(), "CSV with columns path,label,patient_id,split")
+      .key("manifest", &DataConfig::manifest, any(),
+           "CSV with columns path, then label (multiclass), labels (multilabel: names or indices "
+           "joined by |) or mask (segmentation: .npy or DICOM file), then patient_id, split")
       .key("train_split", &DataConfig::train_split, non_empty(),
            "manifest split value used for training")
       .key("val_split", &DataConfig::val_split, non_empty(),
@@ -90,6 +92,9 @@ void add_run_data(Tables& t) {
            "class names, index = label value; empty = unnamed; else one per class")
       .key("image_size", &DataConfig::image_size, between(8, 4096),
            "output height = width in pixels after resize")
+      .key("depth", &DataConfig::depth, between(0, 1024),
+           "0 = 2D images; D > 0 = each manifest path is a series folder (one volume), resized "
+           "to D slices of image_size x image_size (3D models)")
       .key("window_center", &DataConfig::window_center, any(),
            "intensity window center (HU for CT)")
       .key("window_width", &DataConfig::window_width, gt(0), "intensity window width (HU for CT)")
@@ -97,6 +102,12 @@ void add_run_data(Tables& t) {
       .key("std", &DataConfig::std, gt(0), "divides after subtracting mean")
       .key("augment", &DataConfig::augment, any(),
            "random horizontal flip and small intensity jitter (training only)")
+      .key("rotate_degrees", &DataConfig::rotate_degrees, between(0, 180),
+           "augment: random rotation in +-degrees about the image centre (in-plane for volumes; "
+           "masks rotate with the image); 0 = off")
+      .key("crop_scale", &DataConfig::crop_scale, gt(0).le(1),
+           "augment: random square crop of side crop_scale..1 of the image, zoomed back to "
+           "image_size (one warp with the rotation); 1 = off")
       .key("shuffle", &DataConfig::shuffle, any(), "shuffle the training split every epoch")
       .key("workers", &DataConfig::workers, ge(0), "decode threads per rank")
       .key("prefetch_batches", &DataConfig::prefetch_batches, ge(1),
@@ -124,7 +135,13 @@ void add_model_optim(Tables& t) {
   Section<ModelConfig>(t.sections, t.keys, "model", &Config::model, "The network")
       .key("name", &ModelConfig::name, non_empty(),
            "architecture from the model zoo (`medtrain models` lists them)")
-      .key("num_classes", &ModelConfig::num_classes, ge(1), "outputs of the classifier head")
+      .key("task", &ModelConfig::task, one_of({"auto", "multiclass", "multilabel", "segmentation"}),
+           "head and loss: multiclass (softmax + cross-entropy), multilabel (sigmoid + binary "
+           "cross-entropy per label), segmentation (Dice + cross-entropy per pixel); auto = "
+           "segmentation for U-Nets, else multiclass")
+      .key("num_classes", &ModelConfig::num_classes, ge(1),
+           "outputs of the head: classes, labels (multilabel), or mask classes including "
+           "background (segmentation)")
       .key("in_channels", &ModelConfig::in_channels, ge(1), "input image channels")
       .key("channels_last", &ModelConfig::channels_last, any(),
            "NHWC memory format (faster convolutions on tensor cores)")

@@ -6,16 +6,55 @@
 
 #include "data/sampler.h"
 #include "trainer/engine/autocast.h"
+#include "trainer/engine/task.h"
 #include "trainer/engine/training_data.h"
 #include "trainer/metrics/classification_metrics.h"
+#include "trainer/metrics/dice.h"
 
 namespace medtrain::engine {
+namespace {
+
+std::string output_name(const config::Config& cfg, size_t i) {
+  return i < cfg.data.label_names.size() ? cfg.data.label_names[i] : "class" + std::to_string(i);
+}
+
+// Rows of every rank, in rank order (all ranks get the same result).
+torch::Tensor gather(dist::Communicator* comm, const torch::Tensor& rows, c10::Device device) {
+  if (!comm) return rows;
+  const auto on = device.is_cuda() ? device : c10::Device(c10::kCPU);
+  return dist::allgather_rows(*comm, rows.to(on)).cpu();
+}
+
+void classification_metrics(Task task, const torch::Tensor& logits, const torch::Tensor& targets,
+                            const config::Config& cfg, std::map<std::string, double>& out) {
+  namespace F = torch::nn::functional;
+  if (task == Task::kMulticlass) {
+    out["val/loss"] = F::cross_entropy(logits, targets).item<double>();
+    out["val/accuracy"] = metrics::accuracy(logits, targets);
+    out["val/auroc"] = metrics::auroc(logits, targets);
+    return;
+  }
+  out["val/loss"] = F::binary_cross_entropy_with_logits(logits, targets).item<double>();
+  out["val/accuracy"] = logits.gt(0).eq(targets.gt(0.5)).to(torch::kDouble).mean().item<double>();
+  const auto per_label = metrics::auroc_per_label(logits, targets);
+  double sum = 0;
+  int finite = 0;
+  for (size_t i = 0; i < per_label.size(); ++i) {
+    out["val/auroc_" + output_name(cfg, i)] = per_label[i];
+    if (std::isfinite(per_label[i])) sum += per_label[i], ++finite;
+  }
+  // Macro average over the labels that have both outcomes in the split (CheXNet's mean AUROC).
+  out["val/auroc"] = finite > 0 ? sum / finite : std::nan("");
+}
+
+}  // namespace
 
 std::map<std::string, double> evaluate(models::ImageModel& model, const data::Dataset& dataset,
                                        const config::Config& cfg, c10::Device device,
                                        dist::Communicator* comm) {
   model.eval();
   torch::NoGradGuard no_grad;
+  const Task task = resolve_task(cfg);
   const size_t rank = comm ? static_cast<size_t>(comm->rank()) : 0;
   const size_t world = comm ? static_cast<size_t>(comm->size()) : 1;
   std::vector<size_t> order;
@@ -24,27 +63,50 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
   std::shared_ptr<const data::Dataset> view(&dataset, [](const data::Dataset*) {});
   data::BatchLoader loader(view, order, loader_options(cfg, 0, /*training=*/false));
   std::vector<torch::Tensor> logits, targets;
+  metrics::DiceCounts dice;
+  double loss_sum = 0, samples = 0;
   AutocastGuard autocast(device.type(), autocast_dtype(cfg.run.precision));
   while (auto batch = loader.next()) {
     if (batch->targets.numel() == 0) continue;
     auto x = batch->images.to(device);
-    if (cfg.model.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    logits.push_back(model.forward(x).to(torch::kFloat32).cpu());
+    if (cfg.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    auto out = model.forward(x).to(torch::kFloat32);
+    if (task == Task::kSegmentation) {
+      // Per-pixel logits of a whole split would not fit in memory: keep sums.
+      const auto y = batch->targets.to(device);
+      const double n = static_cast<double>(y.size(0));
+      loss_sum += task_loss(task, out, y, false).item<double>() * n;
+      samples += n;
+      dice.add(out, y);
+      continue;
+    }
+    logits.push_back(out.cpu());
     targets.push_back(batch->targets);
   }
   std::map<std::string, double> out;
+  if (task == Task::kSegmentation) {
+    const int64_t k = cfg.model.num_classes;
+    auto sums = torch::cat({dice.intersection.defined() ? dice.packed() : torch::zeros({3 * k}, torch::kDouble),
+                            torch::tensor({loss_sum, samples}, torch::kDouble)});
+    if (comm) sums = gather(comm, sums.unsqueeze(0), device).sum(0);
+    samples = sums[3 * k + 1].item<double>();
+    if (samples == 0) return out;
+    const auto per_class = metrics::dice_per_class(metrics::DiceCounts::unpack(sums.narrow(0, 0, 3 * k)));
+    out["val/loss"] = sums[3 * k].item<double>() / samples;
+    out["val/dice"] = metrics::mean_foreground_dice(per_class);
+    for (size_t i = 0; i < per_class.size(); ++i) out["val/dice_" + output_name(cfg, i)] = per_class[i];
+    out["val/samples"] = samples;
+    return out;
+  }
   const auto num_classes = static_cast<int64_t>(cfg.model.num_classes);
   auto all_logits = logits.empty() ? torch::zeros({0, num_classes}) : torch::cat(logits);
-  auto all_targets = targets.empty() ? torch::zeros({0}, torch::kLong) : torch::cat(targets);
-  if (comm) {
-    const auto on = device.is_cuda() ? device : c10::Device(c10::kCPU);
-    all_logits = dist::allgather_rows(*comm, all_logits.to(on)).cpu();
-    all_targets = dist::allgather_rows(*comm, all_targets.to(on)).cpu();
-  }
-  if (all_targets.numel() == 0) return out;
-  out["val/loss"] = torch::nn::functional::cross_entropy(all_logits, all_targets).item<double>();
-  out["val/accuracy"] = metrics::accuracy(all_logits, all_targets);
-  out["val/auroc"] = metrics::auroc(all_logits, all_targets);
+  auto all_targets = !targets.empty() ? torch::cat(targets)
+                     : task == Task::kMultilabel ? torch::zeros({0, num_classes})
+                                                 : torch::zeros({0}, torch::kLong);
+  all_logits = gather(comm, all_logits, device);
+  all_targets = gather(comm, all_targets, device);
+  if (all_targets.size(0) == 0) return out;
+  classification_metrics(task, all_logits, all_targets, cfg, out);
   out["val/samples"] = static_cast<double>(all_targets.size(0));
   return out;
 }

@@ -1,7 +1,14 @@
 #pragma once
-// Evaluation over a whole split: mean cross-entropy, accuracy and AUROC from
-// the logits of every sample (not averaged per batch). Leaves the model in
-// eval mode; the caller switches back to train().
+// Evaluation over a whole split, from the outputs of every sample (not
+// averaged per batch), by model.task:
+//   multiclass    val/loss (cross-entropy), val/accuracy, val/auroc
+//   multilabel    val/loss (binary cross-entropy), val/accuracy (per label at
+//                 logit 0), val/auroc_<label> and val/auroc, their mean over
+//                 labels with both outcomes present
+//   segmentation  val/loss (Dice + CE, task.h), val/dice_<class> over all
+//                 pixels of the split (metrics/dice.h) and val/dice, the mean
+//                 over the foreground classes
+// plus val/samples. Leaves the model in eval mode; the caller switches back to train().
 #include <c10/core/Device.h>
 
 #include <map>
@@ -14,7 +21,6 @@
 
 namespace medtrain::engine {
 
-// Keys: "val/loss", "val/accuracy", "val/auroc", "val/samples".
 // With a communicator, rank r scores samples r, r+N, ... and the logits of all
 // ranks are gathered, so every rank computes the same metrics over the whole
 // split (AUROC cannot be averaged per shard).

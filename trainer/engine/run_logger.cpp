@@ -10,6 +10,10 @@
 namespace medtrain::engine {
 
 namespace {
+// Accelerator utilization as MLPerf Storage defines it, for this step: the
+// share of the step not spent waiting for data.
+double live_au(const metrics::StepReport& r) { return 1.0 - r.data_wait_fraction; }
+
 double unix_time() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
@@ -32,7 +36,7 @@ void RunLogger::train_step(const metrics::StepReport& r) {
   if (!due) return;
   nlohmann::json rec = {{"kind", "train"}, {"time", unix_time()}, {"step", r.step}, {"epoch", r.epoch},
                         {"loss", r.loss}, {"lr", r.lr}, {"samples_per_s", r.samples_per_s},
-                        {"data_wait_fraction", r.data_wait_fraction}};
+                        {"data_wait_fraction", r.data_wait_fraction}, {"au", live_au(r)}};
   for (const auto& [phase, seconds] : r.phase_s) rec["time/" + phase] = seconds;
   jsonl_->write(rec);
   if (events_) {
@@ -40,6 +44,7 @@ void RunLogger::train_step(const metrics::StepReport& r) {
     events_->add_scalar("train/lr", r.lr, r.step);
     events_->add_scalar("train/samples_per_s", r.samples_per_s, r.step);
     events_->add_scalar("train/data_wait_fraction", r.data_wait_fraction, r.step);
+    events_->add_scalar("train/au", live_au(r), r.step);
     for (const auto& [phase, seconds] : r.phase_s) events_->add_scalar("time/" + phase, seconds, r.step);
   }
 }

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "data/rng.h"
-#include "kernels/softmax_cross_entropy.h"
 #include "data/sampler.h"
 #include "models/model_error.h"
 #include "models/pretrained/load_pretrained.h"
@@ -35,6 +34,7 @@
 #include "trainer/engine/run_logger.h"
 #include "trainer/engine/step_phases.h"
 #include "trainer/engine/stop_signal.h"
+#include "trainer/engine/task.h"
 #include "trainer/engine/training_data.h"
 #include "trainer/metrics/chrome_trace.h"
 #include "trainer/user_error.h"
@@ -68,12 +68,7 @@ fs::path pretrained_weights_file(const std::string& path) {
 // instead); else it receives what loading the pretrained weights did, to log.
 std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::Device device,
                                                 std::vector<std::string>* pretrained_notes = nullptr) {
-  for (const auto& info : models::model_zoo()) {
-    if (info.name == cfg.model.name && info.task != "classification") {
-      throw UserError(fmt::format("model.name: {} is a {} model; the trainer trains classification models only",
-                                  info.name, info.task));
-    }
-  }
+  resolve_task(cfg);  // a task that does not fit the model is a UserError before any work
   // Same seed on every rank: initial weights must agree before the first step.
   torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
   auto model = models::create_model({cfg.model.name, cfg.model.num_classes, cfg.model.in_channels});
@@ -127,7 +122,6 @@ class Loop {
   void report_step(double loss, double lr, const StepPhases& phases, double step_time);
   void adapt_position_to_world(const std::string& origin);
   void report_unused_parameters();
-  torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets) const;
   int64_t global_batch() const {
     return cfg_.optim.batch_size * cfg_.optim.grad_accum_steps * world_.size;
   }
@@ -136,6 +130,7 @@ class Loop {
   void save_checkpoint();
 
   config::Config cfg_;
+  Task task_;
   dist::World world_;
   std::string config_yaml_;
   DeviceChoice device_;
@@ -162,6 +157,7 @@ class Loop {
 
 Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptions& options)
     : cfg_(cfg),
+      task_(resolve_task(cfg)),
       world_(world),
       config_yaml_(config::to_yaml(cfg)),
       device_(choose_device(cfg.run.device, world)),
@@ -175,7 +171,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     torch::set_num_threads(std::max(1, cores / world_.local_size));
   }
-  data_ = open_data(cfg_.data);
+  data_ = open_data(cfg_);
   sampler_ = make_train_order(cfg_, data_, world_.rank, world_.size);
   const int64_t micro_batches = static_cast<int64_t>(sampler_.per_rank) / cfg_.optim.batch_size;
   steps_per_epoch_ = micro_batches / cfg_.optim.grad_accum_steps;
@@ -246,8 +242,8 @@ void Loop::resume_if_asked(const std::string& resume) {
 
 TrainResult Loop::run() {
   install_stop_handlers();
-  log_->message(fmt::format("{} | {} {} ({:.1f}M parameters) | {} steps of {} x {} samples", device_.reason,
-                            cfg_.model.name, cfg_.run.precision,
+  log_->message(fmt::format("{} | {} {} {} ({:.1f}M parameters) | {} steps of {} x {} samples", device_.reason,
+                            cfg_.model.name, task_name(task_), cfg_.run.precision,
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
                             cfg_.optim.grad_accum_steps * world_.size));
   model_->train();
@@ -340,12 +336,12 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     t = phases.add("data_wait", t, metrics::ChromeTrace::kData);
     if (!batch) throw std::runtime_error("data loader ended before the epoch's last step");
     auto x = batch->images;  // on the device already
-    if (cfg_.model.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    if (cfg_.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     const auto& y = batch->targets;
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_.device.type(), amp_dtype_);
-      loss = classification_loss(model_->forward(x), y);
+      loss = task_loss(task_, model_->forward(x), y, cfg_.kernels.fused);
     }
     t = phases.add("forward", t);
     // Gradient accumulation: only the last micro-step's backward communicates.
@@ -364,14 +360,6 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     if (!reported_unused_) report_unused_parameters();
   }
   return loss_sum;
-}
-
-torch::Tensor Loop::classification_loss(const torch::Tensor& logits, const torch::Tensor& targets) const {
-  if (cfg_.kernels.fused && logits.is_cuda() && logits.dim() == 2) {
-    // Gradient computed in the forward pass; logits read twice, never stored.
-    return kernels::softmax_cross_entropy(logits.contiguous(), targets);
-  }
-  return torch::nn::functional::cross_entropy(logits, targets);
 }
 
 void Loop::report_unused_parameters() {
@@ -484,7 +472,7 @@ std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg, con
   auto model = build_model(cfg, device.device);
   auto ckpt = checkpoint::load_checkpoint(path);
   models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + path.string()});
-  auto data = open_data(cfg.data);
+  auto data = open_data(cfg);
   if (!data.val) throw UserError("eval: split '" + cfg.data.val_split + "' has no rows in " + cfg.data.manifest);
   return evaluate(*model, *data.val, cfg, device.device);
 }

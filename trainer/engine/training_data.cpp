@@ -10,14 +10,23 @@
 #include "data/sampler.h"
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_order.h"
+#include "trainer/engine/task.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::engine {
 
 namespace {
 
-data::DicomDatasetOptions dicom_options(const config::DataConfig& cfg, const std::string& split, bool augment) {
+std::string resolve_task_name(const config::Config& cfg) { return task_name(resolve_task(cfg)); }
+
+data::DicomDatasetOptions dicom_options(const config::Config& config, const std::string& split, bool augment) {
+  const config::DataConfig& cfg = config.data;
+  const Task task = resolve_task(config);
   data::DicomDatasetOptions o;
+  o.target = target_kind(task);
+  o.num_classes = task == Task::kMulticlass ? 0 : config.model.num_classes;
+  o.depth = cfg.depth;
+  o.label_names = cfg.label_names;
   o.root = cfg.root;
   o.manifest = cfg.manifest;
   o.split = split;
@@ -28,17 +37,24 @@ data::DicomDatasetOptions dicom_options(const config::DataConfig& cfg, const std
   o.mean = cfg.mean;
   o.std = cfg.std;
   o.augment = augment;
+  o.rotate_degrees = cfg.rotate_degrees;
+  o.min_crop = cfg.crop_scale;
   return o;
 }
 
-std::shared_ptr<const data::Dataset> open_split(const config::DataConfig& cfg, const std::string& split,
+std::shared_ptr<const data::Dataset> open_split(const config::Config& cfg, const std::string& split,
                                                 bool augment) {
   return data::open_dicom_dataset(dicom_options(cfg, split, augment));
 }
 
 // data.shards: splits come from the pack's metadata.json, not from data.manifest.
-DataSplits open_shard_splits(const config::DataConfig& cfg) {
+DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   namespace shard = data::shard;
+  const config::DataConfig& cfg = config.data;
+  if (resolve_task(config) != Task::kMulticlass || cfg.depth > 0) {
+    throw UserError("data.shards: shards hold 2D images with class labels; train " + resolve_task_name(config) +
+                    (cfg.depth > 0 ? " on volumes" : "") + " from the DICOM tree (data.manifest, no data.shards)");
+  }
   const shard::ShardMetadata meta = shard::read_metadata(cfg.shards);
   shard::CacheOptions cache;
   cache.ram_bytes = static_cast<uint64_t>(cfg.cache_ram_gb * static_cast<double>(1ull << 30));
@@ -49,8 +65,9 @@ DataSplits open_shard_splits(const config::DataConfig& cfg) {
     shard::ShardDatasetOptions o;
     o.dir = cfg.shards;
     o.split = split;
-    o.preprocess = dicom_options(cfg, split, augment);
+    o.preprocess = dicom_options(config, split, augment);
     o.cache = shared_cache;
+    o.records_only = records_only;
     return shard::open_shard_dataset(o);
   };
   DataSplits splits;
@@ -80,23 +97,36 @@ DataSplits open_shard_splits(const config::DataConfig& cfg) {
 // `medtrain deid --verify` applies; the first one that fails stops the run,
 // named with the tag at fault (never its value).
 void require_deidentified(const config::DataConfig& cfg) {
+  namespace fs = std::filesystem;
   data::ManifestOptions o;
   o.manifest_path = cfg.manifest;
   o.root = cfg.root;
+  o.paths_are_folders = cfg.depth > 0;
+  o.label_names = cfg.label_names;
   const auto manifest = data::read_manifest(o);
   for (const auto& row : manifest.rows) {
     if (row.split != cfg.train_split && row.split != cfg.val_split && !row.split.empty()) continue;
-    const auto path = (std::filesystem::path(manifest.root) / row.path).string();
-    if (auto problem = data::deid::check_deidentified(path)) {
-      throw UserError("data.require_deidentified: " + path + " (manifest line " + std::to_string(row.line) +
-                      ") is not de-identified: " + *problem + " (run `medtrain deid` first)");
+    std::vector<fs::path> files{fs::path(manifest.root) / row.path};
+    if (cfg.depth > 0) {  // a series folder: every slice in it
+      files.clear();
+      for (const auto& entry : fs::directory_iterator(fs::path(manifest.root) / row.path)) {
+        if (entry.is_regular_file()) files.push_back(entry.path());
+      }
+    }
+    for (const auto& file : files) {
+      if (auto problem = data::deid::check_deidentified(file.string())) {
+        throw UserError("data.require_deidentified: " + file.string() + " (manifest line " +
+                        std::to_string(row.line) + ") is not de-identified: " + *problem +
+                        " (run `medtrain deid` first)");
+      }
     }
   }
 }
 
 }  // namespace
 
-DataSplits open_data(const config::DataConfig& cfg) {
+DataSplits open_data(const config::Config& config, bool records_only) {
+  const config::DataConfig& cfg = config.data;
   if (!cfg.shards.empty()) {
     if (cfg.require_deidentified) {
       // Shards hold pixels, not headers: check the manifest the pack was made from.
@@ -106,17 +136,20 @@ DataSplits open_data(const config::DataConfig& cfg) {
       }
       require_deidentified(cfg);
     }
-    return open_shard_splits(cfg);
+    return open_shard_splits(config, records_only);
   }
-  if (cfg.manifest.empty()) throw UserError("data.manifest: required (a CSV with path,label[,patient_id,split])");
+  if (records_only) throw UserError("--records-only: reads shards; set data.shards (or pass the pack folder)");
+  if (cfg.manifest.empty()) {
+    throw UserError("data.manifest: required (a CSV with path, label|labels|mask[, patient_id, split])");
+  }
   if (cfg.require_deidentified) require_deidentified(cfg);
   DataSplits splits;
-  splits.train = open_split(cfg, cfg.train_split, cfg.augment);
+  splits.train = open_split(config, cfg.train_split, cfg.augment);
   if (splits.train->size() == 0) {
     throw UserError("data.manifest " + cfg.manifest + ": no rows in split '" + cfg.train_split + "'");
   }
   if (!cfg.val_split.empty()) {
-    auto val = open_split(cfg, cfg.val_split, /*augment=*/false);
+    auto val = open_split(config, cfg.val_split, /*augment=*/false);
     if (val->size() > 0) splits.val = val;
   }
   return splits;

@@ -22,7 +22,10 @@ struct DataSplits {
   std::function<std::string()> report;
 };
 
-DataSplits open_data(const config::DataConfig& cfg);
+// Datasets for the train and val splits, with targets for model.task.
+// records_only (data.shards only, for `iobench --simulate --records-only`):
+// samples are verified record bytes, not images (shard_dataset.h).
+DataSplits open_data(const config::Config& cfg, bool records_only = false);
 
 // This rank's training indices per epoch. DICOM: data::DistributedSampler.
 // Shards: data::shard::ShardSampler (shard shuffle + data.shuffle_buffer), with

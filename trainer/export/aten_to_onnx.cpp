@@ -4,151 +4,15 @@
 // uses its running statistics, dropout is the identity.
 #include "trainer/export/aten_to_onnx.h"
 
-#include <torch/csrc/jit/ir/constants.h>
-#include <torch/csrc/jit/ir/ir.h>
-
-#include <functional>
-#include <set>
-#include <unordered_map>
-
-#include "trainer/export/torch_to_onnx.h"
-#include "trainer/user_error.h"
+#include "trainer/export/aten_converter.h"
 
 namespace medtrain::exporter {
 namespace {
 
-using torch::jit::Node;
-using torch::jit::Value;
-
-class Converter {
- public:
-  Converter(const std::map<const void*, std::string>& tensor_names, const OnnxExportSpec& spec)
-      : tensor_names_(tensor_names), spec_(spec) {}
-
-  [[noreturn]] void fail(const Node* n, const std::string& why) const {
-    throw UserError("export " + spec_.architecture + ": cannot express " + n->kind().toQualString() +
-                    " in ONNX: " + why);
-  }
-
-  // The ONNX name of a tensor value: a node output seen before, the graph
-  // input, or a tensor baked in by the tracer (becomes an initializer once).
-  std::string tensor(const Node* n, const Value* v) {
-    if (auto it = names_.find(v); it != names_.end()) return it->second;
-    if (auto t = transposed_.find(v); t != transposed_.end()) {  // used other than by addmm: transpose it here
-      const std::string name = output(v);
-      emit("Transpose", {tensor(n, t->second)}, {name}, {OnnxAttribute::integers("perm", {1, 0})});
-      return name;
-    }
-    auto iv = torch::jit::toIValue(v);
-    if (!iv || !iv->isTensor()) fail(n, "input " + v->debugName() + " is neither computed nor a constant tensor");
-    const at::Tensor t = iv->toTensor();
-    auto named = tensor_names_.find(t.data_ptr());
-    std::string name = named != tensor_names_.end() ? named->second : "const_" + std::to_string(names_.size());
-    while (used_.count(name)) name += "_";
-    add_initializer(name, t);
-    names_[v] = name;
-    return name;
-  }
-
-  void add_initializer(const std::string& name, const at::Tensor& t) {
-    used_.insert(name);
-    OnnxInitializer init;
-    init.name = name;
-    init.dims = t.sizes().vec();
-    const at::Tensor f = t.detach().to(at::kCPU, at::kFloat).contiguous();
-    init.floats.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    graph_.initializers.push_back(std::move(init));
-  }
-
-  bool is_none(const Value* v) const { return v->type()->kind() == c10::TypeKind::NoneType; }
-
-  c10::IValue constant(const Node* n, const Value* v) const {
-    auto iv = torch::jit::toIValue(v);
-    if (!iv) fail(n, "argument " + v->debugName() + " is computed at run time; only constants are supported");
-    return *iv;
-  }
-  int64_t integer(const Node* n, size_t i) const { return constant(n, n->inputs()[i]).toInt(); }
-  double real(const Node* n, size_t i) const { return constant(n, n->inputs()[i]).toScalar().toDouble(); }
-  bool boolean(const Node* n, size_t i) const { return constant(n, n->inputs()[i]).toBool(); }
-
-  // An int[] argument: a list constant or a prim::ListConstruct of constants.
-  std::vector<int64_t> ints(const Node* n, size_t i) const {
-    const Value* v = n->inputs()[i];
-    if (v->node()->kind() == c10::prim::ListConstruct) {
-      std::vector<int64_t> out;
-      for (const Value* e : v->node()->inputs()) out.push_back(constant(n, e).toInt());
-      return out;
-    }
-    return constant(n, v).toIntVector();
-  }
-
-  // Node outputs get fresh names; the traced graph's output is "logits".
-  std::string output(const Value* v) {
-    auto it = names_.find(v);
-    if (it != names_.end()) return it->second;
-    std::string name = "t" + std::to_string(names_.size());
-    names_[v] = name;
-    return name;
-  }
-
-  void emit(const std::string& op, std::vector<std::string> inputs, std::vector<std::string> outputs,
-            std::vector<OnnxAttribute> attributes = {}) {
-    OnnxNode node;
-    node.op_type = op;
-    node.name = op + "_" + std::to_string(graph_.nodes.size());
-    node.inputs = std::move(inputs);
-    node.outputs = std::move(outputs);
-    node.attributes = std::move(attributes);
-    graph_.nodes.push_back(std::move(node));
-  }
-
-  // The same value under a second name (an op that is the identity in eval mode).
-  void alias(const Node* n) { names_[n->outputs()[0]] = tensor(n, n->inputs()[0]); }
-
-  // aten::t of a weight: remembered, so that addmm can use Gemm's transB on the
-  // weight as stored (initializers keep the state dict's layout and names).
-  void set_transposed(const Value* out, const Value* in) { transposed_[out] = in; }
-  const Value* transposed_source(const Value* v) const {
-    auto it = transposed_.find(v);
-    return it == transposed_.end() ? nullptr : it->second;
-  }
-
-  std::map<const Value*, std::string>& names() { return names_; }
-  OnnxGraph& graph() { return graph_; }
-  const OnnxExportSpec& spec() const { return spec_; }
-
- private:
-  const std::map<const void*, std::string>& tensor_names_;
-  const OnnxExportSpec& spec_;
-  std::map<const Value*, std::string> names_;
-  std::set<std::string> used_;
-  std::map<const Value*, const Value*> transposed_;
-  OnnxGraph graph_;
-};
-
-using Handler = std::function<void(Converter&, const Node*)>;
-
-std::vector<int64_t> symmetric_pads(const std::vector<int64_t>& padding) {
-  std::vector<int64_t> pads = padding;  // ONNX: all begins, then all ends
-  pads.insert(pads.end(), padding.begin(), padding.end());
-  return pads;
-}
-
-// conv2d(x, w, b, stride, padding, dilation, groups) and
-// _convolution / convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups, ...)
-void convolution(Converter& c, const Node* n, bool with_transposed) {
-  if (n->inputs()[4]->type()->kind() == c10::TypeKind::StringType) c.fail(n, "string padding ('same'/'valid')");
-  if (with_transposed && c.boolean(n, 6)) c.fail(n, "transposed convolution");
-  const int64_t groups = c.integer(n, with_transposed ? 8 : 6);
-  const at::Tensor w = c.constant(n, n->inputs()[1]).toTensor();
-  std::vector<int64_t> kernel(w.sizes().begin() + 2, w.sizes().end());
-  std::vector<std::string> inputs = {c.tensor(n, n->inputs()[0]), c.tensor(n, n->inputs()[1])};
-  if (!c.is_none(n->inputs()[2])) inputs.push_back(c.tensor(n, n->inputs()[2]));
-  c.emit("Conv", inputs, {c.output(n->outputs()[0])},
-         {OnnxAttribute::integers("kernel_shape", kernel), OnnxAttribute::integers("strides", c.ints(n, 3)),
-          OnnxAttribute::integers("pads", symmetric_pads(c.ints(n, 4))),
-          OnnxAttribute::integers("dilations", c.ints(n, 5)), OnnxAttribute::integer("group", groups)});
-}
+using detail::Converter;
+using detail::Node;
+using detail::Value;
+using detail::symmetric_pads;
 
 // batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled)
 void batch_norm(Converter& c, const Node* n) {
@@ -266,18 +130,18 @@ void unary(Converter& c, const Node* n, const char* op) {
   c.emit(op, {c.tensor(n, n->inputs()[0])}, {c.output(n->outputs()[0])});
 }
 
-const std::map<std::string, Handler>& handlers() {
-  static const std::map<std::string, Handler> kTable = {
-      {"aten::conv2d", [](Converter& c, const Node* n) { convolution(c, n, false); }},
-      {"aten::_convolution", [](Converter& c, const Node* n) { convolution(c, n, true); }},
-      {"aten::convolution", [](Converter& c, const Node* n) { convolution(c, n, true); }},
+detail::HandlerTable make_table() {
+  detail::HandlerTable table = {
       {"aten::batch_norm", batch_norm},
       {"aten::relu", [](Converter& c, const Node* n) { unary(c, n, "Relu"); }},
       {"aten::relu_", [](Converter& c, const Node* n) { unary(c, n, "Relu"); }},
       {"aten::sigmoid", [](Converter& c, const Node* n) { unary(c, n, "Sigmoid"); }},
       {"aten::max_pool2d", max_pool},
+      {"aten::max_pool3d", max_pool},
       {"aten::avg_pool2d", avg_pool},
+      {"aten::avg_pool3d", avg_pool},
       {"aten::adaptive_avg_pool2d", adaptive_avg_pool},
+      {"aten::adaptive_avg_pool3d", adaptive_avg_pool},
       {"aten::flatten", flatten},
       {"aten::linear", linear},
       {"aten::t", transpose},
@@ -286,15 +150,65 @@ const std::map<std::string, Handler>& handlers() {
       {"aten::add", add},
       {"aten::add_", add},
       {"aten::cat", cat},
-      {"aten::dropout", [](Converter& c, const Node* n) { c.alias(n); }},
       {"aten::contiguous", [](Converter& c, const Node* n) { c.alias(n); }},
   };
+  // Dropout in eval mode (export traces in eval mode) is the identity.
+  for (const char* op : {"aten::dropout", "aten::dropout_", "aten::feature_dropout", "aten::feature_dropout_",
+                         "aten::alpha_dropout", "aten::alpha_dropout_", "aten::feature_alpha_dropout",
+                         "aten::feature_alpha_dropout_"}) {
+    table[op] = [](Converter& c, const Node* n) {
+      if (c.boolean(n, 2)) c.fail(n, "dropout in training mode (export puts the model in eval mode)");
+      c.alias(n);
+    };
+  }
+  detail::add_spatial_ops(table);
+  return table;
+}
+
+const detail::HandlerTable& handlers() {
+  static const detail::HandlerTable kTable = make_table();
   return kTable;
 }
 
 // Nodes that only feed arguments to others: read through them by handlers.
 bool is_argument_node(const Node* n) {
   return n->kind() == c10::prim::Constant || n->kind() == c10::prim::ListConstruct;
+}
+
+int64_t expected_output_rank(const OnnxExportSpec& spec) {
+  if (spec.task != kTaskSegmentation) return 2;  // [N, K]
+  return spec.depth > 0 ? 5 : 4;                 // [N, K, (D,) S, S]
+}
+
+// A classifier exported as segmentation (or the reverse) would give a graph
+// whose outputs mean something else than model.yaml says: refuse it here,
+// with the task the model looks like.
+void check_output_rank(const Value* logits, const OnnxExportSpec& spec) {
+  auto type = logits->type()->cast<c10::TensorType>();
+  if (!type || !type->dim()) return;  // left to ONNX shape inference
+  const auto rank = static_cast<int64_t>(*type->dim());
+  const int64_t expected = expected_output_rank(spec);
+  if (rank == expected) return;
+  throw UserError("export " + spec.architecture + ": task " + spec.task + " expects " + std::to_string(expected) +
+                  "-D logits " + (expected == 2 ? "[N, K]" : expected == 4 ? "[N, K, S, S]" : "[N, K, D, S, S]") +
+                  " but the model returns " + std::to_string(rank) + "-D logits" +
+                  (rank == 2 ? " (a classifier: task multiclass or multilabel)"
+                             : " (per-pixel logits: task segmentation, with depth for a 3-D input)"));
+}
+
+// [batch, K] or [batch, K, *spatial]; the spatial sizes are those the tracer
+// recorded for the example input (a U-Net keeps the input's), else the spec's.
+std::vector<OnnxDim> output_dims(const Value* logits, const OnnxExportSpec& spec) {
+  std::vector<OnnxDim> dims = {{-1, "batch"}, {spec.num_classes, ""}};
+  const int64_t rank = expected_output_rank(spec);
+  auto type = logits->type()->cast<c10::TensorType>();
+  const auto sizes = type ? type->sizes().concrete_sizes() : std::nullopt;
+  for (int64_t d = 2; d < rank; ++d) {
+    const bool is_depth = rank == 5 && d == 2;
+    const int64_t fallback = is_depth ? spec.depth : spec.image_size;
+    dims.push_back({sizes && static_cast<int64_t>(sizes->size()) == rank ? (*sizes)[d] : fallback, ""});
+  }
+  return dims;
 }
 
 }  // namespace
@@ -313,6 +227,8 @@ OnnxGraph traced_graph_to_onnx(const torch::jit::Graph& graph,
                     std::to_string(graph.inputs().size()) + " inputs and " + std::to_string(graph.outputs().size()) +
                     " outputs; an image classifier has one of each");
   }
+  check_export_spec(spec);
+  check_output_rank(graph.outputs()[0], spec);
   Converter c(tensor_names, spec);
   c.names()[graph.inputs()[0]] = kOnnxInput;
   c.names()[graph.outputs()[0]] = kOnnxLogits;
@@ -330,14 +246,21 @@ OnnxGraph traced_graph_to_onnx(const torch::jit::Graph& graph,
     // The output was an alias (e.g. a trailing dropout): give it its name.
     c.emit("Identity", {c.names().at(graph.outputs()[0])}, {kOnnxLogits});
   }
-  c.emit("Softmax", {kOnnxLogits}, {kOnnxProbabilities}, {OnnxAttribute::integer("axis", 1)});
+  if (spec.task == kTaskMultilabel) {
+    c.emit("Sigmoid", {kOnnxLogits}, {kOnnxProbabilities});
+  } else {  // multiclass [N, K] and segmentation [N, K, *spatial]: over the class axis
+    c.emit("Softmax", {kOnnxLogits}, {kOnnxProbabilities}, {OnnxAttribute::integer("axis", 1)});
+  }
   OnnxGraph out = std::move(c.graph());
   out.name = spec.architecture;
   out.opset = kOnnxOpset;
   const OnnxDim batch{-1, "batch"};
-  out.inputs = {{kOnnxInput, {batch, {spec.in_channels, ""}, {spec.image_size, ""}, {spec.image_size, ""}}}};
-  out.outputs = {{kOnnxLogits, {batch, {spec.num_classes, ""}}},
-                 {kOnnxProbabilities, {batch, {spec.num_classes, ""}}}};
+  std::vector<OnnxDim> input = {batch, {spec.in_channels, ""}};
+  if (spec.depth > 0) input.push_back({spec.depth, ""});
+  input.insert(input.end(), {{spec.image_size, ""}, {spec.image_size, ""}});
+  out.inputs = {{kOnnxInput, input}};
+  const std::vector<OnnxDim> logits = output_dims(graph.outputs()[0], spec);
+  out.outputs = {{kOnnxLogits, logits}, {kOnnxProbabilities, logits}};
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "trainer/config/config_loader.h"
 #include "trainer/export/onnx/onnx_graph.h"
 #include "trainer/export/torch_to_onnx.h"
+#include "trainer/engine/task.h"
 #include "trainer/user_error.h"
 #include "trainer/version.h"
 
@@ -69,6 +70,7 @@ config::Config checkpoint_config(const checkpoint::Checkpoint& ckpt, const fs::p
 ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckpt, const fs::path& path) {
   ModelCard card;
   card.architecture = cfg.model.name;
+  card.task = engine::task_name(engine::resolve_task(cfg));
   card.num_classes = cfg.model.num_classes;
   card.in_channels = cfg.model.in_channels;
   if (static_cast<int64_t>(cfg.data.label_names.size()) == cfg.model.num_classes) {
@@ -77,7 +79,8 @@ ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckp
     for (int64_t k = 0; k < cfg.model.num_classes; ++k) card.labels.push_back(std::to_string(k));
   }
   card.preprocessing = {cfg.data.window_center, cfg.data.window_width, cfg.data.window_from_file,
-                        cfg.data.image_size,    cfg.data.mean,         cfg.data.std};
+                        cfg.data.image_size,    cfg.data.depth,        cfg.data.mean,
+                        cfg.data.std};
   card.step = ckpt.state.step;
   card.epoch = ckpt.state.epoch;
   card.config_sha256 = checkpoint::sha256_hex(ckpt.config_yaml);

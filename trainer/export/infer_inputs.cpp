@@ -75,4 +75,22 @@ std::vector<std::string> collect_inputs(const std::filesystem::path& in) {
   return {in.string()};
 }
 
+std::vector<std::string> collect_series(const std::filesystem::path& in) {
+  std::error_code ec;
+  if (!fs::exists(in, ec)) throw UserError("--in " + in.string() + ": no such file or folder");
+  if (!fs::is_directory(in, ec)) {
+    if (in.extension() == ".csv") return manifest_files(in);
+    throw UserError("--in " + in.string() + ": this model takes volumes; name a series folder, a folder of series "
+                    "or a manifest .csv of series folders");
+  }
+  std::vector<std::string> series;
+  for (const std::string& file : folder_files(in)) {
+    const std::string dir = fs::path(file).parent_path().string();
+    if (series.empty() || series.back() != dir) series.push_back(dir);
+  }
+  std::sort(series.begin(), series.end());
+  series.erase(std::unique(series.begin(), series.end()), series.end());
+  return series;
+}
+
 }  // namespace medtrain::exporter

@@ -17,4 +17,10 @@ namespace medtrain::exporter {
 // it does not exist, a folder holds no files, or a manifest row is malformed.
 std::vector<std::string> collect_inputs(const std::filesystem::path& in);
 
+// For volume models (bundle depth > 0): series folders instead of files.
+//   a manifest .csv   its path column names series folders
+//   a folder          every folder at or below it that directly holds files
+//                     (one series each), sorted by path
+std::vector<std::string> collect_series(const std::filesystem::path& in);
+
 }  // namespace medtrain::exporter

@@ -1,5 +1,6 @@
 #include "trainer/export/inference.h"
 
+#include <cstdio>
 #include <fstream>
 #include <numeric>
 #include <optional>
@@ -46,6 +47,7 @@ data::DicomDatasetOptions preprocessing_options(const ModelCard& card, const fs:
   data::DicomDatasetOptions o;
   o.manifest = (model_dir / kModelCardFile).string();  // named in option errors
   o.image_size = card.preprocessing.image_size;
+  o.depth = card.preprocessing.depth;
   o.window_center = card.preprocessing.window_center;
   o.window_width = card.preprocessing.window_width;
   o.window_from_file = card.preprocessing.window_from_file;
@@ -56,22 +58,72 @@ data::DicomDatasetOptions preprocessing_options(const ModelCard& card, const fs:
   return o;
 }
 
-// Rows of `probs` / `logits` [B, K] -> predictions for the files `index` [B].
-void collect(const torch::Tensor& index, const torch::Tensor& logits, const std::vector<std::string>& paths,
-             std::vector<std::optional<Prediction>>& out) {
-  const torch::Tensor l = logits.to(torch::kCPU, torch::kFloat).contiguous();
-  const torch::Tensor p = torch::softmax(l, 1).contiguous();
-  const int64_t k = l.size(1);
-  for (int64_t r = 0; r < l.size(0); ++r) {
-    const auto i = static_cast<size_t>(index[r].item<int64_t>());
-    Prediction pred;
-    pred.path = paths[i];
-    pred.logits.assign(l[r].data_ptr<float>(), l[r].data_ptr<float>() + k);
-    pred.probabilities.assign(p[r].data_ptr<float>(), p[r].data_ptr<float>() + k);
-    pred.label = p[r].argmax().item<int64_t>();
-    out[i] = std::move(pred);
+// Where segmentation masks go: <out folder>/<out stem>_masks/.
+fs::path masks_dir(const fs::path& out) { return out.parent_path() / (out.stem().string() + "_masks"); }
+
+// The outputs of one batch -> predictions for the files `index` [B].
+class Collector {
+ public:
+  Collector(const ModelCard& card, const fs::path& out, const std::vector<std::string>& paths)
+      : card_(card), out_(out), paths_(paths), predictions_(paths.size()) {}
+
+  void add(const torch::Tensor& index, const torch::Tensor& logits) {
+    const torch::Tensor l = logits.to(torch::kCPU, torch::kFloat).contiguous();
+    for (int64_t r = 0; r < l.size(0); ++r) {
+      const auto i = static_cast<size_t>(index[r].item<int64_t>());
+      Prediction pred;
+      pred.path = paths_[i];
+      if (card_.task == "segmentation") {
+        segmentation(l[r], i, pred);
+      } else {
+        classification(l[r], pred);
+      }
+      predictions_[i] = std::move(pred);
+    }
   }
-}
+
+  std::vector<Prediction> take() {
+    std::vector<Prediction> out;
+    for (auto& p : predictions_) {
+      if (p) out.push_back(std::move(*p));
+    }
+    return out;
+  }
+
+ private:
+  void classification(const torch::Tensor& logits, Prediction& pred) const {
+    const bool multilabel = card_.task == "multilabel";
+    const torch::Tensor p = (multilabel ? torch::sigmoid(logits) : torch::softmax(logits, 0)).contiguous();
+    const int64_t k = logits.size(0);
+    pred.logits.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + k);
+    pred.probabilities.assign(p.data_ptr<float>(), p.data_ptr<float>() + k);
+    pred.label = p.argmax().item<int64_t>();
+    for (int64_t j = 0; multilabel && j < k; ++j) {
+      if (pred.probabilities[static_cast<size_t>(j)] >= 0.5f) pred.present.push_back(j);
+    }
+  }
+
+  void segmentation(const torch::Tensor& logits, size_t index, Prediction& pred) const {
+    const torch::Tensor classes = logits.argmax(0);  // [(D,) S, S]
+    const torch::Tensor mask = classes.to(torch::kUInt8).contiguous();
+    const fs::path dir = masks_dir(out_);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw UserError("--out " + out_.string() + ": cannot create " + dir.string() + ": " + ec.message());
+    char name[32];
+    std::snprintf(name, sizeof(name), "%06zu.npy", index);
+    data::write_npy_u8((dir / name).string(), mask.data_ptr<uint8_t>(), mask.sizes().vec());
+    pred.mask = (fs::path(dir.filename()) / name).generic_string();
+    pred.mask_shape = mask.sizes().vec();
+    const torch::Tensor counts = torch::bincount(classes.reshape({-1}), {}, logits.size(0));
+    for (int64_t c = 0; c < logits.size(0); ++c) pred.pixels.push_back(counts[c].item<int64_t>());
+  }
+
+  const ModelCard& card_;
+  fs::path out_;
+  const std::vector<std::string>& paths_;
+  std::vector<std::optional<Prediction>> predictions_;
+};
 
 }  // namespace
 
@@ -100,7 +152,11 @@ InferSummary run_inference(const InferOptions& o) {
   LoadedModel m = load_bundle(o.model_dir, choice.device);
   InferSummary summary;
   summary.device = choice.reason;
-  std::vector<std::string> paths = collect_inputs(o.in);
+  if (m.card.task == "segmentation" && m.card.num_classes > 256) {
+    throw UserError("--model " + o.model_dir.string() + ": masks are written as uint8; " +
+                    std::to_string(m.card.num_classes) + " classes do not fit");
+  }
+  std::vector<std::string> paths = m.card.preprocessing.depth > 0 ? collect_series(o.in) : collect_inputs(o.in);
   summary.files = paths.size();
   auto dataset = std::make_shared<InferDataset>(paths, preprocessing_options(m.card, o.model_dir));
 
@@ -112,27 +168,29 @@ InferSummary run_inference(const InferOptions& o) {
   std::iota(indices.begin(), indices.end(), 0);
   data::BatchLoader loader(dataset, indices, lo);
 
-  std::vector<std::optional<Prediction>> predictions(paths.size());
+  Collector collector(m.card, o.out, paths);
   std::vector<torch::Tensor> inputs;  // kept only for --dump-inputs
   torch::NoGradGuard no_grad;
   while (auto batch = loader.next()) {
     torch::Tensor x = batch->images;
     // Training feeds one grey channel; a model built for more sees it repeated.
-    if (m.card.in_channels != x.size(1)) x = x.expand({x.size(0), m.card.in_channels, x.size(2), x.size(3)});
+    if (m.card.in_channels != x.size(1)) {
+      auto sizes = x.sizes().vec();
+      sizes[1] = m.card.in_channels;
+      x = x.expand(sizes);
+    }
     if (!o.dump_inputs.empty()) inputs.push_back(x.contiguous());
     const torch::Tensor logits = m.model->forward(x.to(m.device));
-    collect(batch->targets, logits, paths, predictions);
+    collector.add(batch->targets, logits);
   }
   for (const auto& [i, reason] : dataset->failures()) summary.skipped.emplace_back(paths[i], reason);
-  for (auto& p : predictions) {
-    if (p) summary.predictions.push_back(std::move(*p));
-  }
+  summary.predictions = collector.take();
   if (summary.predictions.empty()) {
     throw UserError("--in " + o.in.string() + ": none of the " + std::to_string(paths.size()) +
                     " files could be read as DICOM" +
                     (summary.skipped.empty() ? "" : " (first: " + summary.skipped.front().second + ")"));
   }
-  checkpoint::write_file_atomic(o.out, predictions_text(o.out, summary.predictions, m.card.labels));
+  checkpoint::write_file_atomic(o.out, predictions_text(o.out, summary.predictions, m.card));
   if (!o.dump_inputs.empty()) {
     // Batches arrive in input order, so the rows follow the predictions' order.
     const torch::Tensor all = torch::cat(inputs).contiguous();

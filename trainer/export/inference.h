@@ -38,14 +38,24 @@ struct InferOptions {
   size_t workers = 2;
   data::OnError on_error = data::OnError::kFail;
   std::string device = "auto";  // auto | cpu | cuda
-  std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, S, S], in output order
+  std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, (D,) S, S], in output order
 };
 
+// One input's prediction, by the bundle's task:
+//   multiclass    label = argmax; probabilities = softmax, one per class
+//   multilabel    probabilities = sigmoid, one per label; present = those >= 0.5
+//   segmentation  mask = the argmax class per pixel, written as a uint8 .npy
+//                 at the model's input size (S x S, or D x S x S for volumes)
+//                 into <out stem>_masks/<input index>.npy; pixels = count per class
 struct Prediction {
   std::string path;
-  int64_t label = 0;                 // argmax of the probabilities
-  std::vector<float> probabilities;  // softmax of the logits, one per class
-  std::vector<float> logits;
+  int64_t label = 0;
+  std::vector<float> probabilities;
+  std::vector<float> logits;         // classification tasks
+  std::vector<int64_t> present;      // multilabel: indices of the labels predicted present
+  std::string mask;                  // segmentation: mask file, relative to --out's folder
+  std::vector<int64_t> mask_shape;
+  std::vector<int64_t> pixels;       // segmentation: pixels per class
 };
 
 struct InferSummary {

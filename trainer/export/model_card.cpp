@@ -76,6 +76,10 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
            fmt::format("{} names for num_classes {}", c.labels.size(), c.num_classes));
   }
   const YAML::Node pre = root["preprocessing"];
+  if (c.task != "multiclass" && c.task != "multilabel" && c.task != "segmentation") {
+    r.fail("task", root["task"], "'" + c.task + "' is not multiclass, multilabel or segmentation");
+  }
+  if (c.preprocessing.depth < 0) r.fail("preprocessing.depth", pre["depth"], "must be >= 0");
   if (c.preprocessing.image_size < 1) r.fail("preprocessing.image_size", pre["image_size"], "must be >= 1");
   if (!(c.preprocessing.window_width > 0)) r.fail("preprocessing.window_width", pre["window_width"], "must be > 0");
   if (!(c.preprocessing.std > 0)) r.fail("preprocessing.std", pre["std"], "must be > 0");
@@ -88,13 +92,14 @@ std::string model_card_yaml(const ModelCard& c) {
   out << YAML::BeginMap;
   out << YAML::Key << "format" << YAML::Value << kModelCardFormat;
   out << YAML::Key << "architecture" << YAML::Value << c.architecture;
+  out << YAML::Key << "task" << YAML::Value << c.task;
   out << YAML::Key << "num_classes" << YAML::Value << c.num_classes;
   out << YAML::Key << "in_channels" << YAML::Value << c.in_channels;
-  const int64_t s = c.preprocessing.image_size;
+  const int64_t s = c.preprocessing.image_size, d = c.preprocessing.depth;
+  const auto shape = d > 0 ? std::vector<int64_t>{-1, c.in_channels, d, s, s} : std::vector<int64_t>{-1, c.in_channels, s, s};
   out << YAML::Key << "input" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "input"
-      << YAML::Key << "shape" << YAML::Value << YAML::Flow
-      << std::vector<int64_t>{-1, c.in_channels, s, s} << YAML::Key << "dtype" << YAML::Value << "float32"
-      << YAML::Key << "layout" << YAML::Value << "NCHW" << YAML::EndMap;
+      << YAML::Key << "shape" << YAML::Value << YAML::Flow << shape << YAML::Key << "dtype" << YAML::Value
+      << "float32" << YAML::Key << "layout" << YAML::Value << (d > 0 ? "NCDHW" : "NCHW") << YAML::EndMap;
   // Quoted: a label named "0" or "yes" stays a string for every YAML reader.
   out << YAML::Key << "labels" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& l : c.labels) out << YAML::DoubleQuoted << l;
@@ -105,6 +110,7 @@ std::string model_card_yaml(const ModelCard& c) {
   out << YAML::Key << "window_width" << YAML::Value << number(p.window_width);
   out << YAML::Key << "window_from_file" << YAML::Value << p.window_from_file;
   out << YAML::Key << "image_size" << YAML::Value << p.image_size;
+  out << YAML::Key << "depth" << YAML::Value << p.depth;
   out << YAML::Key << "mean" << YAML::Value << number(p.mean);
   out << YAML::Key << "std" << YAML::Value << number(p.std);
   out << YAML::EndMap;
@@ -144,6 +150,8 @@ ModelCard parse_model_card(const std::string& text, const std::string& where) {
   }
   ModelCard c;
   c.architecture = r.as<std::string>("", "architecture", "a model name");
+  // Bundles exported before segmentation and multilabel support have no task.
+  if (root["task"].IsDefined()) c.task = r.as<std::string>("", "task", "a task name");
   c.num_classes = r.as<int64_t>("", "num_classes", "an integer");
   c.in_channels = r.as<int64_t>("", "in_channels", "an integer");
   c.labels = r.as<std::vector<std::string>>("", "labels", "a list of names");
@@ -152,6 +160,7 @@ ModelCard parse_model_card(const std::string& text, const std::string& where) {
   p.window_width = r.as<double>("preprocessing", "window_width", "a number");
   p.window_from_file = r.as<bool>("preprocessing", "window_from_file", "true or false");
   p.image_size = r.as<int64_t>("preprocessing", "image_size", "an integer");
+  if (root["preprocessing"]["depth"].IsDefined()) p.depth = r.as<int64_t>("preprocessing", "depth", "an integer");
   p.mean = r.as<double>("preprocessing", "mean", "a number");
   p.std = r.as<double>("preprocessing", "std", "a number");
   c.step = r.as<int64_t>("training", "step", "an integer");

@@ -4,12 +4,14 @@
 //
 //   format: medtrain-model/1
 //   architecture: resnet18          # models::create_model name
+//   task: multiclass                # multiclass | multilabel | segmentation (absent: multiclass)
 //   num_classes: 2
 //   in_channels: 1
-//   input: {name: input, shape: [-1, 1, 64, 64], dtype: float32, layout: NCHW}   # -1: any batch
+//   input: {name: input, shape: [-1, 1, 64, 64], dtype: float32, layout: NCHW}   # -1: any batch;
+//          volumes: [-1, 1, D, 64, 64], layout NCDHW
 //   labels: [normal, abnormal]      # index = class; "0", "1", ... when the run named none
 //   preprocessing: {window_center: 40, window_width: 400, window_from_file: false,
-//                   image_size: 64, mean: 0.5, std: 0.25}
+//                   image_size: 64, depth: 0, mean: 0.5, std: 0.25}   # depth > 0: series in
 //   training: {step: 6, epoch: 1, config_sha256: <64 hex>, checkpoint: <path>,
 //              torch_version: ..., medtrain_version: ...}
 //   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
@@ -33,12 +35,14 @@ struct Preprocessing {
   double window_width = 400;
   bool window_from_file = false;
   int64_t image_size = 64;
+  int64_t depth = 0;  // > 0: inputs are series folders resized to depth slices
   double mean = 0;
   double std = 1;
 };
 
 struct ModelCard {
   std::string architecture;
+  std::string task = "multiclass";
   int64_t num_classes = 0;
   int64_t in_channels = 1;
   std::vector<std::string> labels;  // num_classes names

@@ -15,31 +15,62 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-std::string csv(const std::vector<Prediction>& predictions, const std::vector<std::string>& labels) {
-  std::string out = "path,label";
-  for (const auto& l : labels) out += "," + csv_field("prob_" + l);
+std::string joined(const std::vector<int64_t>& items, const std::vector<std::string>& labels, const char* sep) {
+  std::string out;
+  for (int64_t i : items) out += (out.empty() ? "" : sep) + (labels.empty() ? std::to_string(i) : labels.at(i));
+  return out;
+}
+
+std::string csv(const std::vector<Prediction>& predictions, const ModelCard& card) {
+  const auto& labels = card.labels;
+  const bool segmentation = card.task == "segmentation", multilabel = card.task == "multilabel";
+  std::string out = segmentation ? "path,mask,shape" : multilabel ? "path,labels" : "path,label";
+  for (const auto& l : labels) out += "," + csv_field((segmentation ? "pixels_" : "prob_") + l);
   out += "\n";
   for (const auto& p : predictions) {
-    out += csv_field(p.path) + "," + csv_field(labels.at(p.label));
-    for (float v : p.probabilities) out += fmt::format(",{:.9g}", v);
+    out += csv_field(p.path) + ",";
+    if (segmentation) {
+      out += csv_field(p.mask) + "," + joined(p.mask_shape, {}, "x");
+      for (int64_t n : p.pixels) out += fmt::format(",{}", n);
+    } else {
+      out += csv_field(multilabel ? joined(p.present, labels, "|") : labels.at(p.label));
+      for (float v : p.probabilities) out += fmt::format(",{:.9g}", v);
+    }
     out += "\n";
   }
   return out;
 }
 
-std::string jsonl(const std::vector<Prediction>& predictions, const std::vector<std::string>& labels) {
-  std::string out;
-  for (const auto& p : predictions) {
-    nlohmann::ordered_json j;
-    j["path"] = p.path;
+nlohmann::ordered_json json_line(const Prediction& p, const ModelCard& card) {
+  const auto& labels = card.labels;
+  nlohmann::ordered_json j;
+  j["path"] = p.path;
+  if (card.task == "segmentation") {
+    j["mask"] = p.mask;
+    j["shape"] = p.mask_shape;
+    nlohmann::ordered_json pixels = nlohmann::ordered_json::object();
+    for (size_t k = 0; k < p.pixels.size(); ++k) pixels[labels.at(k)] = p.pixels[k];
+    j["pixels"] = pixels;
+    return j;
+  }
+  if (card.task == "multilabel") {
+    std::vector<std::string> present;
+    for (int64_t i : p.present) present.push_back(labels.at(i));
+    j["labels"] = present;
+  } else {
     j["label"] = labels.at(p.label);
     j["label_index"] = p.label;
-    nlohmann::ordered_json probs = nlohmann::ordered_json::object();
-    for (size_t k = 0; k < p.probabilities.size(); ++k) probs[labels.at(k)] = p.probabilities[k];
-    j["probabilities"] = probs;
-    j["logits"] = p.logits;
-    out += j.dump() + "\n";
   }
+  nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+  for (size_t k = 0; k < p.probabilities.size(); ++k) probs[labels.at(k)] = p.probabilities[k];
+  j["probabilities"] = probs;
+  j["logits"] = p.logits;
+  return j;
+}
+
+std::string jsonl(const std::vector<Prediction>& predictions, const ModelCard& card) {
+  std::string out;
+  for (const auto& p : predictions) out += json_line(p, card).dump() + "\n";
   return out;
 }
 
@@ -53,9 +84,9 @@ void check_output_path(const std::filesystem::path& out) {
 }
 
 std::string predictions_text(const std::filesystem::path& out, const std::vector<Prediction>& predictions,
-                             const std::vector<std::string>& labels) {
+                             const ModelCard& card) {
   check_output_path(out);
-  return out.extension() == ".csv" ? csv(predictions, labels) : jsonl(predictions, labels);
+  return out.extension() == ".csv" ? csv(predictions, card) : jsonl(predictions, card);
 }
 
 }  // namespace medtrain::exporter

@@ -1,8 +1,15 @@
 #pragma once
-// The output of `medtrain infer`, chosen by the extension of --out:
-//   .csv    path,label,prob_<label 0>,prob_<label 1>,...   (one row per file)
-//   .jsonl  {"path": ..., "label": ..., "label_index": k,
-//            "probabilities": {"<label>": p, ...}, "logits": [...]}
+// The output of `medtrain infer`, chosen by the extension of --out, by task:
+//   multiclass
+//     .csv    path,label,prob_<label 0>,prob_<label 1>,...   (one row per file)
+//     .jsonl  {"path": ..., "label": ..., "label_index": k,
+//              "probabilities": {"<label>": p, ...}, "logits": [...]}
+//   multilabel (labels: those with probability >= 0.5, joined by '|' as in manifests)
+//     .csv    path,labels,prob_<label 0>,...
+//     .jsonl  {"path": ..., "labels": [...], "probabilities": {...}, "logits": [...]}
+//   segmentation (the mask file is relative to the folder of --out)
+//     .csv    path,mask,shape,pixels_<class 0>,...   (shape "64x64" or "16x32x32")
+//     .jsonl  {"path": ..., "mask": ..., "shape": [...], "pixels": {"<class>": n, ...}}
 // Probabilities are written with 9 significant digits (float32 round trip).
 #include <filesystem>
 #include <string>
@@ -16,6 +23,6 @@ namespace medtrain::exporter {
 void check_output_path(const std::filesystem::path& out);
 
 std::string predictions_text(const std::filesystem::path& out, const std::vector<Prediction>& predictions,
-                             const std::vector<std::string>& labels);
+                             const ModelCard& card);
 
 }  // namespace medtrain::exporter

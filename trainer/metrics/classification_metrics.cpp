@@ -128,4 +128,26 @@ double auroc(const torch::Tensor& logits, const torch::Tensor& targets) {
   return sum / static_cast<double>(present);
 }
 
+std::vector<double> auroc_per_label(const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (logits.dim() != 2 || logits.sizes() != targets.sizes() || !at::isFloatingType(logits.scalar_type())) {
+    fail("auroc_per_label", "logits and targets must be floating [N, L] tensors of one shape, got ",
+         logits.sizes(), " and ", targets.sizes());
+  }
+  const auto scores = logits.detach().to(at::kCPU, at::kDouble).contiguous();
+  const auto truth = targets.detach().to(at::kCPU, at::kDouble).contiguous();
+  const int64_t n = scores.size(0), labels = scores.size(1);
+  std::vector<double> out(static_cast<size_t>(labels), kNaN);
+  if (scores.isnan().any().item<bool>()) return out;
+  std::vector<double> s(static_cast<size_t>(n));
+  std::vector<bool> positive(static_cast<size_t>(n));
+  for (int64_t l = 0; l < labels; ++l) {
+    for (int64_t i = 0; i < n; ++i) {
+      s[i] = scores[i][l].item<double>();
+      positive[i] = truth[i][l].item<double>() > 0.5;
+    }
+    out[static_cast<size_t>(l)] = rank_auc(s, positive);
+  }
+  return out;
+}
+
 }  // namespace medtrain::metrics

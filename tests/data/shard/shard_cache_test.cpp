@@ -1,5 +1,6 @@
-// The cache tier: the disk copy is made once, used (and re-verified) by later
-// runs, replaced when corrupt; the RAM LRU loads each block once however many
+// The cache tier: the disk copy is made once (in the background:
+// shard_cache_background_test.cpp), used (and re-verified) by later runs,
+// replaced when corrupt; the RAM LRU loads each block once however many
 // threads ask, and evicts beyond its capacity.
 #include "data/shard/shard_cache.h"
 
@@ -12,6 +13,7 @@
 #include "data/data_error.h"
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_reader.h"
+#include "tests/data/shard/disk_cache_fixture.h"
 #include "tests/data/shard/shard_test_util.h"
 
 namespace medtrain::data::shard {
@@ -21,72 +23,41 @@ namespace fs = std::filesystem;
 using medtrain::testing::TempDir;
 using namespace medtrain::data::shard::testing;
 
-class DiskCacheTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto o = pack_options(make_dicom_set(dir_), dir_.str("shards"));
-    pack_dataset(o);
-    meta_ = read_metadata(dir_.str("shards"));
-  }
-  // A fresh dataset and cache over the same cache dir: a new run.
-  std::shared_ptr<ShardDataset> run() {
-    ShardDatasetOptions o;
-    o.dir = dir_.str("shards");
-    o.split = "train";
-    o.preprocess.image_size = 32;
-    o.cache = std::make_shared<ShardCache>(CacheOptions{0, 1 << 20, dir_.str("cache"), meta_.manifest_sha256});
-    return open_shard_dataset(o);
-  }
-  std::vector<torch::Tensor> read_all(const ShardDataset& ds) {
-    std::vector<torch::Tensor> out;
-    for (size_t i = 0; i < ds.size(); ++i) out.push_back(ds.get(i, 0).image);
-    return out;
-  }
-  size_t train_shards() const {
-    size_t n = 0;
-    for (const auto& s : meta_.shards) n += s.split == "train";
-    return n;
-  }
-  fs::path cached(const std::string& file) const {
-    return fs::path(dir_.str("cache")) / meta_.manifest_sha256.substr(0, 16) / file;
-  }
-  TempDir dir_{"medtrain_cache"};
-  ShardMetadata meta_;
-};
-
 TEST_F(DiskCacheTest, FirstRunFetchesLaterRunsHitAndCorruptCopiesAreRefetched) {
+  const size_t shards = train_shards().size();
   auto first = run();
-  const auto expected = read_all(*first);
-  EXPECT_EQ(first->cache_stats().disk_fetches, train_shards());
-  EXPECT_EQ(first->cache_stats().disk_hits, 0u);
+  const auto expected = read_all(*first.ds);
+  expect_equal(expected, reference());
+  first.cache->wait_for_copies();
+  EXPECT_EQ(first.cache->stats().disk_fetches, shards);
+  EXPECT_EQ(first.cache->stats().disk_hits, 0u);
   EXPECT_TRUE(fs::exists(cached("train-00000.shard")));
-  EXPECT_FALSE(fs::exists(cached("train-00000.shard.tmp")));
+  EXPECT_EQ(temp_files(), std::vector<std::string>{});
 
   // Second run: reads the local copies. Corrupting the source's record bytes
   // proves it (a read from the source would fail its checksum).
-  const fs::path source = fs::path(dir_.str("shards")) / "train-00000.shard";
-  auto src = read_bytes(source);
+  auto src = read_bytes(source("train-00000.shard"));
   const auto pristine = src;
   for (size_t i = 100; i < src.size() / 2; ++i) src[i] ^= 0x5A;
-  write_bytes(source, src);
+  write_bytes(source("train-00000.shard"), src);
   auto second = run();
-  const auto again = read_all(*second);
-  EXPECT_EQ(second->cache_stats().disk_hits, train_shards());
-  EXPECT_EQ(second->cache_stats().disk_fetches, 0u);
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(torch::equal(expected[i], again[i])) << i;
-  write_bytes(source, pristine);
+  expect_equal(expected, read_all(*second.ds));
+  EXPECT_EQ(second.cache->stats().disk_hits, shards);
+  EXPECT_EQ(second.cache->stats().disk_fetches, 0u);
+  EXPECT_EQ(second.cache->stats().blocks_from_source, 0u);
+  write_bytes(source("train-00000.shard"), pristine);
 
   // A corrupted cached copy is detected (SHA-256) and fetched again.
   auto local = read_bytes(cached("train-00001.shard"));
   local[local.size() / 2] ^= 1;
   write_bytes(cached("train-00001.shard"), local);
   auto third = run();
-  const auto third_images = read_all(*third);
-  EXPECT_EQ(third->cache_stats().disk_refetches, 1u);
-  EXPECT_EQ(third->cache_stats().disk_fetches, 1u);
-  EXPECT_EQ(third->cache_stats().disk_hits, train_shards() - 1);
-  EXPECT_TRUE(read_bytes(cached("train-00001.shard")) == read_bytes(fs::path(dir_.str("shards")) / "train-00001.shard"));
-  for (size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(torch::equal(expected[i], third_images[i])) << i;
+  expect_equal(expected, read_all(*third.ds));
+  third.cache->wait_for_copies();
+  EXPECT_EQ(third.cache->stats().disk_refetches, 1u);
+  EXPECT_EQ(third.cache->stats().disk_fetches, 1u);
+  EXPECT_EQ(third.cache->stats().disk_hits, shards - 1);
+  EXPECT_TRUE(read_bytes(cached("train-00001.shard")) == read_bytes(source("train-00001.shard")));
 }
 
 // Ranks on one node share a cache folder and fetch the same shards at the same
@@ -100,7 +71,10 @@ TEST_F(DiskCacheTest, RanksSharingTheCacheFolderFetchConcurrently) {
   for (int r = 0; r < kRanks; ++r) {
     ranks.emplace_back([&, r] {
       try {
-        images[r] = read_all(*run());
+        auto rank = run();
+        images[r] = read_all(*rank.ds);
+        rank.cache->wait_for_copies();
+        images[r] = read_all(*rank.ds);  // again, now (partly) from the local copies
       } catch (const std::exception& e) {
         errors[r] = e.what();
       }
@@ -108,17 +82,12 @@ TEST_F(DiskCacheTest, RanksSharingTheCacheFolderFetchConcurrently) {
   }
   for (auto& t : ranks) t.join();
   for (int r = 0; r < kRanks; ++r) ASSERT_EQ(errors[r], "") << "rank " << r;
-  for (int r = 1; r < kRanks; ++r) {
-    ASSERT_EQ(images[r].size(), images[0].size());
-    for (size_t i = 0; i < images[0].size(); ++i) EXPECT_TRUE(torch::equal(images[0][i], images[r][i])) << r << ":" << i;
+  const auto expected = reference();
+  for (int r = 0; r < kRanks; ++r) expect_equal(expected, images[r]);
+  for (const auto& s : train_shards()) {
+    EXPECT_TRUE(read_bytes(cached(s.file)) == read_bytes(source(s.file))) << s.file;
   }
-  for (const auto& s : meta_.shards) {
-    if (s.split != "train") continue;
-    EXPECT_TRUE(read_bytes(cached(s.file)) == read_bytes(fs::path(dir_.str("shards")) / s.file)) << s.file;
-  }
-  for (const auto& e : fs::directory_iterator(cached("train-00000.shard").parent_path())) {
-    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
-  }
+  EXPECT_EQ(temp_files(), std::vector<std::string>{});
 }
 
 std::shared_ptr<const Block> block_of(size_t bytes) {

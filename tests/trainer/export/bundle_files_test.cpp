@@ -1,5 +1,6 @@
 // model.yaml round trip and errors, --format parsing, --in collection.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ ModelCard sample_card() {
   c.architecture = "resnet18";
   c.num_classes = 2;
   c.labels = {"no_lesion", "lesion"};
-  c.preprocessing = {-600, 1500, true, 64, 0.5, 0.25};
+  c.preprocessing = {-600, 1500, true, 64, 0, 0.5, 0.25};
   c.step = 120;
   c.epoch = 3;
   c.config_sha256 = std::string(64, 'a');
@@ -89,7 +90,10 @@ class InferInputs : public ::testing::Test {
     for (const char* f : {"b/c/2.dcm", "a.dcm", "b/1.dcm"}) std::ofstream(root_ / f) << "x";
   }
   void TearDown() override { fs::remove_all(root_); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(root_ / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    fs::create_directories((root_ / name).parent_path());
+    std::ofstream(root_ / name) << text;
+  }
   fs::path root_;
 };
 
@@ -118,7 +122,9 @@ TEST_F(InferInputs, BadManifestsAndPathsNameWhere) {
 
 TEST(Predictions, CsvQuotesPathsAndRoundTripsProbabilities) {
   Prediction p{"dir,with \"comma\"/a.dcm", 1, {0.25f, 0.75f}, {-1.f, 0.1f}};
-  const std::string text = predictions_text("out.csv", {p}, {"no", "yes"});
+  ModelCard card;
+  card.labels = {"no", "yes"};
+  const std::string text = predictions_text("out.csv", {p}, card);
   const auto header = data::split_csv_line(text.substr(0, text.find('\n')));
   EXPECT_EQ(header, (std::vector<std::string>{"path", "label", "prob_no", "prob_yes"}));
   const auto row = data::split_csv_line(text.substr(text.find('\n') + 1, text.rfind('\n') - text.find('\n') - 1));
@@ -126,7 +132,42 @@ TEST(Predictions, CsvQuotesPathsAndRoundTripsProbabilities) {
   EXPECT_EQ(row[0], p.path);
   EXPECT_EQ(row[1], "yes");
   EXPECT_EQ(std::stof(row[3]), 0.75f);
-  expect_user_error([&] { predictions_text("out.txt", {p}, {"no", "yes"}); }, {"out.txt", ".jsonl"});
+  expect_user_error([&] { predictions_text("out.txt", {p}, card); }, {"out.txt", ".jsonl"});
+}
+
+TEST(Predictions, MultilabelAndSegmentationColumns) {
+  ModelCard card;
+  card.labels = {"effusion", "nodule"};
+  card.task = "multilabel";
+  Prediction ml;
+  ml.path = "a.dcm";
+  ml.probabilities = {0.5f, 0.25f};
+  ml.present = {0};
+  EXPECT_EQ(predictions_text("o.csv", {ml}, card), "path,labels,prob_effusion,prob_nodule\na.dcm,effusion,0.5,0.25\n");
+  const auto line = nlohmann::json::parse(predictions_text("o.jsonl", {ml}, card));
+  EXPECT_EQ(line["labels"], nlohmann::json::array({"effusion"}));
+  card.task = "segmentation";
+  card.labels = {"background", "lesion"};
+  Prediction seg;
+  seg.path = "b.dcm";
+  seg.mask = "o_masks/000000.npy";
+  seg.mask_shape = {16, 32, 32};
+  seg.pixels = {16000, 384};
+  EXPECT_EQ(predictions_text("o.csv", {seg}, card),
+            "path,mask,shape,pixels_background,pixels_lesion\nb.dcm,o_masks/000000.npy,16x32x32,16000,384\n");
+  const auto s = nlohmann::json::parse(predictions_text("o.jsonl", {seg}, card));
+  EXPECT_EQ(s["pixels"]["lesion"], 384);
+  EXPECT_EQ(s["shape"], nlohmann::json::array({16, 32, 32}));
+}
+
+TEST_F(InferInputs, SeriesAreTheFoldersThatHoldFiles) {
+  write("vols/P1/1.dcm", "x");
+  write("vols/P1/2.dcm", "x");
+  write("vols/P2/1.dcm", "x");
+  EXPECT_EQ(collect_series(root_ / "vols"),
+            (std::vector<std::string>{(root_ / "vols/P1").string(), (root_ / "vols/P2").string()}));
+  EXPECT_EQ(collect_series(root_ / "vols/P1"), (std::vector<std::string>{(root_ / "vols/P1").string()}));
+  expect_user_error([&] { collect_series(root_ / "vols/P1/1.dcm"); }, {"1.dcm", "takes volumes"});
 }
 
 }  // namespace

@@ -95,5 +95,99 @@ TEST(TorchToOnnx, UnsupportedOpIsAUserErrorNamingIt) {
   }
 }
 
+
+// The U-Net's ONNX nodes against a walk of its module tree: one Conv per
+// convolution, one ConvTranspose per up-sampling deconv, one
+// InstanceNormalization and one LeakyRelu per norm, a MaxPool per Down and a
+// Concat per UpCat (4 each); segmentation softmax over the class axis.
+template <typename Conv, typename Deconv, typename Norm>
+void expect_unet_nodes(const std::string& name, const OnnxExportSpec& spec, const std::vector<int64_t>& spatial) {
+  auto model = models::create_model({name, spec.num_classes, spec.in_channels});
+  int64_t convs = 0, deconvs = 0, norms = 0;
+  for (const auto& m : model->modules(false)) {
+    convs += m->as<Conv>() ? 1 : 0;
+    deconvs += m->as<Deconv>() ? 1 : 0;
+    norms += m->as<Norm>() ? 1 : 0;
+  }
+  ASSERT_GT(convs, 0);
+  std::set<std::string> names;
+  for (const auto& [n, t] : models::state_dict(*model)) names.insert(n);
+  const OnnxGraph g = image_model_to_onnx(*model, spec);
+  EXPECT_EQ(count_nodes(g, "Conv"), convs);
+  EXPECT_EQ(count_nodes(g, "ConvTranspose"), deconvs);
+  EXPECT_EQ(count_nodes(g, "InstanceNormalization"), norms);
+  EXPECT_EQ(count_nodes(g, "LeakyRelu"), norms);
+  EXPECT_EQ(count_nodes(g, "MaxPool"), 4);
+  EXPECT_EQ(count_nodes(g, "Concat"), 4);
+  ASSERT_EQ(g.nodes.back().op_type, "Softmax");
+  EXPECT_EQ(g.nodes.back().attributes.at(0).i, 1);
+  std::vector<int64_t> out_dims, in_dims;
+  for (const auto& d : g.outputs.at(1).dims) out_dims.push_back(d.size);
+  for (const auto& d : g.inputs.at(0).dims) in_dims.push_back(d.size);
+  std::vector<int64_t> expected_out = {-1, spec.num_classes}, expected_in = {-1, spec.in_channels};
+  expected_out.insert(expected_out.end(), spatial.begin(), spatial.end());
+  expected_in.insert(expected_in.end(), spatial.begin(), spatial.end());
+  EXPECT_EQ(out_dims, expected_out);
+  EXPECT_EQ(in_dims, expected_in);
+  for (const auto& init : g.initializers) EXPECT_TRUE(names.count(init.name)) << init.name;
+  EXPECT_FALSE(serialize_onnx_model(g).empty());  // checker + strict shape inference
+}
+
+TEST(TorchToOnnx, Unet2dNodesMatchTheModuleTree) {
+  expect_unet_nodes<torch::nn::Conv2dImpl, torch::nn::ConvTranspose2dImpl, torch::nn::InstanceNorm2dImpl>(
+      "unet2d", {"unet2d", 1, 32, 3, kTaskSegmentation, 0}, {32, 32});
+}
+
+TEST(TorchToOnnx, Unet3dNodesMatchTheModuleTree) {
+  expect_unet_nodes<torch::nn::Conv3dImpl, torch::nn::ConvTranspose3dImpl, torch::nn::InstanceNorm3dImpl>(
+      "unet3d", {"unet3d", 2, 32, 2, kTaskSegmentation, 16}, {16, 32, 32});
+}
+
+TEST(TorchToOnnx, MultilabelProbabilitiesAreASigmoid) {
+  auto model = models::create_model({"resnet18", 3, 1});
+  const OnnxGraph g = image_model_to_onnx(*model, {"resnet18", 1, 32, 3, kTaskMultilabel, 0});
+  EXPECT_EQ(g.nodes.back().op_type, "Sigmoid");
+  EXPECT_EQ(count_nodes(g, "Softmax"), 0);
+  EXPECT_EQ(g.outputs.at(1).dims.size(), 2u);
+}
+
+void expect_user_error(models::ImageModel& model, const OnnxExportSpec& spec, const std::vector<std::string>& parts) {
+  try {
+    image_model_to_onnx(model, spec);
+    FAIL() << "expected UserError";
+  } catch (const UserError& e) {
+    for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+TEST(TorchToOnnx, UnknownTaskIsAUserErrorNamingIt) {
+  auto model = models::create_model({"resnet18", 3, 1});
+  expect_user_error(*model, {"resnet18", 1, 32, 3, "regression", 0}, {"resnet18", "\"regression\"", "multilabel"});
+  expect_user_error(*model, {"resnet18", 1, 32, 3, kTaskMulticlass, -1}, {"depth", "-1"});
+}
+
+TEST(TorchToOnnx, ClassifierExportedAsSegmentationIsRefused) {
+  auto model = models::create_model({"resnet18", 3, 1});
+  expect_user_error(*model, {"resnet18", 1, 32, 3, kTaskSegmentation, 0},
+                    {"resnet18", "segmentation", "2-D logits", "multiclass or multilabel"});
+  auto unet = models::create_model({"unet2d", 2, 1});
+  expect_user_error(*unet, {"unet2d", 1, 32, 2, kTaskMulticlass, 0}, {"unet2d", "4-D logits", "segmentation"});
+}
+
+TEST(TorchToOnnx, Unet3dWithoutDepthSaysSo) {
+  auto unet = models::create_model({"unet3d", 2, 1});
+  expect_user_error(*unet, {"unet3d", 1, 32, 2, kTaskSegmentation, 0}, {"unet3d", "[1, 1, 32, 32]", "depth"});
+}
+
+// A 3-D segmentation model with an op outside the table: still named.
+struct Tanh3dModel : models::ImageModel {
+  torch::Tensor forward(torch::Tensor x) override { return torch::tanh(x); }
+};
+
+TEST(TorchToOnnx, UnsupportedOpInA3dModelIsNamed) {
+  Tanh3dModel model;
+  expect_user_error(model, {"tanh3d", 2, 8, 2, kTaskSegmentation, 4}, {"aten::tanh", "tanh3d", "aten::conv3d"});
+}
+
 }  // namespace
 }  // namespace medtrain::exporter

@@ -1,0 +1,92 @@
+#include "trainer/engine/task.h"
+
+#include <fmt/format.h>
+#include <torch/nn/functional/loss.h>
+
+#include "kernels/softmax_cross_entropy.h"
+#include "models/registry.h"
+#include "trainer/user_error.h"
+
+namespace medtrain::engine {
+namespace {
+
+std::string zoo_task(const std::string& model) {
+  for (const auto& info : models::model_zoo()) {
+    if (info.name == model) return info.task;
+  }
+  return "classification";  // unknown names fail later, in create_model, listing the zoo
+}
+
+}  // namespace
+
+Task resolve_task(const config::Config& cfg) {
+  const std::string kind = zoo_task(cfg.model.name);
+  const std::string& asked = cfg.model.task;
+  const Task task = asked == "multilabel"     ? Task::kMultilabel
+                    : asked == "segmentation" ? Task::kSegmentation
+                    : asked == "multiclass"   ? Task::kMulticlass
+                    : kind == "segmentation"  ? Task::kSegmentation
+                                              : Task::kMulticlass;
+  const bool segments = kind == "segmentation";
+  if (segments != (task == Task::kSegmentation)) {
+    throw UserError(fmt::format("model.task {} does not fit model.name {}, a {} model{}", task_name(task),
+                                cfg.model.name, kind,
+                                segments ? " (use model.task: segmentation)" : " (segmentation needs unet2d or unet3d)"));
+  }
+  const bool volume_model = cfg.model.name == "unet3d";
+  if (segments && volume_model != (cfg.data.depth > 0)) {
+    throw UserError(fmt::format("model.name {} takes {} but data.depth is {} ({})", cfg.model.name,
+                                volume_model ? "volumes" : "2D images", cfg.data.depth,
+                                volume_model ? "set data.depth to the slices per volume" : "0 means 2D images"));
+  }
+  if (!segments && cfg.data.depth > 0) {
+    throw UserError(fmt::format("data.depth {} reads volumes, but model.name {} takes 2D images", cfg.data.depth,
+                                cfg.model.name));
+  }
+  return task;
+}
+
+std::string task_name(Task task) {
+  switch (task) {
+    case Task::kMultilabel: return "multilabel";
+    case Task::kSegmentation: return "segmentation";
+    default: return "multiclass";
+  }
+}
+
+data::TargetKind target_kind(Task task) {
+  switch (task) {
+    case Task::kMultilabel: return data::TargetKind::kMultiLabel;
+    case Task::kSegmentation: return data::TargetKind::kMask;
+    default: return data::TargetKind::kClass;
+  }
+}
+
+torch::Tensor soft_dice_loss(const torch::Tensor& logits, const torch::Tensor& targets) {
+  const auto probs = logits.to(torch::kFloat32).softmax(1);
+  const auto truth = torch::one_hot(targets, logits.size(1)).movedim(-1, 1).to(torch::kFloat32);
+  std::vector<int64_t> spatial;
+  for (int64_t d = 2; d < logits.dim(); ++d) spatial.push_back(d);
+  const auto intersection = (probs * truth).sum(spatial);
+  const auto denominator = probs.sum(spatial) + truth.sum(spatial);
+  constexpr double kSmooth = 1e-5;
+  return (1.0 - (2.0 * intersection + kSmooth) / (denominator + kSmooth)).mean();
+}
+
+torch::Tensor task_loss(Task task, const torch::Tensor& logits, const torch::Tensor& targets, bool fused) {
+  namespace F = torch::nn::functional;
+  switch (task) {
+    case Task::kMultilabel:
+      return F::binary_cross_entropy_with_logits(logits.to(torch::kFloat32), targets);
+    case Task::kSegmentation:
+      return F::cross_entropy(logits.to(torch::kFloat32), targets) + soft_dice_loss(logits, targets);
+    default:
+      if (fused && logits.is_cuda() && logits.dim() == 2) {
+        // Gradient computed in the forward pass; logits read twice, never stored.
+        return kernels::softmax_cross_entropy(logits.contiguous(), targets);
+      }
+      return F::cross_entropy(logits, targets);
+  }
+}
+
+}  // namespace medtrain::engine
