@@ -12,13 +12,15 @@
 #  (a') the same resnet50-sized samples as a DICOM tree, through the training
 #      pipeline of an experiment config (decode + preprocess included)
 #  (b)  those DICOM files packed into shards (`medtrain pack`, data.shards)
+#  (b') the same shards, records read and CRC-checked but not decoded
+#       (--records-only: the storage number MLPerf Storage measures)
 #  (c)  shards + data.cache_dir (node-local copy made in epoch 1)
 # (a')-(c) run when `medtrain pack` exists in this build; they decode on the
 # CPU, so on a small machine they may measure the CPU rather than the storage.
 #
 # Environment: WORK (/tmp/au_mlperf), LATENCY_MS (1), BW_MBPS (1250 = 10 GbE),
 # RESNET_FILES (2000), UNET_FILES (4), DICOM_COUNT (2000), WORKERS ("2 8 32"),
-# EPOCHS (2).
+# EPOCHS (2), ONLY (a regex on the row labels, e.g. "shard"; default: every row).
 # resnet50 keeps MLPerf's batch 400 / 224 ms; unet3d's batch 7 / 323 ms is scaled
 # to batch 2 / 92 ms (same compute per sample) so that 4 files make 2 steps.
 set -euo pipefail
@@ -62,6 +64,7 @@ results=$work/results.jsonl
 
 simulate() {  # LABEL ARGS...: one run, its JSON appended to the results
   local label=$1; shift
+  [[ -z ${ONLY:-} || $label =~ $ONLY ]] || return 0
   "$bin" iobench "$@" --simulate --json --epochs "$epochs" --max-seconds 60 |
     "$py" -c 'import json,sys; j=json.load(sys.stdin); j["label"]=sys.argv[1]; print(json.dumps(j))' "$label" \
     >> "$results"
@@ -80,6 +83,8 @@ if [[ $have_pack == 1 ]]; then
     simulate "resnet50 dicom workers=$w" "$mnt/dicom" --workload resnet50 --workers "$w" -c "$work/au.yaml"
     simulate "resnet50 shards workers=$w" "$mnt/shards" --workload resnet50 --workers "$w" -c "$work/au.yaml" \
       --set data.shards="$mnt/shards"
+    simulate "resnet50 shard records workers=$w" "$mnt/shards" --workload resnet50 --workers "$w" -c "$work/au.yaml" \
+      --set data.shards="$mnt/shards" --records-only
     rm -rf "$work/cache"
     simulate "resnet50 shards+cache workers=$w" "$mnt/shards" --workload resnet50 --workers "$w" -c "$work/au.yaml" \
       --set data.shards="$mnt/shards" --set data.cache_dir="$work/cache"
