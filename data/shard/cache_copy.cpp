@@ -45,16 +45,6 @@ class TempGuard {
   bool released_ = false;
 };
 
-void write_all(int fd, const char* p, size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) fail("cannot write", path);
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 std::string copy_to_unique_temp(const std::string& from, const std::string& to, uint64_t chunk_bytes,

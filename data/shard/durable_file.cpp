@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +20,17 @@ namespace {
   throw DataError(what + " " + path + ": " + std::strerror(errno));
 }
 
+void fsync_dir(const std::string& file) {
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open folder", dir);
+  ::fsync(fd);  // some file systems refuse fsync on folders; the rename already happened
+  ::close(fd);
+}
+
+}  // namespace
+
 void write_all(int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
     const ssize_t w = ::write(fd, p, n);
@@ -32,17 +42,6 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
     n -= static_cast<size_t>(w);
   }
 }
-
-void fsync_dir(const std::string& file) {
-  std::string dir = std::filesystem::path(file).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open folder", dir);
-  ::fsync(fd);  // some file systems refuse fsync on folders; the rename already happened
-  ::close(fd);
-}
-
-}  // namespace
 
 std::string temp_name(const std::string& path) { return path + ".tmp"; }
 
@@ -57,36 +56,6 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   }
   ::close(fd);
   commit_temp(path);
-}
-
-std::string copy_to_temp_synced(const std::string& from, const std::string& to) {
-  static std::atomic<uint64_t> counter{0};
-  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) fail("cannot open", from);
-  const std::string tmp = temp_name(to) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    ::close(in);
-    fail("cannot create", tmp);
-  }
-  ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<char> buf(8 << 20);  // large requests: the source is usually the NAS
-  for (;;) {
-    const ssize_t n = ::read(in, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(in);
-      ::close(out);
-      fail("cannot read", from);
-    }
-    if (n == 0) break;
-    write_all(out, buf.data(), static_cast<size_t>(n), tmp);
-  }
-  ::close(in);
-  const int rc = ::fsync(out);
-  ::close(out);
-  if (rc != 0) fail("cannot fsync", tmp);
-  return tmp;
 }
 
 void commit_temp(const std::string& path) { commit_temp(temp_name(path), path); }

@@ -2,6 +2,7 @@
 // Writes that survive a crash: temp name, fsync, rename, fsync the folder.
 // (trainer/checkpoint/atomic_file.h does the same for checkpoints; data/ may not
 // include trainer/.) Failures throw DataError naming the path and errno's text.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,11 +13,8 @@ namespace medtrain::data::shard {
 std::string temp_name(const std::string& path);
 // Writes `bytes` to temp_name(path), fsyncs, renames over `path`, fsyncs the folder.
 void write_file_atomic(const std::string& path, std::string_view bytes);
-// Copies `from` to a temp name beside `to` that is unique to this process and
-// call, fsyncs it and returns that name (no rename: the caller verifies first).
-// Unique because ranks on one node share a cache folder: with one fixed temp
-// name, a rank still writing could scribble into the copy another just renamed.
-std::string copy_to_temp_synced(const std::string& from, const std::string& to);
+// write(2) until all `n` bytes are written (EINTR retried); DataError naming `path`.
+void write_all(int fd, const char* p, size_t n, const std::string& path);
 // rename(temp_name(path), path) + fsync of the folder.
 void commit_temp(const std::string& path);
 // rename(tmp, path) + fsync of the folder.
