@@ -8,6 +8,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom_image.h"
+#include "data/image_resize.h"
 #include "data/mask_file.h"
 #include "data/series_volume.h"
 #include "data/rng.h"
@@ -36,6 +37,13 @@ void check_options(const DicomDatasetOptions& o) {
     bad("rotate_degrees must be in [0, 180] (got " + std::to_string(o.rotate_degrees) + ")");
   }
   if (!(o.min_crop > 0 && o.min_crop <= 1)) bad("min_crop must be in (0, 1] (got " + std::to_string(o.min_crop) + ")");
+  if (o.patch_size < 0 || o.patch_size > o.image_size || (o.patch_size > 0 && o.depth == 0)) {
+    bad("patch_size must be 0 or in 1..image_size " + std::to_string(o.image_size) + " for volumes (got " +
+        std::to_string(o.patch_size) + (o.depth == 0 ? ", and depth is 0: 2D images" : "") + ")");
+  }
+  if (o.patch_depth < 0 || o.patch_depth > o.depth) {
+    bad("patch_depth must be in 0..depth " + std::to_string(o.depth) + " (got " + std::to_string(o.patch_depth) + ")");
+  }
 }
 
 void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
@@ -64,6 +72,14 @@ void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
 
 Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& o) {
   Augmentation a;
+  if (o.patch_size > 0) {
+    // A stream of its own: with or without augment, and the draws below stay as they were.
+    std::mt19937_64 patch_rng(mix_seed(rng_seed, 0x7061746368ULL));
+    const int64_t pd = o.patch_depth > 0 ? o.patch_depth : o.depth;
+    a.patch_origin = {static_cast<int64_t>(uniform_below(patch_rng, static_cast<uint64_t>(o.depth - pd + 1))),
+                      static_cast<int64_t>(uniform_below(patch_rng, static_cast<uint64_t>(o.image_size - o.patch_size + 1))),
+                      static_cast<int64_t>(uniform_below(patch_rng, static_cast<uint64_t>(o.image_size - o.patch_size + 1)))};
+  }
   if (!o.augment) return a;
   std::mt19937_64 rng(rng_seed);
   a.flip = uniform01(rng) < o.flip_probability;
@@ -103,6 +119,10 @@ torch::Tensor resize_image(torch::Tensor x, const std::vector<int64_t>& size) {
   for (size_t i = 0; i < size.size(); ++i) shrinking |= x.size(static_cast<int64_t>(i) + 2) > size[i];
   auto options = F::InterpolateFuncOptions().size(size).align_corners(false);
   if (volume) return F::interpolate(x, options.mode(torch::kTrilinear));  // torch has no antialiased trilinear
+  if (shrinking) {
+    // The same filter as interpolate(antialias=true), several times faster on one slice.
+    return resize_bilinear_antialias(x[0][0], size[0], size[1]).unsqueeze(0).unsqueeze(0);
+  }
   return F::interpolate(x, options.mode(torch::kBilinear).antialias(shrinking));
 }
 
@@ -117,13 +137,28 @@ torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& 
   return x.squeeze(0).contiguous();  // [1, S, S]
 }
 
+namespace {
+
+// The patch of `a` from the last three dimensions of x (a volume or its mask).
+torch::Tensor cut_patch(const torch::Tensor& x, const DicomDatasetOptions& o, const Augmentation& a) {
+  if (a.patch_origin.empty()) return x;
+  const int64_t d = x.dim();
+  const int64_t pd = o.patch_depth > 0 ? o.patch_depth : o.depth;
+  return x.narrow(d - 3, a.patch_origin[0], pd)
+      .narrow(d - 2, a.patch_origin[1], o.patch_size)
+      .narrow(d - 1, a.patch_origin[2], o.patch_size)
+      .contiguous();
+}
+
+}  // namespace
+
 torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetOptions& o, const Augmentation& a) {
   TORCH_CHECK(voxels.dim() == 3 && voxels.scalar_type() == torch::kFloat32,
               "preprocess_volume expects float32 [D, H, W], got ", voxels.sizes(), " ", voxels.scalar_type());
   auto x = resize_image(window_normalize(voxels, o, a).unsqueeze(0).unsqueeze(0), {o.depth, o.image_size, o.image_size});
   x = warp_image(x, a.warp);
   if (a.flip) x = x.flip({4});
-  return x.squeeze(0).contiguous();  // [1, D, S, S]
+  return cut_patch(x.squeeze(0), o, a);  // [1, depth, S, S], or the patch
 }
 
 DicomDataset::DicomDataset(Manifest manifest, DicomDatasetOptions options)
@@ -174,7 +209,8 @@ torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentatio
       auto size = volume ? std::vector<int64_t>{options_.depth, options_.image_size, options_.image_size}
                          : std::vector<int64_t>{options_.image_size, options_.image_size};
       auto mask = warp_mask(resize_mask(read_mask(path, volume, options_.num_classes), size), augmentation.warp);
-      return augmentation.flip ? mask.flip({-1}).contiguous() : mask;
+      if (augmentation.flip) mask = mask.flip({-1}).contiguous();
+      return cut_patch(mask, options_, augmentation);
     }
   }
   return {};

@@ -20,6 +20,10 @@
 // Volumes (depth > 0): each manifest path is a series folder, read as one
 // volume (series_volume.h), windowed the same way and resized trilinearly to
 // [1, depth, S, S]; a mask is [D, H, W] resized with nearest neighbour.
+// With patch_size > 0 (training), a random patch of patch_depth x patch_size^2
+// is cut from that volume and its mask, at offsets drawn from the sample's
+// seed (with or without augment): the usual patch-based training of 3D
+// U-Nets, which are fully convolutional and so evaluate on whole volumes.
 //
 // Augmentation draws only from the rng_seed passed to get(), so a sample is a
 // pure function of (index, rng_seed). The same preprocessing without
@@ -58,6 +62,8 @@ struct DicomDatasetOptions {
   TargetKind target = TargetKind::kClass;  // which manifest column becomes the target
   int64_t num_classes = 0;   // kMultiLabel: length of the target; kMask: masks hold 0..n-1
   int64_t depth = 0;         // 0 = 2D images; D > 0 = series folders resized to D slices
+  int64_t patch_size = 0;    // volumes: in-plane side of a random training patch; 0 = whole volume
+  int64_t patch_depth = 0;   // slices of that patch (<= depth); 0 = all depth slices
   std::vector<std::string> label_names;  // names the manifest's labels column may use
 };
 
@@ -67,6 +73,7 @@ struct Augmentation {
   double scale = 1.0;
   double offset = 0.0;
   SpatialWarp warp;  // rotation + crop; identity by default
+  std::vector<int64_t> patch_origin;  // volumes with patch_size: [z, y, x]; empty = whole
 };
 
 // Draws an Augmentation from `rng_seed` alone (identity when !options.augment).
@@ -99,7 +106,7 @@ class DicomDataset : public Dataset {
 // Reads and checks the manifest (see read_manifest) and the options; throws
 // DataError naming the manifest line or the bad option (image_size >= 1,
 // window_width > 0, std > 0, flip_probability in [0, 1], intensity_jitter in [0, 1),
-// rotate_degrees in [0, 180], min_crop in (0, 1]),
+// rotate_degrees in [0, 180], min_crop in (0, 1], patch sizes within the volume),
 // or a manifest without the column the target kind needs.
 std::shared_ptr<DicomDataset> open_dicom_dataset(const DicomDatasetOptions& options);
 

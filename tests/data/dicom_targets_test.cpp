@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "data/data_error.h"
@@ -152,6 +153,46 @@ TEST_F(TargetsTest, VolumeIsTheSlicesInSeriesOrder) {
   }
   const auto mask = read_npy_as_int64(dir_.str("demo/masks/P0001.npy"));
   EXPECT_TRUE(torch::equal(sample.target, mask));  // the demo writes masks in volume order
+}
+
+void expect_data_error(const std::function<void()>& fn, const std::string& part);
+
+TEST_F(TargetsTest, TrainingPatchesAreBlocksOfTheWholeVolumeAndItsMask) {
+  SyntheticOptions s;
+  s.count = 12, s.patients = 3, s.masks = true, s.volumes = true, s.val_fraction = 0;
+  demo(s);
+  auto o = options(TargetKind::kMask, 2);
+  o.depth = 4;
+  o.image_size = 32;
+  const auto whole = open_dicom_dataset(o)->get(1, 0);
+  o.patch_depth = 2;
+  o.patch_size = 16;
+  const auto patches = open_dicom_dataset(o);
+  std::set<std::vector<int64_t>> origins;
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    const auto p = patches->get(1, seed);
+    ASSERT_EQ(p.image.sizes().vec(), (std::vector<int64_t>{1, 2, 16, 16}));
+    ASSERT_EQ(p.target.sizes().vec(), (std::vector<int64_t>{2, 16, 16}));
+    // Find the block by brute force, not from the drawn origin.
+    bool found = false;
+    for (int64_t z = 0; z <= 2 && !found; ++z) {
+      for (int64_t y = 0; y <= 16 && !found; ++y) {
+        for (int64_t x = 0; x <= 16 && !found; ++x) {
+          const auto block = whole.image.narrow(1, z, 2).narrow(2, y, 16).narrow(3, x, 16);
+          if (!torch::equal(block, p.image)) continue;
+          found = true;
+          origins.insert({z, y, x});
+          EXPECT_TRUE(torch::equal(whole.target.narrow(0, z, 2).narrow(1, y, 16).narrow(2, x, 16), p.target));
+        }
+      }
+    }
+    EXPECT_TRUE(found) << "seed " << seed;
+  }
+  EXPECT_GT(origins.size(), 3u);  // the origin follows the seed
+  o.patch_size = 33;
+  expect_data_error([&] { open_dicom_dataset(o); }, "patch_size must be 0 or in 1..image_size 32");
+  o.patch_size = 16, o.patch_depth = 5;
+  expect_data_error([&] { open_dicom_dataset(o); }, "patch_depth must be in 0..depth 4");
 }
 
 void expect_data_error(const std::function<void()>& fn, const std::string& part) {

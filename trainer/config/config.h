@@ -30,6 +30,8 @@ struct DataConfig {
   std::vector<std::string> label_names;  // class names, index = label value
   int64_t image_size = 128;           // output H = W after resize
   int64_t depth = 0;                  // 0 = 2D images; D > 0 = each path is a series, resized to D slices
+  int64_t patch_size = 0;             // volumes: in-plane side of random training patches; 0 = whole
+  int64_t patch_depth = 0;            // volumes: slices of a training patch; 0 = depth
   double window_center = 40.0;        // HU
   double window_width = 400.0;        // HU, > 0
   double mean = 0.5;                  // normalize after windowing to [0,1]

@@ -95,6 +95,11 @@ void add_run_data(Tables& t) {
       .key("depth", &DataConfig::depth, between(0, 1024),
            "0 = 2D images; D > 0 = each manifest path is a series folder (one volume), resized "
            "to D slices of image_size x image_size (3D models)")
+      .key("patch_size", &DataConfig::patch_size, ge(0),
+           "volumes: train on random patches of patch_depth x patch_size^2 cut from each resized "
+           "volume (<= image_size); evaluation sees whole volumes; 0 = train on whole volumes")
+      .key("patch_depth", &DataConfig::patch_depth, ge(0),
+           "volumes: slices of a training patch (<= depth); 0 = all depth slices")
       .key("window_center", &DataConfig::window_center, any(),
            "intensity window center (HU for CT)")
       .key("window_width", &DataConfig::window_width, gt(0), "intensity window width (HU for CT)")

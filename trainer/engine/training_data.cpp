@@ -40,6 +40,10 @@ data::DicomDatasetOptions dicom_options(const config::Config& config, const std:
   o.augment = augment;
   o.rotate_degrees = cfg.rotate_degrees;
   o.min_crop = cfg.crop_scale;
+  if (split == cfg.train_split) {  // evaluation and inference see whole volumes
+    o.patch_size = cfg.patch_size;
+    o.patch_depth = cfg.patch_depth;
+  }
   return o;
 }
 
