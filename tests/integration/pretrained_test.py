@@ -72,3 +72,12 @@ def test_a_task_that_does_not_fit_the_model_or_data_is_a_user_error(tmp_path, de
     # A classifier cannot segment.
     r = run("train", *smoke_args(demo_data, runs, "seg", "--set", "model.task=segmentation"))
     assert_user_error(r, "does not fit model.name resnet18")
+
+
+def test_unet_inputs_too_small_for_its_four_poolings_are_named(tmp_path, demo_data):
+    runs = tmp_path / "runs"
+    r = run("train", *smoke_args(demo_data, runs, "seg", "--set", "model.name=unet2d", "--set", "data.image_size=8"))
+    assert_user_error(r, "data.image_size 8: model.name unet2d halves each side 4 times, so inputs need >= 16")
+    r = run("train", *smoke_args(demo_data, runs, "seg3", "--set", "model.name=unet3d", "--set", "data.depth=16",
+                                 "--set", "data.patch_size=24", "--set", "data.patch_depth=8"))
+    assert_user_error(r, "data.patch_depth 8: model.name unet3d")

@@ -17,6 +17,22 @@ std::string zoo_task(const std::string& model) {
   return "classification";  // unknown names fail later, in create_model, listing the zoo
 }
 
+// The U-Nets halve every spatial dimension 4 times (MONAI BasicUNet): a side
+// under 16 reaches 0 and LibTorch fails mid-forward with a pooling message.
+void check_unet_input(const config::Config& cfg) {
+  constexpr int64_t kMinSide = 16;
+  const auto& d = cfg.data;
+  auto need = [&](const char* key, int64_t value) {
+    if (value < kMinSide) {
+      throw UserError(fmt::format("data.{} {}: model.name {} halves each side 4 times, so inputs need >= {}", key,
+                                  value, cfg.model.name, kMinSide));
+    }
+  };
+  need(d.patch_size > 0 ? "patch_size" : "image_size", d.patch_size > 0 ? d.patch_size : d.image_size);
+  if (d.depth > 0) need(d.patch_size > 0 && d.patch_depth > 0 ? "patch_depth" : "depth",
+                        d.patch_size > 0 && d.patch_depth > 0 ? d.patch_depth : d.depth);
+}
+
 }  // namespace
 
 Task resolve_task(const config::Config& cfg) {
@@ -39,6 +55,7 @@ Task resolve_task(const config::Config& cfg) {
                                 volume_model ? "volumes" : "2D images", cfg.data.depth,
                                 volume_model ? "set data.depth to the slices per volume" : "0 means 2D images"));
   }
+  if (segments) check_unet_input(cfg);
   if (!segments && cfg.data.depth > 0) {
     throw UserError(fmt::format("data.depth {} reads volumes, but model.name {} takes 2D images", cfg.data.depth,
                                 cfg.model.name));
