@@ -26,6 +26,12 @@
 namespace medtrain::data::shard {
 namespace {
 
+// The label a record carries: the class, or the multilabel bit set (below 2^63,
+// manifest.h's kMaxLabels, so it stays a non-negative int64).
+int64_t record_label(const ManifestRow& row, const PackOptions& o) {
+  return o.target == "multilabel" ? static_cast<int64_t>(row.labels) : row.label;
+}
+
 namespace fs = std::filesystem;
 
 std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root, const PackOptions& o) {
@@ -47,7 +53,7 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
   Record r;
   r.id = row.path;
   r.patient_id = row.patient_id;
-  r.label = row.label;
+  r.label = record_label(row, o);
   const auto& info = image.info;
   set_pixels(r, hu.data_ptr<float>(), static_cast<uint32_t>(hu.size(0)), static_cast<uint32_t>(hu.size(1)),
              info.slope, info.intercept);
@@ -263,7 +269,7 @@ void pack_split(const PackOptions& o, const Manifest& manifest, const std::strin
     for (size_t i = 0; i < encoded.size(); ++i) {
       const ManifestRow& row = *rows[begin + i];
       if (encoded[i].error.empty()) {
-        writer.add(encoded[i].bytes, row.label, begin + i);
+        writer.add(encoded[i].bytes, record_label(row, o), begin + i);
       } else if (o.on_error == PackOnError::kSkip) {
         skipped.push_back({row.path, row.line, split, encoded[i].error});
       } else {
@@ -283,14 +289,24 @@ PackSummary pack_dataset(const PackOptions& o) {
   if (o.shard_bytes < 4096) throw DataError("pack: --shard-mb is too small");
   if (o.image_size < 0) throw DataError("pack: --image-size must be >= 0");
   if (!fs::is_regular_file(o.manifest)) throw DataError(o.manifest + ": manifest not found (pack --manifest)");
+  if (o.target != "class" && o.target != "multilabel") {
+    throw DataError("pack: --target must be class or multilabel (got \"" + o.target + "\")");
+  }
   ManifestOptions mo;
   mo.manifest_path = o.manifest;
   mo.root = o.root;
+  mo.label_names = o.label_names;  // the labels column may name findings
   const Manifest manifest = read_manifest(mo);  // duplicates, patient splits, missing files
+  if (o.target == "multilabel" && !manifest.has_labels) {
+    throw DataError(o.manifest + ": pack --target multilabel needs a 'labels' column in the manifest header");
+  }
+  if (o.target == "class" && !manifest.has_label) {
+    throw DataError(o.manifest + ": pack needs a 'label' column (or --target multilabel with a 'labels' column)");
+  }
 
   ShardMetadata meta;
   meta.manifest_sha256 = sha256_file_hex(o.manifest);
-  meta.settings = {o.image_size, o.compression, o.shard_bytes};
+  meta.settings = {o.image_size, o.compression, o.shard_bytes, o.target};
   meta.label_names = o.label_names;
   std::map<std::string, std::vector<const ManifestRow*>> by_split;
   for (const auto& r : manifest.rows) {

@@ -37,6 +37,9 @@ struct PackOptions {
   int64_t image_size = 0;             // > 0: resize (modality values) at pack time; 0 = keep
   std::vector<std::string> label_names;
   PackOnError on_error = PackOnError::kFail;
+  // "class": the manifest's label column; "multilabel": its labels column (names
+  // from label_names, or indices), stored as a bit set in each record's label.
+  std::string target = "class";
 };
 
 struct PackSummary {

@@ -10,6 +10,44 @@ namespace medtrain::data::shard {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The task asks for what the pack's labels hold (metadata.json "target").
+void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
+  const TargetKind want = o.preprocess.target;
+  const std::string& have = meta.settings.target;
+  const std::string where = o.dir + "/" + kMetadataFile;
+  if (want == TargetKind::kMask || o.preprocess.depth > 0) {
+    throw DataError(where + ": shards hold 2D images with class or multilabel targets; train segmentation or "
+                    "volumes from the DICOM tree (data.manifest, no data.shards)");
+  }
+  if (want == TargetKind::kMultiLabel && have != "multilabel") {
+    throw DataError(where + ": the pack holds " + have + " labels; model.task multilabel needs a pack made with "
+                    "`medtrain pack --target multilabel`");
+  }
+  if (want == TargetKind::kClass && have != "class") {
+    throw DataError(where + ": the pack holds " + have + " labels; set model.task: multilabel (or re-pack with "
+                    "--target class)");
+  }
+}
+
+// A record's label as the sample target: the class, or the multi-hot vector of
+// the bit set a multilabel pack stores.
+torch::Tensor record_target(int64_t label, const DicomDatasetOptions& o, const std::string& where) {
+  if (o.target != TargetKind::kMultiLabel) return torch::scalar_tensor(label, torch::kInt64);
+  const auto bits = static_cast<uint64_t>(label);
+  if (o.num_classes < 64 && (bits >> o.num_classes) != 0) {
+    throw DataError(where + ": labels name a finding past the " + std::to_string(o.num_classes) +
+                    " labels of model.num_classes");
+  }
+  auto t = torch::zeros({o.num_classes}, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (int64_t i = 0; i < o.num_classes; ++i) p[i] = static_cast<float>((bits >> i) & 1u);
+  return t;
+}
+
+}  // namespace
+
 struct ShardDataset::Shard {
   ShardFileInfo info;
   std::string source;
@@ -30,6 +68,7 @@ ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(opt
     throw DataError(options_.dir + "/" + kMetadataFile + ": the pack was interrupted (\"complete\": false); re-run "
                     "`medtrain pack` with the same arguments to finish it");
   }
+  check_target(meta_, options_);
   cache_ = options_.cache;
   if (!cache_) cache_ = std::make_shared<ShardCache>(CacheOptions{});
   for (const auto& info : meta_.shards) {
@@ -120,7 +159,7 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   } else {
     sample.image = preprocess_hu(hu, o, augmentation);
   }
-  sample.target = torch::scalar_tensor(record.label, torch::kInt64);
+  sample.target = record_target(record.label, o, rd.where(r));
   return sample;
 }
 

@@ -35,6 +35,7 @@ std::string to_json(const ShardMetadata& m) {
   j["record_checksum"] = "crc32c";
   j["file_checksum"] = "sha256";
   j["label_names"] = m.label_names;
+  j["target"] = m.settings.target;
   j["patient_split"] = m.patient_split;
   j["records_per_split"] = m.records_per_split;
   json shards = json::array();
@@ -75,6 +76,12 @@ ShardMetadata read_metadata(const std::string& dir) {
     m.settings.compression = at(j, "compression").get<std::string>();
     m.settings.shard_bytes = at(j, "shard_bytes_target").get<uint64_t>();
     m.label_names = at(j, "label_names").get<std::vector<std::string>>();
+    if (j.contains("target")) {  // absent in packs made before multilabel shards: class labels
+      m.settings.target = at(j, "target").get<std::string>();
+      if (m.settings.target != "class" && m.settings.target != "multilabel") {
+        throw DataError(path + ": target \"" + m.settings.target + "\" is not class or multilabel");
+      }
+    }
     m.patient_split = at(j, "patient_split").get<std::map<std::string, std::string>>();
     m.records_per_split = at(j, "records_per_split").get<std::map<std::string, uint64_t>>();
     for (const json& s : at(j, "shards")) {

@@ -38,8 +38,12 @@ struct PackSettings {
   int64_t image_size = 0;         // 0 = pixels kept at their stored size
   std::string compression = "zstd";  // "zstd" | "none"
   uint64_t shard_bytes = 64ull << 20;
+  // What each record's label holds: "class" (the manifest's label column) or
+  // "multilabel" (its labels column as a bit set: bit i = finding i present).
+  std::string target = "class";
   bool operator==(const PackSettings& o) const {
-    return image_size == o.image_size && compression == o.compression && shard_bytes == o.shard_bytes;
+    return image_size == o.image_size && compression == o.compression && shard_bytes == o.shard_bytes &&
+           target == o.target;
   }
 };
 

@@ -170,3 +170,48 @@ def test_on_error_fail_names_the_file_and_line_and_leaves_no_complete_pack(damag
                       "the pack was interrupted")
     assert_user_error(run("pack", "--manifest", data / "manifest.csv", "--out", out, "--on-error", "sometimes"),
                       "--on-error")
+
+
+def test_multilabel_pack_stores_the_findings_and_trains_the_chexnet_recipe(tmp_path):
+    """--target multilabel: each record's label is the labels column as a bit set
+    (bit i = label_names[i]); the CheXNet recipe trains from it and evaluates
+    per-finding AUROC; a class task on that pack, or a multilabel task on a
+    class pack, is one clear line."""
+    demo = tmp_path / "demo"
+    assert run("demo-data", "--out", demo, "--count", 48, "--patients", 12, "--size", 64, "--seed", 4,
+               "--multilabel").returncode == 0
+    names = ["right_lung_lesion", "left_lung_lesion"]
+    pack = tmp_path / "pack"
+    r = run("pack", "--manifest", demo / "manifest.csv", "--out", pack, "--target", "multilabel",
+            "--label-names", ",".join(names))
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((pack / "metadata.json").read_text())
+    assert meta["target"] == "multilabel" and meta["label_names"] == names
+    expected = {}
+    for row in csv.DictReader(open(demo / "manifest.csv")):
+        present = set(filter(None, row["labels"].split("|")))
+        expected[row["path"]] = sum(1 << i for i, n in enumerate(names) if n in present)
+    got = {rec["id"]: rec["label"] for s in meta["shards"] for rec in read_shard(pack / s["file"])}
+    assert got == expected and len(set(got.values())) > 2  # none, one and both findings occur
+
+    runs = tmp_path / "runs"
+    r = run("train", "-c", SOURCE / "configs/recipes/chexnet_densenet121.yaml", "--set", f"data.shards={pack}",
+            "--set", f"run.output_dir={runs}", "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
+            "--set", "run.device=cpu", "--set", "data.workers=1", "--set", "schedule.warmup_steps=0",
+            "--set", "data.shuffle_buffer=8", timeout=600)
+    assert r.returncode == 0, r.stderr
+    evals = [json.loads(l) for l in (runs / "chexnet_densenet121/metrics.jsonl").read_text().splitlines()
+             if json.loads(l)["kind"] == "eval"]
+    assert {"val/auroc_right_lung_lesion", "val/auroc_left_lung_lesion"} <= evals[-1].keys()
+
+    assert_user_error(run("train", "-c", SOURCE / "configs/smoke.yaml", "--set", f"data.shards={pack}",
+                          "--set", f"run.output_dir={runs}"), "the pack holds multilabel labels")
+    class_pack = tmp_path / "class_pack"
+    assert run("pack", "--manifest", demo / "manifest.csv", "--out", class_pack,
+               "--label-names", ",".join(names)).returncode == 0
+    assert json.loads((class_pack / "metadata.json").read_text())["target"] == "class"
+    assert_user_error(run("train", "-c", SOURCE / "configs/recipes/chexnet_densenet121.yaml",
+                          "--set", f"data.shards={class_pack}", "--set", f"run.output_dir={runs}"),
+                      "needs a pack made with `medtrain pack --target multilabel`")
+    assert_user_error(run("pack", "--manifest", SOURCE / "configs/smoke.yaml", "--out", tmp_path / "x",
+                          "--target", "bogus"), "--target")

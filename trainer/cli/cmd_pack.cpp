@@ -17,7 +17,7 @@ Command add_pack_command(CLI::App& app) {
   auto o = std::make_shared<data::shard::PackOptions>();
   auto shard_mb = std::make_shared<double>(64);
   o->workers = std::max(1u, std::thread::hardware_concurrency());
-  cmd->add_option("--manifest", o->manifest, "CSV manifest: path,label[,patient_id,split]")->required();
+  cmd->add_option("--manifest", o->manifest, "CSV manifest: path,label|labels[,patient_id,split]")->required();
   cmd->add_option("--root", o->root, "folder the manifest paths are relative to (default: the manifest's)");
   cmd->add_option("--out", o->out, "output folder (shards + metadata.json); an interrupted pack resumes")->required();
   cmd->add_option("--shard-mb", *shard_mb, "target shard size in MiB")->capture_default_str()->check(CLI::Range(0.01, 65536.0));
@@ -30,6 +30,10 @@ Command add_pack_command(CLI::App& app) {
                   "training bit-identical to training on the files")
       ->capture_default_str()->check(CLI::Range(0, 16384));
   cmd->add_option("--label-names", o->label_names, "names of labels 0, 1, ... for metadata.json")->delimiter(',');
+  cmd->add_option("--target", o->target,
+                  "what records' labels hold: class (the manifest's label column) or multilabel (its labels "
+                  "column as a bit set; names resolved with --label-names)")
+      ->capture_default_str()->check(CLI::IsMember({"class", "multilabel"}));
   auto on_error = std::make_shared<std::string>("fail");
   cmd->add_option("--on-error", *on_error,
                   "a file that cannot be read or decoded: fail (stop, naming it) | skip (leave it out, listed in "

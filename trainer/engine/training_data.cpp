@@ -18,8 +18,6 @@ namespace medtrain::engine {
 
 namespace {
 
-std::string resolve_task_name(const config::Config& cfg) { return task_name(resolve_task(cfg)); }
-
 data::DicomDatasetOptions dicom_options(const config::Config& config, const std::string& split, bool augment) {
   const config::DataConfig& cfg = config.data;
   const Task task = resolve_task(config);
@@ -76,10 +74,7 @@ uint64_t shard_working_set_bytes(const config::Config& config, const data::shard
 DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   namespace shard = data::shard;
   const config::DataConfig& cfg = config.data;
-  if (resolve_task(config) != Task::kMulticlass || cfg.depth > 0) {
-    throw UserError("data.shards: shards hold 2D images with class labels; train " + resolve_task_name(config) +
-                    (cfg.depth > 0 ? " on volumes" : "") + " from the DICOM tree (data.manifest, no data.shards)");
-  }
+  // Which targets a pack can serve (class or multilabel, 2D) is ShardDataset's check.
   const shard::ShardMetadata meta = shard::read_metadata(cfg.shards);
   shard::CacheOptions cache;
   cache.ram_bytes = static_cast<uint64_t>(cfg.cache_ram_gb * static_cast<double>(1ull << 30));
