@@ -53,6 +53,16 @@ class TargetsTest : public ::testing::Test {
     o.image_size = 16;
     return o;
   }
+  // 3 patients' series of 4 slices of 32 x 32 with masks, read without resizing.
+  DicomDatasetOptions volume_demo() {
+    SyntheticOptions s;
+    s.count = 12, s.patients = 3, s.masks = true, s.volumes = true, s.val_fraction = 0;
+    demo(s);
+    auto o = options(TargetKind::kMask, 2);
+    o.depth = 4;
+    o.image_size = 32;
+    return o;
+  }
   TempDir dir_;
 };
 
@@ -133,12 +143,7 @@ TEST_F(TargetsTest, RotationAndCropWarpImageAndMaskAlike) {
 }
 
 TEST_F(TargetsTest, VolumeIsTheSlicesInSeriesOrder) {
-  SyntheticOptions s;
-  s.count = 12, s.patients = 3, s.masks = true, s.volumes = true, s.val_fraction = 0;
-  demo(s);
-  auto o = options(TargetKind::kMask, 2);
-  o.depth = 4;
-  o.image_size = 32;  // 4 slices of 32 x 32: no resizing
+  auto o = volume_demo();  // 4 slices of 32 x 32: no resizing
   const auto ds = open_dicom_dataset(o);
   ASSERT_EQ(ds->size(), 3u);
   const auto sample = ds->get(1, 0);
@@ -158,12 +163,7 @@ TEST_F(TargetsTest, VolumeIsTheSlicesInSeriesOrder) {
 void expect_data_error(const std::function<void()>& fn, const std::string& part);
 
 TEST_F(TargetsTest, TrainingPatchesAreBlocksOfTheWholeVolumeAndItsMask) {
-  SyntheticOptions s;
-  s.count = 12, s.patients = 3, s.masks = true, s.volumes = true, s.val_fraction = 0;
-  demo(s);
-  auto o = options(TargetKind::kMask, 2);
-  o.depth = 4;
-  o.image_size = 32;
+  auto o = volume_demo();
   const auto whole = open_dicom_dataset(o)->get(1, 0);
   o.patch_depth = 2;
   o.patch_size = 16;
