@@ -60,15 +60,26 @@ void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
   }
   if (o.target == TargetKind::kMultiLabel) {
     for (const ManifestRow& r : m.rows) {
-      if (o.num_classes < 64 && (r.labels >> o.num_classes) != 0) {
-        throw DataError(m.manifest_path + ":" + std::to_string(r.line) + ": labels name a finding past the " +
-                        std::to_string(o.num_classes) + " labels of model.num_classes");
-      }
+      check_label_bits(r.labels, o.num_classes, m.manifest_path + ":" + std::to_string(r.line));
     }
   }
 }
 
 }  // namespace
+
+void check_label_bits(uint64_t bits, int64_t num_labels, const std::string& where) {
+  if (num_labels < 64 && (bits >> num_labels) != 0) {
+    throw DataError(where + ": labels name a finding past the " + std::to_string(num_labels) +
+                    " labels of model.num_classes");
+  }
+}
+
+torch::Tensor multi_hot(uint64_t bits, int64_t num_labels) {
+  auto t = torch::zeros({num_labels}, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (int64_t i = 0; i < num_labels; ++i) p[i] = static_cast<float>((bits >> i) & 1u);
+  return t;
+}
 
 Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& o) {
   Augmentation a;
@@ -198,11 +209,8 @@ torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentatio
   switch (options_.target) {
     case TargetKind::kClass:
       return torch::scalar_tensor(row.label, torch::kInt64);
-    case TargetKind::kMultiLabel: {
-      auto t = torch::zeros({options_.num_classes}, torch::kFloat32);
-      for (int64_t i = 0; i < options_.num_classes; ++i) t[i] = static_cast<float>((row.labels >> i) & 1u);
-      return t;
-    }
+    case TargetKind::kMultiLabel:
+      return multi_hot(row.labels, options_.num_classes);
     case TargetKind::kMask: {
       const std::string path = (std::filesystem::path(manifest_.root) / row.mask).string();
       const bool volume = options_.depth > 0;

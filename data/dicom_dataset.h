@@ -79,6 +79,13 @@ struct Augmentation {
 // Draws an Augmentation from `rng_seed` alone (identity when !options.augment).
 Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& options);
 
+// Multilabel targets travel as bit sets (bit i = finding i: manifest rows,
+// shard records). Throws DataError "<where>: labels name a finding past the N
+// labels of model.num_classes" when a bit at or past num_labels is set.
+void check_label_bits(uint64_t bits, int64_t num_labels, const std::string& where);
+// The bit set as float32 [num_labels], 1 where a finding is present.
+torch::Tensor multi_hot(uint64_t bits, int64_t num_labels);
+
 // hu: float32 [H, W] modality values -> float32 [1, S, S], as described above.
 torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& options,
                             const Augmentation& augmentation = {});

@@ -36,14 +36,8 @@ void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
 torch::Tensor record_target(int64_t label, const DicomDatasetOptions& o, const std::string& where) {
   if (o.target != TargetKind::kMultiLabel) return torch::scalar_tensor(label, torch::kInt64);
   const auto bits = static_cast<uint64_t>(label);
-  if (o.num_classes < 64 && (bits >> o.num_classes) != 0) {
-    throw DataError(where + ": labels name a finding past the " + std::to_string(o.num_classes) +
-                    " labels of model.num_classes");
-  }
-  auto t = torch::zeros({o.num_classes}, torch::kFloat32);
-  float* p = t.data_ptr<float>();
-  for (int64_t i = 0; i < o.num_classes; ++i) p[i] = static_cast<float>((bits >> i) & 1u);
-  return t;
+  check_label_bits(bits, o.num_classes, where);
+  return multi_hot(bits, o.num_classes);
 }
 
 }  // namespace

@@ -28,9 +28,12 @@ void check_unet_input(const config::Config& cfg) {
                                   value, cfg.model.name, kMinSide));
     }
   };
-  need(d.patch_size > 0 ? "patch_size" : "image_size", d.patch_size > 0 ? d.patch_size : d.image_size);
-  if (d.depth > 0) need(d.patch_size > 0 && d.patch_depth > 0 ? "patch_depth" : "depth",
-                        d.patch_size > 0 && d.patch_depth > 0 ? d.patch_depth : d.depth);
+  const bool patches = d.patch_size > 0;  // training sees patches, evaluation whole inputs
+  if (patches) need("patch_size", d.patch_size);
+  need("image_size", d.image_size);
+  if (d.depth == 0) return;
+  if (patches && d.patch_depth > 0) need("patch_depth", d.patch_depth);
+  need("depth", d.depth);
 }
 
 }  // namespace
