@@ -84,10 +84,7 @@ std::vector<std::string> collect_series(const std::filesystem::path& in) {
                     "or a manifest .csv of series folders");
   }
   std::vector<std::string> series;
-  for (const std::string& file : folder_files(in)) {
-    const std::string dir = fs::path(file).parent_path().string();
-    if (series.empty() || series.back() != dir) series.push_back(dir);
-  }
+  for (const std::string& file : folder_files(in)) series.push_back(fs::path(file).parent_path().string());
   std::sort(series.begin(), series.end());
   series.erase(std::unique(series.begin(), series.end()), series.end());
   return series;

@@ -107,9 +107,12 @@ class Collector {
     const torch::Tensor classes = logits.argmax(0);  // [(D,) S, S]
     const torch::Tensor mask = classes.to(torch::kUInt8).contiguous();
     const fs::path dir = masks_dir(out_);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw UserError("--out " + out_.string() + ": cannot create " + dir.string() + ": " + ec.message());
+    if (!masks_dir_made_) {  // once, with the first mask: a run that predicts nothing leaves no folder
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) throw UserError("--out " + out_.string() + ": cannot create " + dir.string() + ": " + ec.message());
+      masks_dir_made_ = true;
+    }
     char name[32];
     std::snprintf(name, sizeof(name), "%06zu.npy", index);
     data::write_npy_u8((dir / name).string(), mask.data_ptr<uint8_t>(), mask.sizes().vec());
@@ -123,6 +126,7 @@ class Collector {
   fs::path out_;
   const std::vector<std::string>& paths_;
   std::vector<std::optional<Prediction>> predictions_;
+  mutable bool masks_dir_made_ = false;
 };
 
 }  // namespace
