@@ -9,10 +9,17 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 
 namespace medtrain::data {
 
-// image: float32 [H, W] -> float32 [out_h, out_w]; any sizes >= 1.
-torch::Tensor resize_bilinear_antialias(const torch::Tensor& image, int64_t out_h, int64_t out_w);
+// Writes n mapped values of one input row: an elementwise step (intensity
+// windowing) done here costs no full-size intermediate image.
+using RowMap = std::function<void(const float* in, float* out, int64_t n)>;
+
+// image: float32 [H, W] -> float32 [out_h, out_w]; any sizes >= 1. With `map`,
+// the filter reads map(image) instead of image.
+torch::Tensor resize_bilinear_antialias(const torch::Tensor& image, int64_t out_h, int64_t out_w,
+                                        const RowMap& map = nullptr);
 
 }  // namespace medtrain::data

@@ -62,6 +62,24 @@ INSTANTIATE_TEST_SUITE_P(Sizes, ResizeTest,
                                            Case{37, 100, 100, 37}, Case{64, 64, 64, 64}, Case{60, 90, 45, 120},
                                            Case{7, 5, 3, 2}, Case{3, 3, 1, 1}, Case{240, 240, 64, 64}));
 
+// A row map is applied before filtering, exactly as if the whole image had been
+// mapped first; a clamp makes the order matter. Odd sizes and a large shrink
+// exercise the ring of mapped rows (windows that skip rows, the last row).
+TEST(Resize, RowMapEqualsMappingTheImageFirst) {
+  const RowMap clamp = [](const float* in, float* out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i] * 0.01f, -1.0f), 2.0f);
+  };
+  for (const Case c : {Case{512, 512, 256, 256}, Case{101, 67, 10, 9}, Case{40, 30, 50, 20}, Case{9, 9, 1, 1}}) {
+    SCOPED_TRACE(testing::Message() << c.in_h << "x" << c.in_w << " -> " << c.out_h << "x" << c.out_w);
+    const auto x = torch::rand({c.in_h, c.in_w}) * 2000 - 1000;
+    auto mapped = torch::empty_like(x);
+    clamp(x.data_ptr<float>(), mapped.data_ptr<float>(), x.numel());
+    const auto want = resize_bilinear_antialias(mapped, c.out_h, c.out_w);
+    const auto got = resize_bilinear_antialias(x, c.out_h, c.out_w, clamp);
+    EXPECT_TRUE(torch::equal(got, want));
+  }
+}
+
 TEST(Resize, ConstantStaysConstant) {
   const auto x = torch::full({97, 61}, 42.5f);
   const auto y = resize_bilinear_antialias(x, 30, 77);
