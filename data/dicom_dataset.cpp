@@ -190,6 +190,14 @@ torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetO
   return cut_patch(x.squeeze(0), o, a);  // [1, depth, S, S], or the patch
 }
 
+torch::Tensor preprocess_mask(const torch::Tensor& mask, const DicomDatasetOptions& o, const Augmentation& a) {
+  auto size = o.depth > 0 ? std::vector<int64_t>{o.depth, o.image_size, o.image_size}
+                          : std::vector<int64_t>{o.image_size, o.image_size};
+  auto x = warp_mask(resize_mask(mask, size), a.warp);
+  if (a.flip) x = x.flip({-1}).contiguous();
+  return cut_patch(x, o, a);
+}
+
 DicomDataset::DicomDataset(Manifest manifest, DicomDatasetOptions options)
     : manifest_(std::move(manifest)), options_(std::move(options)) {
   check_options(options_);
@@ -231,12 +239,7 @@ torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentatio
       return multi_hot(row.labels, options_.num_classes);
     case TargetKind::kMask: {
       const std::string path = (std::filesystem::path(manifest_.root) / row.mask).string();
-      const bool volume = options_.depth > 0;
-      auto size = volume ? std::vector<int64_t>{options_.depth, options_.image_size, options_.image_size}
-                         : std::vector<int64_t>{options_.image_size, options_.image_size};
-      auto mask = warp_mask(resize_mask(read_mask(path, volume, options_.num_classes), size), augmentation.warp);
-      if (augmentation.flip) mask = mask.flip({-1}).contiguous();
-      return cut_patch(mask, options_, augmentation);
+      return preprocess_mask(read_mask(path, options_.depth > 0, options_.num_classes), options_, augmentation);
     }
   }
   return {};

@@ -92,6 +92,10 @@ torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& 
 // voxels: float32 [D, H, W] modality values -> float32 [1, depth, S, S].
 torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetOptions& options,
                                 const Augmentation& augmentation = {});
+// mask: int64 class indices [H, W] (or [D, H, W] when options.depth > 0) ->
+// int64 [S, S] ([depth, S, S], or the patch), with the image's warp and flip.
+torch::Tensor preprocess_mask(const torch::Tensor& mask, const DicomDatasetOptions& options,
+                              const Augmentation& augmentation = {});
 
 class DicomDataset : public Dataset {
  public:

@@ -142,8 +142,14 @@ class Reader {
       std::error_code ec;
       if (!o_.check_files) continue;
       if (o_.paths_are_folders ? !fs::is_directory(root / r.path, ec) : !fs::is_regular_file(root / r.path, ec)) {
-        fail(r.line, std::string(o_.paths_are_folders ? "series folder " : "file ") + r.path +
-                         " does not exist (root " + root.string() + ")");
+        // The other kind exists: say so, a volume manifest read as slices (or the reverse) is the usual cause.
+        const bool other = o_.paths_are_folders ? fs::is_regular_file(root / r.path, ec) : fs::is_directory(root / r.path, ec);
+        const std::string why = !other ? " does not exist"
+                                : o_.paths_are_folders ? " is a file, not a series folder (2D images: data.depth 0)"
+                                                       : " is a folder (a series? volumes need data.depth > 0, or "
+                                                         "pack --volumes)";
+        fail(r.line, std::string(o_.paths_are_folders ? "series folder " : "file ") + r.path + why + " (root " +
+                         root.string() + ")");
       }
       if (!r.mask.empty() && !fs::is_regular_file(root / r.mask, ec)) {
         fail(r.line, "mask " + r.mask + " does not exist (root " + root.string() + ")");

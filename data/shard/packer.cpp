@@ -17,6 +17,8 @@
 #include "data/data_error.h"
 #include "data/dicom_image.h"
 #include "data/manifest.h"
+#include "data/mask_file.h"
+#include "data/series_volume.h"
 #include "data/shard/crc32c.h"
 #include "data/shard/digest.h"
 #include "data/shard/durable_file.h"
@@ -34,8 +36,8 @@ int64_t record_label(const ManifestRow& row, const PackOptions& o) {
 
 namespace fs = std::filesystem;
 
-std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root, const PackOptions& o) {
-  const DicomImage image = read_dicom_image((fs::path(root) / row.path).string());
+// The first frame as grey modality values, resized to --image-size when set.
+torch::Tensor image_values(const DicomImage& image, const PackOptions& o) {
   torch::Tensor hu = grey_frame(image, 0).contiguous();
   if (o.image_size > 0 && (hu.size(0) != o.image_size || hu.size(1) != o.image_size)) {
     namespace F = torch::nn::functional;
@@ -50,18 +52,47 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
              .squeeze(0)
              .contiguous();
   }
+  return hu;
+}
+
+// The mask file as training reads it, one byte per voxel.
+void set_mask(Record& r, const std::string& path, bool volume) {
+  const torch::Tensor mask = read_mask(path, volume, 0).contiguous();
+  const int64_t largest = mask.numel() > 0 ? mask.max().item<int64_t>() : 0;
+  if (largest > 255) {
+    throw DataError(path + ": mask value " + std::to_string(largest) + " does not fit a shard's u8 class index");
+  }
+  for (const int64_t d : mask.sizes()) r.mask_shape.push_back(static_cast<uint32_t>(d));
+  r.mask.resize(static_cast<size_t>(mask.numel()));
+  const int64_t* v = mask.data_ptr<int64_t>();
+  for (size_t i = 0; i < r.mask.size(); ++i) r.mask[i] = static_cast<uint8_t>(v[i]);
+}
+
+std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root, const PackOptions& o) {
+  const std::string path = (fs::path(root) / row.path).string();
   Record r;
   r.id = row.path;
   r.patient_id = row.patient_id;
   r.label = record_label(row, o);
-  const auto& info = image.info;
-  set_pixels(r, hu.data_ptr<float>(), static_cast<uint32_t>(hu.size(0)), static_cast<uint32_t>(hu.size(1)),
-             info.slope, info.intercept);
-  if (info.window_center && info.window_width) {
-    r.has_window = true;
-    r.window_center = *info.window_center;
-    r.window_width = *info.window_width;
+  if (o.volumes) {
+    // Slices may rescale differently; their modality values are what is kept.
+    const torch::Tensor voxels = read_series_volume(path).voxels.contiguous();
+    r.depth = static_cast<uint32_t>(voxels.size(0));
+    set_pixels(r, voxels.data_ptr<float>(), static_cast<uint32_t>(voxels.size(1)),
+               static_cast<uint32_t>(voxels.size(2)), 1.0, 0.0);
+  } else {
+    const DicomImage image = read_dicom_image(path);
+    const torch::Tensor hu = image_values(image, o);
+    const auto& info = image.info;
+    set_pixels(r, hu.data_ptr<float>(), static_cast<uint32_t>(hu.size(0)), static_cast<uint32_t>(hu.size(1)),
+               info.slope, info.intercept);
+    if (info.window_center && info.window_width) {
+      r.has_window = true;
+      r.window_center = *info.window_center;
+      r.window_width = *info.window_width;
+    }
   }
+  if (o.target == "mask") set_mask(r, (fs::path(root) / row.mask).string(), o.volumes);
   return encode_record(r, o.compression == "zstd" ? Compression::kZstd : Compression::kNone);
 }
 
@@ -289,14 +320,22 @@ PackSummary pack_dataset(const PackOptions& o) {
   if (o.shard_bytes < 4096) throw DataError("pack: --shard-mb is too small");
   if (o.image_size < 0) throw DataError("pack: --image-size must be >= 0");
   if (!fs::is_regular_file(o.manifest)) throw DataError(o.manifest + ": manifest not found (pack --manifest)");
-  if (o.target != "class" && o.target != "multilabel") {
-    throw DataError("pack: --target must be class or multilabel (got \"" + o.target + "\")");
+  if (o.target != "class" && o.target != "multilabel" && o.target != "mask") {
+    throw DataError("pack: --target must be class, multilabel or mask (got \"" + o.target + "\")");
+  }
+  if (o.volumes && o.image_size > 0) {
+    throw DataError("pack: --image-size resizes 2D images; volumes are packed at their stored size (drop one of "
+                    "--volumes, --image-size)");
   }
   ManifestOptions mo;
   mo.manifest_path = o.manifest;
   mo.root = o.root;
   mo.label_names = o.label_names;  // the labels column may name findings
+  mo.paths_are_folders = o.volumes;
   const Manifest manifest = read_manifest(mo);  // duplicates, patient splits, missing files
+  if (o.target == "mask" && !manifest.has_mask) {
+    throw DataError(o.manifest + ": pack --target mask needs a 'mask' column in the manifest header");
+  }
   if (o.target == "multilabel" && !manifest.has_labels) {
     throw DataError(o.manifest + ": pack --target multilabel needs a 'labels' column in the manifest header");
   }
@@ -306,7 +345,7 @@ PackSummary pack_dataset(const PackOptions& o) {
 
   ShardMetadata meta;
   meta.manifest_sha256 = sha256_file_hex(o.manifest);
-  meta.settings = {o.image_size, o.compression, o.shard_bytes, o.target};
+  meta.settings = {o.image_size, o.compression, o.shard_bytes, o.target, o.volumes};
   meta.label_names = o.label_names;
   std::map<std::string, std::vector<const ManifestRow*>> by_split;
   for (const auto& r : manifest.rows) {

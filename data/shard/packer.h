@@ -38,8 +38,10 @@ struct PackOptions {
   std::vector<std::string> label_names;
   PackOnError on_error = PackOnError::kFail;
   // "class": the manifest's label column; "multilabel": its labels column (names
-  // from label_names, or indices), stored as a bit set in each record's label.
+  // from label_names, or indices), stored as a bit set in each record's label;
+  // "mask": the file of its mask column, stored in each record (segmentation).
   std::string target = "class";
+  bool volumes = false;  // manifest paths are series folders, packed as whole volumes
 };
 
 struct PackSummary {

@@ -12,14 +12,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The task asks for what the pack's labels hold (metadata.json "target").
+// The task and the data configuration ask for what the pack holds
+// (metadata.json "target" and "volumes").
 void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
   const TargetKind want = o.preprocess.target;
   const std::string& have = meta.settings.target;
   const std::string where = o.dir + "/" + kMetadataFile;
-  if (want == TargetKind::kMask || o.preprocess.depth > 0) {
-    throw DataError(where + ": shards hold 2D images with class or multilabel targets; train segmentation or "
-                    "volumes from the DICOM tree (data.manifest, no data.shards)");
+  if (o.preprocess.depth > 0 && !meta.settings.volumes) {
+    throw DataError(where + ": the pack holds 2D images; data.depth " + std::to_string(o.preprocess.depth) +
+                    " needs volumes, packed with `medtrain pack --volumes`");
+  }
+  if (o.preprocess.depth == 0 && meta.settings.volumes) {
+    throw DataError(where + ": the pack holds volumes (packed with --volumes); set data.depth > 0");
+  }
+  if (want == TargetKind::kMask && have != "mask") {
+    throw DataError(where + ": the pack holds " + have + " labels, no masks; model.task segmentation needs a pack "
+                    "made with `medtrain pack --target mask`");
+  }
+  if (want != TargetKind::kMask && have == "mask") {
+    throw DataError(where + ": the pack holds segmentation masks; set model.task: segmentation (or re-pack with "
+                    "--target class or multilabel)");
   }
   if (want == TargetKind::kMultiLabel && have != "multilabel") {
     throw DataError(where + ": the pack holds " + have + " labels; model.task multilabel needs a pack made with "
@@ -29,6 +41,24 @@ void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
     throw DataError(where + ": the pack holds " + have + " labels; set model.task: multilabel (or re-pack with "
                     "--target class)");
   }
+}
+
+// A record's mask as int64 class indices, checked against model.num_classes.
+torch::Tensor record_mask(const Record& record, int64_t num_classes, const std::string& where) {
+  if (record.mask_shape.empty()) throw DataError(where + ": record has no mask (a pack made with --target mask has one in every record)");
+  std::vector<int64_t> shape(record.mask_shape.begin(), record.mask_shape.end());
+  torch::Tensor mask = torch::empty(shape, torch::kInt64);
+  int64_t* out = mask.data_ptr<int64_t>();
+  uint8_t largest = 0;
+  for (size_t i = 0; i < record.mask.size(); ++i) {
+    out[i] = record.mask[i];
+    largest = std::max(largest, record.mask[i]);
+  }
+  if (largest >= num_classes) {
+    throw DataError(where + ": mask holds class " + std::to_string(largest) + " but model.num_classes is " +
+                    std::to_string(num_classes));
+  }
+  return mask;
 }
 
 // A record's label as the sample target: the class, or the multi-hot vector of
@@ -140,11 +170,18 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
     raw.target = torch::scalar_tensor(record.label, torch::kInt64);
     return raw;
   }
-  torch::Tensor hu = torch::empty({static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)}, torch::kFloat32);
-  decode_pixels(record, hu.data_ptr<float>());
   const DicomDatasetOptions& o = options_.preprocess;
+  std::vector<int64_t> shape{static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)};
+  if (o.depth > 0) shape.insert(shape.begin(), static_cast<int64_t>(record.depth));
+  torch::Tensor hu = torch::empty(shape, torch::kFloat32);
+  decode_pixels(record, hu.data_ptr<float>());
   const Augmentation augmentation = draw_augmentation(rng_seed, o);
   Sample sample;
+  if (o.target == TargetKind::kMask) sample.target = preprocess_mask(record_mask(record, o.num_classes, rd.where(r)), o, augmentation);
+  if (o.depth > 0) {
+    sample.image = preprocess_volume(hu, o, augmentation);  // as DicomDataset: the volume path has no file window
+    return sample;
+  }
   if (o.window_from_file && record.has_window && record.window_width > 0) {
     DicomDatasetOptions own = o;  // the same rule as DicomDataset::get
     own.window_center = record.window_center;
@@ -153,7 +190,7 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   } else {
     sample.image = preprocess_hu(hu, o, augmentation);
   }
-  sample.target = record_target(record.label, o, rd.where(r));
+  if (o.target != TargetKind::kMask) sample.target = record_target(record.label, o, rd.where(r));
   return sample;
 }
 

@@ -51,7 +51,7 @@ bool try_linear(Record& r, const float* v, size_t n, double slope, double interc
 void set_pixels(Record& r, const float* v, uint32_t rows, uint32_t cols, double slope, double intercept) {
   r.rows = rows;
   r.cols = cols;
-  const size_t n = static_cast<size_t>(rows) * cols;
+  const size_t n = static_cast<size_t>(r.depth) * rows * cols;
   // The file's own rescale first (CT: q is the stored value), then identity
   // (values already integral, e.g. after MONOCHROME1 reflection), then float32.
   for (const auto& [s, b] : {std::pair{slope, intercept}, std::pair{1.0, 0.0}}) {
@@ -72,7 +72,7 @@ void set_pixels(Record& r, const float* v, uint32_t rows, uint32_t cols, double 
 }
 
 void decode_pixels(const Record& r, float* out) {
-  const size_t n = static_cast<size_t>(r.rows) * r.cols;
+  const size_t n = static_cast<size_t>(r.depth) * r.rows * r.cols;
   const uint8_t* p = r.pixels.data();
   switch (r.encoding) {
     case PixelEncoding::kInt16Linear:
@@ -87,18 +87,55 @@ void decode_pixels(const Record& r, float* out) {
   }
 }
 
+namespace {
+
+std::vector<uint8_t> compress(const std::vector<uint8_t>& raw, Compression compression, int level,
+                              const std::string& id) {
+  if (compression != Compression::kZstd || raw.empty()) return raw;
+  std::vector<uint8_t> out(ZSTD_compressBound(raw.size()));
+  const size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
+  if (ZSTD_isError(n)) throw DataError("shard record " + id + ": zstd: " + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+// `raw` bytes from the `stored` bytes at p; `bad` throws.
+template <typename Bad>
+std::vector<uint8_t> decompress(const uint8_t* p, size_t stored, size_t raw, bool zstd, const char* what,
+                                const Bad& bad) {
+  std::vector<uint8_t> out(raw);
+  if (zstd) {
+    const size_t n = ZSTD_decompress(out.data(), raw, p, stored);
+    if (ZSTD_isError(n)) bad(std::string(what) + " zstd: " + ZSTD_getErrorName(n));
+    if (n != raw) bad(std::string(what) + " zstd payload decompressed to " + std::to_string(n) + " bytes, expected " + std::to_string(raw));
+  } else {
+    if (stored != raw) bad(std::string("uncompressed ") + what + " payload of " + std::to_string(stored) + " bytes, expected " + std::to_string(raw));
+    if (raw > 0) std::memcpy(out.data(), p, raw);
+  }
+  return out;
+}
+
+uint64_t mask_voxels(const std::vector<uint32_t>& shape) {
+  uint64_t n = 1;
+  for (const uint32_t d : shape) n *= d;
+  return shape.empty() ? 0 : n;
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_record(const Record& r, Compression compression, int zstd_level) {
   if (r.id.size() > 0xFFFF || r.patient_id.size() > 0xFFFF) throw DataError("shard record " + r.id + ": id too long");
-  std::vector<uint8_t> payload;
-  if (compression == Compression::kZstd) {
-    payload.resize(ZSTD_compressBound(r.pixels.size()));
-    const size_t n = ZSTD_compress(payload.data(), payload.size(), r.pixels.data(), r.pixels.size(), zstd_level);
-    if (ZSTD_isError(n)) throw DataError("shard record " + r.id + ": zstd: " + ZSTD_getErrorName(n));
-    payload.resize(n);
+  if (r.depth < 1) throw DataError("shard record " + r.id + ": depth 0");
+  if (!r.mask_shape.empty() && ((r.mask_shape.size() != 2 && r.mask_shape.size() != 3) ||
+                                r.mask.size() != mask_voxels(r.mask_shape))) {
+    throw DataError("shard record " + r.id + ": mask bytes do not match its shape");
   }
-  const std::vector<uint8_t>& body = compression == Compression::kZstd ? payload : r.pixels;
-  std::vector<uint8_t> out(kRecordHeaderBytes + r.id.size() + r.patient_id.size() + body.size(), 0);
-  out[0] = kRecordVersion;
+  const bool extended = r.depth != 1 || !r.mask_shape.empty();
+  const std::vector<uint8_t> body = compress(r.pixels, compression, zstd_level, r.id);
+  const std::vector<uint8_t> mask = compress(r.mask, compression, zstd_level, r.id);
+  const size_t header = kRecordHeaderBytes + (extended ? kRecordExtensionBytes : 0);
+  std::vector<uint8_t> out(header + r.id.size() + r.patient_id.size() + body.size() + (extended ? mask.size() : 0), 0);
+  out[0] = extended ? kRecordVersionVolume : kRecordVersion;
   out[1] = static_cast<uint8_t>(compression);
   out[2] = static_cast<uint8_t>(r.encoding);
   out[3] = r.has_window ? 1 : 0;
@@ -113,19 +150,35 @@ std::vector<uint8_t> encode_record(const Record& r, Compression compression, int
   put<double>(out, 48, r.window_width);
   put<uint32_t>(out, 56, static_cast<uint32_t>(body.size()));
   put<uint32_t>(out, 60, static_cast<uint32_t>(r.pixels.size()));
-  size_t at = kRecordHeaderBytes;
-  std::memcpy(out.data() + at, r.id.data(), r.id.size());
-  at += r.id.size();
-  std::memcpy(out.data() + at, r.patient_id.data(), r.patient_id.size());
-  at += r.patient_id.size();
+  if (extended) {  // depth, mask rank, mask d/r/c, mask stored and raw bytes, 0
+    const size_t x = kRecordHeaderBytes;
+    const size_t rank = r.mask_shape.size();
+    put<uint32_t>(out, x, r.depth);
+    put<uint32_t>(out, x + 4, static_cast<uint32_t>(rank));
+    put<uint32_t>(out, x + 8, rank == 3 ? r.mask_shape[0] : 1);
+    put<uint32_t>(out, x + 12, rank >= 2 ? r.mask_shape[rank - 2] : 0);
+    put<uint32_t>(out, x + 16, rank >= 2 ? r.mask_shape[rank - 1] : 0);
+    put<uint32_t>(out, x + 20, static_cast<uint32_t>(mask.size()));
+    put<uint32_t>(out, x + 24, static_cast<uint32_t>(r.mask.size()));
+  }
+  size_t at = header;
+  for (const auto* part : {&r.id, &r.patient_id}) {
+    std::memcpy(out.data() + at, part->data(), part->size());
+    at += part->size();
+  }
   if (!body.empty()) std::memcpy(out.data() + at, body.data(), body.size());
+  at += body.size();
+  if (extended && !mask.empty()) std::memcpy(out.data() + at, mask.data(), mask.size());
   return out;
 }
 
 Record decode_record(const uint8_t* d, size_t size, const std::string& where) {
   auto bad = [&](const std::string& what) { throw DataError(where + ": " + what); };
   if (size < kRecordHeaderBytes) bad("record of " + std::to_string(size) + " bytes is shorter than its header");
-  if (d[0] != kRecordVersion) bad("unknown record version " + std::to_string(d[0]));
+  if (d[0] != kRecordVersion && d[0] != kRecordVersionVolume) bad("unknown record version " + std::to_string(d[0]));
+  const bool extended = d[0] == kRecordVersionVolume;
+  const size_t header = kRecordHeaderBytes + (extended ? kRecordExtensionBytes : 0);
+  if (size < header) bad("record of " + std::to_string(size) + " bytes is shorter than its header");
   if (d[1] > 1) bad("unknown compression " + std::to_string(d[1]));
   if (d[2] > 2) bad("unknown pixel encoding " + std::to_string(d[2]));
   Record r;
@@ -140,24 +193,34 @@ Record decode_record(const uint8_t* d, size_t size, const std::string& where) {
   r.window_center = get<double>(d + 40);
   r.window_width = get<double>(d + 48);
   const size_t stored = get<uint32_t>(d + 56), raw = get<uint32_t>(d + 60);
+  size_t mask_stored = 0, mask_raw = 0;
+  if (extended) {
+    const uint8_t* x = d + kRecordHeaderBytes;
+    r.depth = get<uint32_t>(x);
+    const uint32_t rank = get<uint32_t>(x + 4);
+    if (rank != 0 && rank != 2 && rank != 3) bad("bad mask rank " + std::to_string(rank));
+    if (rank == 3) r.mask_shape.push_back(get<uint32_t>(x + 8));
+    if (rank >= 2) r.mask_shape.insert(r.mask_shape.end(), {get<uint32_t>(x + 12), get<uint32_t>(x + 16)});
+    mask_stored = get<uint32_t>(x + 20);
+    mask_raw = get<uint32_t>(x + 24);
+    const uint64_t voxels = mask_voxels(r.mask_shape);
+    if (rank != 0 && (voxels == 0 || voxels > kMaxPixels)) bad("bad mask size");
+    if (mask_raw != voxels) bad("mask byte count " + std::to_string(mask_raw) + " does not match the mask size");
+  }
   const uint64_t pixels = static_cast<uint64_t>(r.rows) * r.cols;
-  if (pixels == 0 || pixels > kMaxPixels) bad("bad image size " + std::to_string(r.rows) + "x" + std::to_string(r.cols));
-  if (raw != pixels * bytes_per_value(r.encoding)) bad("pixel byte count " + std::to_string(raw) + " does not match the image size");
-  if (kRecordHeaderBytes + id_len + patient_len + stored != size) bad("record lengths do not add up to its size");
+  if (pixels == 0 || pixels > kMaxPixels || r.depth == 0 || pixels * r.depth > kMaxPixels) {
+    bad("bad image size " + std::to_string(r.depth) + "x" + std::to_string(r.rows) + "x" + std::to_string(r.cols));
+  }
+  if (raw != pixels * r.depth * bytes_per_value(r.encoding)) bad("pixel byte count " + std::to_string(raw) + " does not match the image size");
+  if (header + id_len + patient_len + stored + mask_stored != size) bad("record lengths do not add up to its size");
   if (r.label < 0) bad("negative label " + std::to_string(r.label));
-  const uint8_t* p = d + kRecordHeaderBytes;
+  const uint8_t* p = d + header;
   r.id.assign(reinterpret_cast<const char*>(p), id_len);
   r.patient_id.assign(reinterpret_cast<const char*>(p + id_len), patient_len);
   p += id_len + patient_len;
-  r.pixels.resize(raw);
-  if (d[1] == static_cast<uint8_t>(Compression::kZstd)) {
-    const size_t n = ZSTD_decompress(r.pixels.data(), raw, p, stored);
-    if (ZSTD_isError(n)) bad(std::string("zstd: ") + ZSTD_getErrorName(n));
-    if (n != raw) bad("zstd payload decompressed to " + std::to_string(n) + " bytes, expected " + std::to_string(raw));
-  } else {
-    if (stored != raw) bad("uncompressed payload of " + std::to_string(stored) + " bytes, expected " + std::to_string(raw));
-    std::memcpy(r.pixels.data(), p, raw);
-  }
+  const bool zstd = d[1] == static_cast<uint8_t>(Compression::kZstd);
+  r.pixels = decompress(p, stored, raw, zstd, "pixel", bad);
+  if (mask_raw > 0) r.mask = decompress(p + stored, mask_stored, mask_raw, zstd, "mask", bad);
   return r;
 }
 

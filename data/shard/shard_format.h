@@ -7,11 +7,17 @@
 //   index   = n x { u64 offset, u32 length, u32 crc32c, i64 label }   (offset from file start;
 //             the label is there so a dataset knows every label without reading records)
 //   footer  = u64 n, u64 index_offset, u32 crc32c(index), u32 0, "MTSHIDX1"   (32 bytes)
-//   record  = header(64 bytes) id patient_id payload          (all little-endian)
+//   record  = header(64 bytes) id patient_id payload                     version 1
+//           | header(64 bytes) extension(32 bytes) id patient_id payload mask_payload
+//                                                                        version 2
+//   (all little-endian)
 //
 // A record holds one sample after the modality LUT, before window/resize:
 // pixels as int16/uint16 stored values q with value = float(q * slope + intercept)
 // (checked to be bit-exact at pack time) or as raw float32 when no such q exists.
+// Version 2 (written only when needed, so 2D class packs stay version 1) adds
+// the depth of a volume and a segmentation mask: one uint8 class index per
+// voxel, at the mask file's own size, compressed like the pixels.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,9 +30,11 @@ inline constexpr char kFooterMagic[8] = {'M', 'T', 'S', 'H', 'I', 'D', 'X', '1'}
 inline constexpr size_t kFooterBytes = 32;
 inline constexpr size_t kIndexEntryBytes = 24;
 inline constexpr size_t kRecordHeaderBytes = 64;
-inline constexpr uint8_t kRecordVersion = 1;
-// Refuse records promising more than this many pixels (a corrupt header must
-// not make us allocate gigabytes): 16384 x 16384.
+inline constexpr uint8_t kRecordVersion = 1;        // a 2D image and its label
+inline constexpr uint8_t kRecordVersionVolume = 2;  // + depth and mask (the extension)
+inline constexpr size_t kRecordExtensionBytes = 32;
+// Refuse records promising more than this many pixels, or voxels for a volume
+// (a corrupt header must not make us allocate gigabytes): 16384 x 16384.
 inline constexpr uint64_t kMaxPixels = 16384ull * 16384ull;
 
 enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
@@ -41,7 +49,11 @@ struct Record {
   double slope = 1.0, intercept = 0.0;      // for the linear encodings
   bool has_window = false;                  // the file's first WindowCenter/Width
   double window_center = 0, window_width = 0;
-  std::vector<uint8_t> pixels;              // rows*cols values of `encoding`, uncompressed
+  uint32_t depth = 1;                       // slices of a volume; 1 for a 2D image
+  std::vector<uint8_t> pixels;              // depth*rows*cols values of `encoding`, uncompressed
+  // Segmentation: class indices of mask_shape (empty for class/multilabel records).
+  std::vector<uint32_t> mask_shape;         // {rows, cols} or {depth, rows, cols}
+  std::vector<uint8_t> mask;
 };
 
 struct IndexEntry {
@@ -51,10 +63,11 @@ struct IndexEntry {
   int64_t label = 0;
 };
 
-// Chooses the most compact exact encoding for `values` (rows*cols floats).
+// Chooses the most compact exact encoding for `values` (record.depth*rows*cols
+// floats: set depth first for a volume).
 void set_pixels(Record& record, const float* values, uint32_t rows, uint32_t cols, double slope,
                 double intercept);
-// The float modality values of a record: rows*cols floats into `out`.
+// The float modality values of a record: depth*rows*cols floats into `out`.
 void decode_pixels(const Record& record, float* out);
 
 std::vector<uint8_t> encode_record(const Record& record, Compression compression, int zstd_level = 3);

@@ -23,7 +23,8 @@ std::string to_json(const ShardMetadata& m) {
   j["complete"] = m.complete;
   j["manifest_sha256"] = m.manifest_sha256;
   j["preprocessing"] = {
-      {"pixels", "first frame, grey (colour: BT.601 luma), modality values after the modality LUT (HU for CT)"},
+      {"pixels", m.settings.volumes ? "the series as a volume (slices sorted along their normal), modality values"
+                                      : "first frame, grey (colour: BT.601 luma), modality values after the modality LUT (HU for CT)"},
       {"window_applied", false},
       {"normalize_applied", false},
       {"augmentation_applied", false},
@@ -36,6 +37,7 @@ std::string to_json(const ShardMetadata& m) {
   j["file_checksum"] = "sha256";
   j["label_names"] = m.label_names;
   j["target"] = m.settings.target;
+  j["volumes"] = m.settings.volumes;
   j["patient_split"] = m.patient_split;
   j["records_per_split"] = m.records_per_split;
   json shards = json::array();
@@ -78,10 +80,11 @@ ShardMetadata read_metadata(const std::string& dir) {
     m.label_names = at(j, "label_names").get<std::vector<std::string>>();
     if (j.contains("target")) {  // absent in packs made before multilabel shards: class labels
       m.settings.target = at(j, "target").get<std::string>();
-      if (m.settings.target != "class" && m.settings.target != "multilabel") {
-        throw DataError(path + ": target \"" + m.settings.target + "\" is not class or multilabel");
+      if (m.settings.target != "class" && m.settings.target != "multilabel" && m.settings.target != "mask") {
+        throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel or mask");
       }
     }
+    if (j.contains("volumes")) m.settings.volumes = at(j, "volumes").get<bool>();  // absent before volume packs
     m.patient_split = at(j, "patient_split").get<std::map<std::string, std::string>>();
     m.records_per_split = at(j, "records_per_split").get<std::map<std::string, uint64_t>>();
     for (const json& s : at(j, "shards")) {

@@ -40,10 +40,12 @@ struct PackSettings {
   uint64_t shard_bytes = 64ull << 20;
   // What each record's label holds: "class" (the manifest's label column) or
   // "multilabel" (its labels column as a bit set: bit i = finding i present).
+  // or "mask" (each record holds the manifest's mask file, for segmentation).
   std::string target = "class";
+  bool volumes = false;  // records are series volumes [depth, rows, cols] (manifest paths are folders)
   bool operator==(const PackSettings& o) const {
     return image_size == o.image_size && compression == o.compression && shard_bytes == o.shard_bytes &&
-           target == o.target;
+           target == o.target && volumes == o.volumes;
   }
 };
 

@@ -10,6 +10,7 @@ import struct
 SHARD_MAGIC = b"MTSHARD1"
 FOOTER_MAGIC = b"MTSHIDX1"
 HEADER = struct.Struct("<BBBBIIHHqddddII")  # 64 bytes
+EXTENSION = struct.Struct("<IIIIIIII")       # 32 bytes, version 2 only
 ENTRY = struct.Struct("<QIIq")               # 24 bytes
 FOOTER = struct.Struct("<QQII8s")            # 32 bytes
 
@@ -56,12 +57,18 @@ def read_index(data: bytes):
 def decode_record(rec: bytes):
     (version, compression, encoding, flags, rows, cols, id_len, pid_len, label, slope, intercept, wc, ww,
      stored, raw) = HEADER.unpack_from(rec, 0)
-    assert version == 1
+    assert version in (1, 2)
     p = HEADER.size
+    depth, rank, mask_dims, mask_stored, mask_raw = 1, 0, (), 0, 0
+    if version == 2:
+        depth, rank, md, mr, mc, mask_stored, mask_raw, _ = EXTENSION.unpack_from(rec, p)
+        mask_dims = {0: (), 2: (mr, mc), 3: (md, mr, mc)}[rank]
+        p += EXTENSION.size
     rid = rec[p:p + id_len].decode()
     pid = rec[p + id_len:p + id_len + pid_len].decode()
-    payload = rec[p + id_len + pid_len:]
-    assert len(payload) == stored
+    p += id_len + pid_len
+    payload, mask_payload = rec[p:p + stored], rec[p + stored:]
+    assert len(payload) == stored and len(mask_payload) == mask_stored
     pixels = zstd_decompress(payload, raw) if compression == 1 else payload
     import numpy as np
     if encoding == 2:
@@ -69,8 +76,13 @@ def decode_record(rec: bytes):
     else:
         q = np.frombuffer(pixels, "<i2" if encoding == 0 else "<u2").astype(np.float64)
         values = (q * slope + intercept).astype(np.float32)
-    return {"id": rid, "patient_id": pid, "label": label, "pixels": values.reshape(rows, cols),
-            "window": (wc, ww) if flags & 1 else None}
+    shape = (depth, rows, cols) if version == 2 and depth > 1 else (rows, cols)
+    out = {"id": rid, "patient_id": pid, "label": label, "pixels": values.reshape(shape),
+           "window": (wc, ww) if flags & 1 else None, "mask": None}
+    if rank:
+        mask = zstd_decompress(mask_payload, mask_raw) if compression == 1 else mask_payload
+        out["mask"] = np.frombuffer(mask, np.uint8).reshape(mask_dims)
+    return out
 
 
 def read_shard(path):

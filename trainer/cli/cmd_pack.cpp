@@ -31,9 +31,12 @@ Command add_pack_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 16384));
   cmd->add_option("--label-names", o->label_names, "names of labels 0, 1, ... for metadata.json")->delimiter(',');
   cmd->add_option("--target", o->target,
-                  "what records' labels hold: class (the manifest's label column) or multilabel (its labels "
-                  "column as a bit set; names resolved with --label-names)")
-      ->capture_default_str()->check(CLI::IsMember({"class", "multilabel"}));
+                  "what records hold for training: class (the manifest's label column), multilabel (its labels "
+                  "column as a bit set; names resolved with --label-names) or mask (the file of its mask "
+                  "column, for segmentation)")
+      ->capture_default_str()->check(CLI::IsMember({"class", "multilabel", "mask"}));
+  cmd->add_flag("--volumes", o->volumes,
+                "manifest paths are series folders: pack each as one volume (for data.depth > 0)");
   auto on_error = std::make_shared<std::string>("fail");
   cmd->add_option("--on-error", *on_error,
                   "a file that cannot be read or decoded: fail (stop, naming it) | skip (leave it out, listed in "

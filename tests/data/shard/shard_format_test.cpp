@@ -97,6 +97,79 @@ TEST(ShardFormat, MalformedRecordsAreDataErrors) {
   expect_error(z, "zstd");
 }
 
+// A volume with a mask is a version 2 record; everything comes back, compressed
+// or not. A 2D record without a mask stays version 1 (packs made before
+// volumes read the same).
+TEST(ShardFormat, VolumeAndMaskRoundTripAsVersion2) {
+  Record r;
+  r.id = "series/P1";
+  r.patient_id = "P1";
+  r.depth = 3;
+  const auto v = ct_values(3 * 4 * 5, 1, -1024);
+  set_pixels(r, v.data(), 4, 5, 1, -1024);
+  r.mask_shape = {3, 2, 5};  // masks keep their own size
+  for (uint8_t i = 0; i < 30; ++i) r.mask.push_back(static_cast<uint8_t>(i % 7));
+  for (const Compression c : {Compression::kNone, Compression::kZstd}) {
+    const auto bytes = encode_record(r, c);
+    EXPECT_EQ(bytes[0], kRecordVersionVolume);
+    const Record back = decode_record(bytes.data(), bytes.size(), "v.shard: record 0");
+    EXPECT_EQ(back.depth, 3u);
+    EXPECT_EQ(back.rows, 4u);
+    EXPECT_EQ(back.cols, 5u);
+    EXPECT_EQ(back.mask_shape, r.mask_shape);
+    EXPECT_EQ(back.mask, r.mask);
+    EXPECT_EQ(back.id, r.id);
+    EXPECT_EQ(back.patient_id, r.patient_id);
+    std::vector<float> out(v.size());
+    decode_pixels(back, out.data());
+    EXPECT_EQ(out, v);
+  }
+  Record flat;
+  flat.id = "a.dcm";
+  set_pixels(flat, v.data(), 4, 5, 1, -1024);
+  EXPECT_EQ(encode_record(flat, Compression::kZstd)[0], kRecordVersion);
+  flat.mask_shape = {4, 5};
+  flat.mask.assign(20, 1);
+  const auto masked = encode_record(flat, Compression::kNone);
+  EXPECT_EQ(masked[0], kRecordVersionVolume);  // a 2D image with a mask
+  EXPECT_EQ(decode_record(masked.data(), masked.size(), "m").mask, flat.mask);
+}
+
+TEST(ShardFormat, MalformedVersion2RecordsAreDataErrors) {
+  Record r;
+  r.id = "s";
+  r.depth = 2;
+  const auto v = ct_values(2 * 4 * 4, 1, 0);
+  set_pixels(r, v.data(), 4, 4, 1, 0);
+  r.mask_shape = {2, 4, 4};
+  r.mask.assign(32, 1);
+  const auto good = encode_record(r, Compression::kNone);
+  auto expect_error = [](std::vector<uint8_t> bytes, const std::string& needle) {
+    try {
+      decode_record(bytes.data(), bytes.size(), "shard.y: record 3");
+      FAIL() << "no error for " << needle;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("shard.y: record 3"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto put32 = [](std::vector<uint8_t> b, size_t at, uint32_t x) {
+    std::memcpy(b.data() + at, &x, 4);
+    return b;
+  };
+  const size_t x = kRecordHeaderBytes;
+  expect_error(std::vector<uint8_t>(good.begin(), good.begin() + kRecordHeaderBytes + 8), "shorter than its header");
+  expect_error(put32(good, x, 0), "bad image size");            // depth 0
+  expect_error(put32(good, x, 1u << 25), "bad image size");     // 2^25 slices of 4x4: past the voxel limit
+  expect_error(put32(good, x, 3), "pixel byte count");          // depth no longer matches the bytes
+  expect_error(put32(good, x + 4, 5), "bad mask rank");
+  expect_error(put32(good, x + 8, 3), "mask byte count");       // mask depth no longer matches its bytes
+  expect_error(put32(good, x + 24, 33), "mask byte count");
+  expect_error(put32(good, x + 20, 31), "do not add up");
+  r.mask.pop_back();
+  EXPECT_THROW(encode_record(r, Compression::kNone), DataError);  // shape and bytes disagree
+}
+
 TEST(ShardFormat, IndexRoundTripAndErrors) {
   std::vector<IndexEntry> entries = {{8, 100, 1, 0}, {108, 50, 2, 1}};
   const uint64_t index_offset = 158;
