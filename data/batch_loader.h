@@ -2,6 +2,9 @@
 // Decodes samples on worker threads ahead of the trainer and hands out batches
 // in a fixed order. Batch k always holds indices[k*B, (k+1)*B) whatever the
 // number of threads; the queue of ready batches is bounded (prefetch_batches).
+// A read-ahead thread tells the dataset (Dataset::prefetch) which samples come
+// next, readahead_batches past the workers' window, so that a shard's block is
+// on its way from the NAS before a worker needs it.
 #include <torch/types.h>
 
 #include <condition_variable>
@@ -24,6 +27,7 @@ struct LoaderOptions {
   size_t batch_size = 32;
   size_t workers = 2;
   size_t prefetch_batches = 4;
+  size_t readahead_batches = 0;  // 0: no read-ahead thread
   bool drop_last = false;
   OnError on_error = OnError::kFail;
   uint64_t seed = 0;   // per-sample augmentation seed = mix(seed, epoch, index)

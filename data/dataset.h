@@ -34,6 +34,11 @@ class Dataset {
   // Class index of every sample, without decoding (for metrics and balance);
   // 0 for datasets without class labels.
   virtual int64_t label(size_t index) const = 0;
+  // Sample `index` will be asked for soon: a dataset on slow storage may read
+  // what it needs now, into its cache, so that get() does not wait for the
+  // storage. Called by the loader's read-ahead thread; may block while it
+  // reads; must not throw (a failure is get()'s to report). Default: nothing.
+  virtual void prefetch(size_t /*index*/) const {}
 };
 
 }  // namespace medtrain::data

@@ -38,10 +38,13 @@ SimulationResult simulate_training(std::shared_ptr<const Dataset> dataset, const
     double epoch_compute = 0;
     {
       BatchLoader loader(dataset, std::move(order), lo);
+      bool loader_first = true;
       for (;;) {
         const auto w0 = Clock::now();
         auto batch = loader.next();
         r.wait_s += since(w0);
+        if (batch && loader_first) r.first_wait_s += since(w0);
+        loader_first = false;
         if (!batch) break;
         const auto c0 = Clock::now();
         std::this_thread::sleep_for(compute);  // the emulated accelerator

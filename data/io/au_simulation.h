@@ -32,6 +32,7 @@ struct SimulationResult {
   double wall_s = 0;
   double compute_s = 0;
   double wait_s = 0;          // time spent in loader.next()
+  double first_wait_s = 0;    // of which waiting for each epoch's first batch (start-up: buffers fill)
   double au = 0;              // compute_s / wall_s
   double samples_per_s = 0;
   std::vector<double> epoch_au;  // per epoch, same formula

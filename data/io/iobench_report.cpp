@@ -208,13 +208,15 @@ std::string format_table(const SimulationReport& r) {
       r.options.compute_ms, r.options.loader.workers, r.options.loader.prefetch_batches,
       r.drop_caches ? ", page cache dropped after each read" : "");
   out += fmt::format("  {} batches, {} samples in {:.2f} s: {:.0f} samples/s; compute {:.2f} s, waiting for data "
-                     "{:.2f} s\n",
-                     x.batches, x.samples, x.wall_s, x.samples_per_s, x.compute_s, x.wait_s);
+                     "{:.2f} s ({:.2f} s of it for the first batch of each epoch)\n",
+                     x.batches, x.samples, x.wall_s, x.samples_per_s, x.compute_s, x.wait_s, x.first_wait_s);
   out += fmt::format("  AU {:.1f}% ({})", 100 * x.au, x.au >= kTargetAu ? "meets the 90% target" : "below 90%");
   for (size_t e = 0; e < x.epoch_au.size(); ++e) {
     out += fmt::format("{} epoch {} {:.1f}%", e ? "," : ";", e + 1, 100 * x.epoch_au[e]);
   }
-  return out + "\n";
+  out += "\n";
+  if (!r.data_report.empty()) out += "  " + r.data_report + "\n";
+  return out;
 }
 
 std::string format_json(const SimulationReport& r) {
@@ -224,8 +226,10 @@ std::string format_json(const SimulationReport& r) {
             {"compute_ms", r.options.compute_ms},      {"workers", r.options.loader.workers},
             {"prefetch_batches", r.options.loader.prefetch_batches}, {"drop_caches", r.drop_caches},
             {"batches", x.batches},     {"samples", x.samples},         {"wall_s", x.wall_s},
-            {"compute_s", x.compute_s}, {"wait_s", x.wait_s},           {"au", x.au},
+            {"compute_s", x.compute_s}, {"wait_s", x.wait_s},           {"first_wait_s", x.first_wait_s},
+            {"au", x.au},
             {"samples_per_s", x.samples_per_s}, {"epoch_au", x.epoch_au}, {"target_au", kTargetAu}};
+  if (!r.data_report.empty()) j["data_report"] = r.data_report;
   return j.dump(2);
 }
 

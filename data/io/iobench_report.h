@@ -36,6 +36,9 @@ struct SimulationReport {
   SimulationOptions options;
   SimulationResult result;
   bool drop_caches = false;
+  // What the data source says after the run (shards: bad records, block cache
+  // hits and misses, cache_dir); empty for raw files.
+  std::string data_report;
 };
 std::string format_table(const SimulationReport& r);
 std::string format_json(const SimulationReport& r);

@@ -48,6 +48,16 @@ std::string ShardCache::local_file(const ShardFileInfo& info) const {
 
 std::shared_ptr<const Block> ShardCache::read_block(const ShardReader& source, const ShardFileInfo& info,
                                                     size_t block_no, size_t first, size_t count) {
+  return load_block(source, info, block_no, first, count, /*wait=*/true);
+}
+
+void ShardCache::warm_block(const ShardReader& source, const ShardFileInfo& info, size_t block_no, size_t first,
+                            size_t count) {
+  load_block(source, info, block_no, first, count, /*wait=*/false);
+}
+
+std::shared_ptr<const Block> ShardCache::load_block(const ShardReader& source, const ShardFileInfo& info,
+                                                    size_t block_no, size_t first, size_t count, bool wait) {
   // Keyed by the source: a block read before the local copy existed stays valid
   // after it does (the bytes are the same, the SHA-256 says so).
   return block(source.path() + "#" + std::to_string(block_no), [&] {
@@ -58,7 +68,7 @@ std::shared_ptr<const Block> ShardCache::read_block(const ShardReader& source, c
     std::lock_guard<std::mutex> lock(mu_);
     ++(local ? stats_.blocks_from_local : stats_.blocks_from_source);
     return loaded;
-  });
+  }, wait);
 }
 
 std::shared_ptr<const ShardReader> ShardCache::reader_for(const ShardReader& source, const ShardFileInfo& info) {
@@ -199,12 +209,14 @@ void ShardCache::wait_for_copies() {
 }
 
 std::shared_ptr<const Block> ShardCache::block(const std::string& key,
-                                               const std::function<std::shared_ptr<const Block>()>& load) {
+                                               const std::function<std::shared_ptr<const Block>()>& load,
+                                               bool wait) {
   std::unique_lock<std::mutex> lock(mu_);
   auto it = blocks_.find(key);
   if (it != blocks_.end()) {
     ++stats_.ram_hits;
     lru_.splice(lru_.begin(), lru_, it->second.lru);
+    if (!wait) return nullptr;
     auto value = it->second.value;
     lock.unlock();
     return value.get();  // waits when another thread is still loading it

@@ -78,9 +78,14 @@ class ShardCache {
   // read fails, or when data.cache_dir cannot be created.
   std::shared_ptr<const Block> read_block(const ShardReader& source, const ShardFileInfo& info, size_t block_no,
                                           size_t first, size_t count);
+  // As read_block, for the loader's read-ahead: loads the block when nobody
+  // has, and returns at once when it is cached or another thread is loading it.
+  void warm_block(const ShardReader& source, const ShardFileInfo& info, size_t block_no, size_t first,
+                  size_t count);
   // The cached block for `key`, or load() it (once, however many threads ask).
+  // With wait = false a block cached or being loaded returns null at once.
   std::shared_ptr<const Block> block(const std::string& key,
-                                     const std::function<std::shared_ptr<const Block>()>& load);
+                                     const std::function<std::shared_ptr<const Block>()>& load, bool wait = true);
   // Blocks until no copy is queued or running (tests; a caller that wants the
   // disk tier complete before it exits).
   void wait_for_copies();
@@ -104,6 +109,8 @@ class ShardCache {
     std::string source, local;
     ShardFileInfo info;
   };
+  std::shared_ptr<const Block> load_block(const ShardReader& source, const ShardFileInfo& info, size_t block_no,
+                                          size_t first, size_t count, bool wait);
   void evict_locked();
   std::string local_file(const ShardFileInfo& info) const;
   // The local copy's reader, or null: read the source.

@@ -145,19 +145,34 @@ int64_t ShardDataset::label(size_t index) const {
   return shards_[s]->index->entry(r).label;
 }
 
-Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
-  const auto [s, r] = locate(index);
-  const Shard& shard = *shards_[s];
+std::shared_ptr<const Block> ShardDataset::block_of(size_t shard_no, size_t record, bool wait) const {
+  const Shard& shard = *shards_[shard_no];
   // The source's index serves a local copy too: the cache only hands out
   // copies whose bytes match metadata.json's SHA-256.
-  const ShardReader& rd = *shard.index;
-  const size_t b = static_cast<size_t>(std::upper_bound(shard.block_first.begin(), shard.block_first.end(), r) -
+  const size_t b = static_cast<size_t>(std::upper_bound(shard.block_first.begin(), shard.block_first.end(), record) -
                                        shard.block_first.begin()) - 1;
   const size_t first = shard.block_first[b];
-  const size_t end = b + 1 < shard.block_first.size() ? shard.block_first[b + 1] : rd.size();
+  const size_t count = (b + 1 < shard.block_first.size() ? shard.block_first[b + 1] : shard.index->size()) - first;
+  if (wait) return cache_->read_block(*shard.index, shard.info, b, first, count);
+  cache_->warm_block(*shard.index, shard.info, b, first, count);
+  return nullptr;
+}
+
+void ShardDataset::prefetch(size_t index) const {
+  if (index >= total_) return;
+  const auto [s, r] = locate(index);
+  try {
+    block_of(s, r, /*wait=*/false);  // into the block cache; a bad block is get()'s to count and report
+  } catch (const DataError&) {
+  }
+}
+
+Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
+  const auto [s, r] = locate(index);
+  const ShardReader& rd = *shards_[s]->index;
   Record record;
   try {
-    const auto block = cache_->read_block(rd, shard.info, b, first, end - first);
+    const auto block = block_of(s, r);
     record = decode_record(rd.checked_record(*block, r), rd.entry(r).length, rd.where(r));
   } catch (const DataError&) {
     ++bad_records_;

@@ -45,6 +45,9 @@ class ShardDataset : public Dataset {
   Sample get(size_t index, uint64_t rng_seed) const override;
   std::string describe(size_t index) const override;  // "<shard>: record <r> at offset <o>"
   int64_t label(size_t index) const override;
+  // Reads the block holding record `index` into the block cache (the loader's
+  // read-ahead): workers then find it there instead of waiting on the NAS.
+  void prefetch(size_t index) const override;
 
   // Records per shard of the split, in the numbering above (for ShardSampler).
   std::vector<size_t> shard_sizes() const;
@@ -55,6 +58,8 @@ class ShardDataset : public Dataset {
  private:
   struct Shard;
   std::pair<size_t, size_t> locate(size_t index) const;  // (shard, record)
+  // Through the cache; wait = false only starts the read (null when cached or loading).
+  std::shared_ptr<const Block> block_of(size_t shard, size_t record, bool wait = true) const;
 
   ShardDatasetOptions options_;
   ShardMetadata meta_;

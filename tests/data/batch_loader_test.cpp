@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -179,6 +181,88 @@ TEST(BatchLoader, BadArguments) {
     EXPECT_NE(std::string(e.what()).find("index 5 is outside the dataset of 5"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(BatchLoader(ds, {}, opts(2, 2)).next().has_value());
+}
+
+// Sample 5 is 2x3 where the others are 2x2: the batch holding it fails with
+// both shapes named, whatever the thread count and even under skip (a shape is
+// a configuration problem, not a bad file).
+class MixedShapes : public FakeDataset {
+ public:
+  MixedShapes() : FakeDataset(9, {}, 0) {}
+  Sample get(size_t i, uint64_t seed) const override {
+    Sample s = FakeDataset::get(i, seed);
+    if (i == 5) s.image = torch::zeros({1, 2, 3});
+    return s;
+  }
+};
+
+TEST(BatchLoader, MixedShapesAreOneErrorNamingBothShapes) {
+  for (size_t workers : {0, 3}) {
+    for (OnError on_error : {OnError::kFail, OnError::kSkip}) {
+      std::vector<size_t> idx(9);
+      for (size_t i = 0; i < 9; ++i) idx[i] = i;
+      LoaderOptions o = opts(3, workers);
+      o.on_error = on_error;
+      BatchLoader loader(std::make_shared<MixedShapes>(), idx, o);
+      EXPECT_TRUE(loader.next().has_value());
+      try {
+        loader.next();
+        FAIL() << "no error, workers=" << workers;
+      } catch (const DataError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("batch: samples have different image shapes"), std::string::npos) << what;
+        EXPECT_NE(what.find("[1, 2, 2]"), std::string::npos) << what;
+        EXPECT_NE(what.find("[1, 2, 3]"), std::string::npos) << what;
+      }
+    }
+  }
+}
+
+// Records which samples were announced; get() is slow so the read-ahead runs
+// ahead of the workers.
+class Announced : public FakeDataset {
+ public:
+  explicit Announced(size_t n) : FakeDataset(n, {}, 2000) {}
+  void prefetch(size_t i) const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    calls_.push_back(i);
+  }
+  std::vector<size_t> calls() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return calls_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<size_t> calls_;
+};
+
+TEST(BatchLoader, ReadAheadAnnouncesUpcomingSamplesAndChangesNoBatch) {
+  const auto idx = shuffled(60);
+  LoaderOptions plain = opts(4, 2);
+  const auto want = drain(std::make_shared<FakeDataset>(60), idx, plain);
+  LoaderOptions o = plain;
+  o.readahead_batches = 3;
+  auto ds = std::make_shared<Announced>(60);
+  const auto got = drain(ds, idx, o);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t b = 0; b < got.size(); ++b) {
+    EXPECT_TRUE(torch::equal(got[b].images, want[b].images)) << "batch " << b;
+    EXPECT_TRUE(torch::equal(got[b].targets, want[b].targets)) << "batch " << b;
+  }
+  const auto calls = ds->calls();
+  EXPECT_GT(calls.size(), idx.size() / 2) << "slow workers: most samples are announced ahead";
+  // Each position at most once.
+  std::vector<size_t> positions;
+  for (size_t i : calls) positions.push_back(static_cast<size_t>(std::find(idx.begin(), idx.end(), i) - idx.begin()));
+  std::set<size_t> unique(positions.begin(), positions.end());
+  EXPECT_EQ(unique.size(), positions.size());
+  EXPECT_LT(*unique.rbegin(), idx.size());
+  // Without workers (decode on the caller) there is nobody to read ahead for.
+  o.workers = 0;
+  auto none = std::make_shared<Announced>(60);
+  drain(none, idx, o);
+  EXPECT_TRUE(none->calls().empty());
 }
 
 TEST(SampleSeed, PureAndSensitiveToEachInput) {

@@ -219,7 +219,8 @@ TEST_F(TargetsTest, BadMasksAndMissingColumns) {
                     "model.task multilabel needs a 'labels' column");
   auto vol = options(TargetKind::kMask, 2);
   vol.depth = 4;
-  expect_data_error([&] { open_dicom_dataset(vol); }, "series folder images/P0000/slice_001.dcm does not exist");
+  expect_data_error([&] { open_dicom_dataset(vol); },
+                    "series folder images/P0000/slice_001.dcm is a file, not a series folder (2D images: data.depth 0)");
 }
 
 }  // namespace

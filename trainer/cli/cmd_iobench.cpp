@@ -153,6 +153,7 @@ void simulate_experiment(const IobenchFlags& f, data::io::SimulationReport& r) {
   r.options.loader = engine::loader_options(cfg, 0, /*training=*/true);
   r.options.order = order.epoch_indices;
   r.result = data::io::simulate_training(splits.train, r.options);
+  if (splits.report) r.data_report = splits.report();
 }
 
 int run_simulation(const IobenchFlags& f) {

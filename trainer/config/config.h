@@ -42,6 +42,7 @@ struct DataConfig {
   bool shuffle = true;
   int64_t workers = 2;                // decode threads
   int64_t prefetch_batches = 4;       // bounded queue depth
+  int64_t readahead_batches = 2;      // shard blocks fetched this many batches past the queue
   std::string on_error = "fail";      // fail | skip: per-sample decode errors
   bool require_deidentified = false;  // refuse files that fail the de-identification check
   bool window_from_file = false;      // use each file's Window Center/Width when present

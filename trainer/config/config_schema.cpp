@@ -117,6 +117,9 @@ void add_run_data(Tables& t) {
       .key("workers", &DataConfig::workers, ge(0), "decode threads per rank")
       .key("prefetch_batches", &DataConfig::prefetch_batches, ge(1),
            "depth of the bounded queue of decoded batches")
+      .key("readahead_batches", &DataConfig::readahead_batches, ge(0),
+           "data.shards: batches past the decode queue whose shard blocks a read-ahead thread fetches "
+           "from storage before the workers need them (the block cache grows to hold them); 0 = off")
       .key("on_error", &DataConfig::on_error, one_of({"fail", "skip"}),
            "what a sample that fails to decode does: stop the run, or be skipped and counted")
       .key("require_deidentified", &DataConfig::require_deidentified, any(),

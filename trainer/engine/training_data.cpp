@@ -52,8 +52,9 @@ std::shared_ptr<const data::Dataset> open_split(const config::Config& cfg, const
 
 // RAM the block cache must keep so that each block is read from the NAS once
 // per epoch: the shuffle buffer draws from the next `shuffle_buffer` records,
-// and the loader holds prefetch_batches + 1 batches beyond that, so every
-// block overlapping that span is still wanted. With a smaller LRU a block is
+// and the loader holds prefetch_batches + 1 batches beyond that (plus the
+// read-ahead's readahead_batches), so every block overlapping that span is
+// still wanted. With a smaller LRU a block is
 // evicted between the reads of its records and fetched again, up to once per
 // record (measured: 4 MiB blocks of 116 KB records through a 1 ms NAS ran at
 // 35 MB/s instead of hundreds). Twice the span (LRU slack) plus a block per
@@ -65,7 +66,8 @@ uint64_t shard_working_set_bytes(const config::Config& config, const data::shard
   const uint64_t per_record = bytes / records;
   const auto& d = config.data;
   const uint64_t span = static_cast<uint64_t>(d.shuffle_buffer) +
-                        static_cast<uint64_t>(config.optim.batch_size) * static_cast<uint64_t>(d.prefetch_batches + 1);
+                        static_cast<uint64_t>(config.optim.batch_size) *
+                            static_cast<uint64_t>(d.prefetch_batches + d.readahead_batches + 1);
   const uint64_t block = data::shard::ShardDatasetOptions{}.block_bytes;
   return std::max<uint64_t>(64ull << 20, 2 * span * per_record + block * static_cast<uint64_t>(d.workers + 1));
 }
@@ -74,7 +76,7 @@ uint64_t shard_working_set_bytes(const config::Config& config, const data::shard
 DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   namespace shard = data::shard;
   const config::DataConfig& cfg = config.data;
-  // Which targets a pack can serve (class or multilabel, 2D) is ShardDataset's check.
+  // Which tasks and data.depth a pack can serve is ShardDataset's check.
   const shard::ShardMetadata meta = shard::read_metadata(cfg.shards);
   shard::CacheOptions cache;
   cache.ram_bytes = static_cast<uint64_t>(cfg.cache_ram_gb * static_cast<double>(1ull << 30));
@@ -198,6 +200,8 @@ data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, boo
   o.batch_size = static_cast<size_t>(cfg.optim.batch_size);
   o.workers = static_cast<size_t>(cfg.data.workers);
   o.prefetch_batches = static_cast<size_t>(cfg.data.prefetch_batches);
+  // Only shards implement Dataset::prefetch; for files the thread would idle.
+  o.readahead_batches = cfg.data.shards.empty() ? 0 : static_cast<size_t>(cfg.data.readahead_batches);
   // Training drops the ragged last batch so every step sees the same batch size
   // (BatchNorm statistics and the step count stay independent of data size).
   o.drop_last = training;

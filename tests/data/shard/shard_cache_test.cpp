@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "data/data_error.h"
@@ -138,6 +139,49 @@ TEST(RamCache, AFailedLoadIsRetried) {
   int loads = 0;
   cache.block("a", [&] { ++loads; return block_of(10); });
   EXPECT_EQ(loads, 1);
+}
+
+// ShardDataset::prefetch reads the sample's block into the cache, so that the
+// get() after it is a hit; an index past the end is ignored.
+TEST_F(DiskCacheTest, PrefetchPutsTheBlockInTheCacheBeforeGet) {
+  Run r = run(CacheOptions{});
+  const size_t last = r.ds->size() - 1;
+  r.ds->prefetch(last);
+  r.ds->prefetch(last + 100);
+  const CacheStats before = r.cache->stats();
+  EXPECT_EQ(before.ram_misses, 1u);
+  EXPECT_EQ(before.blocks_from_source, 1u);
+  const auto sample = r.ds->get(last, 0);
+  const CacheStats after = r.cache->stats();
+  EXPECT_EQ(after.ram_misses, 1u);
+  EXPECT_EQ(after.ram_hits, before.ram_hits + 1);
+  EXPECT_TRUE(torch::equal(sample.image, reference()[last]));
+}
+
+// The read-ahead's request: a block another thread is loading (or has loaded)
+// returns at once, without waiting and without a second load; an absent one
+// is loaded by the caller.
+TEST(RamCache, ANonWaitingRequestNeverWaitsOrLoadsTwice) {
+  ShardCache cache(CacheOptions{1000, 0, "", ""});
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::atomic<int> loads{0};
+  std::thread loader([&] {
+    cache.block("a", [&] {
+      ++loads;
+      gate.wait();  // held until the non-waiting request has returned
+      return block_of(10);
+    });
+  });
+  while (loads.load() == 0) std::this_thread::yield();
+  EXPECT_EQ(cache.block("a", [&] { ++loads; return block_of(10); }, /*wait=*/false), nullptr);
+  release.set_value();
+  loader.join();
+  EXPECT_EQ(loads.load(), 1);
+  EXPECT_EQ(cache.block("b", [&] { ++loads; return block_of(10); }, /*wait=*/false)->bytes.size(), 10u);
+  EXPECT_EQ(loads.load(), 2);
+  EXPECT_EQ(cache.block("b", [&] { ++loads; return block_of(10); })->bytes.size(), 10u);  // cached
+  EXPECT_EQ(loads.load(), 2);
 }
 
 }  // namespace
