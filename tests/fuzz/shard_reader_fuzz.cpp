@@ -29,10 +29,11 @@ std::string scratch_path() {
 }
 
 void touch(const shard::Record& r) {
-  std::vector<float> pixels(static_cast<size_t>(r.rows) * r.cols);
+  std::vector<float> pixels(static_cast<size_t>(r.depth) * r.rows * r.cols);
   shard::decode_pixels(r, pixels.data());
   volatile float sum = 0;
   for (const float v : pixels) sum = sum + v;
+  for (const uint8_t m : r.mask) sum = sum + m;
 }
 
 }  // namespace

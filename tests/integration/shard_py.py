@@ -7,6 +7,8 @@ import ctypes
 import ctypes.util
 import struct
 
+import numpy as np
+
 SHARD_MAGIC = b"MTSHARD1"
 FOOTER_MAGIC = b"MTSHIDX1"
 HEADER = struct.Struct("<BBBBIIHHqddddII")  # 64 bytes
@@ -70,7 +72,6 @@ def decode_record(rec: bytes):
     payload, mask_payload = rec[p:p + stored], rec[p + stored:]
     assert len(payload) == stored and len(mask_payload) == mask_stored
     pixels = zstd_decompress(payload, raw) if compression == 1 else payload
-    import numpy as np
     if encoding == 2:
         values = np.frombuffer(pixels, "<f4")
     else:
@@ -98,14 +99,29 @@ def read_shard(path):
     return out
 
 
+def encode_record(rid, label, pixels, mask=None):
+    """Uncompressed, slope 1: version 1 for int16 [rows, cols], version 2 for a
+    volume [depth, rows, cols] or with a uint8 mask of rank 2 or 3."""
+    raw = pixels.astype("<i2").tobytes()
+    rows, cols = pixels.shape[-2:]
+    version = 2 if pixels.ndim == 3 or mask is not None else 1
+    rec = HEADER.pack(version, 0, 0, 0, rows, cols, len(rid), 0, label, 1.0, 0.0, 0.0, 0.0, len(raw), len(raw))
+    tail = b""
+    if version == 2:
+        m = b"" if mask is None else mask.astype(np.uint8).tobytes()
+        dims = () if mask is None else mask.shape
+        md, mr, mc = (1,) * (3 - len(dims)) + dims if dims else (1, 0, 0)
+        rec += EXTENSION.pack(pixels.shape[0] if pixels.ndim == 3 else 1, len(dims), md, mr, mc, len(m), len(m), 0)
+        tail = m
+    return rec + rid.encode() + raw + tail
+
+
 def write_shard(path, records):
-    """records: list of (id, label, int16 numpy [rows, cols]); uncompressed, slope 1."""
+    """records: list of (id, label, pixels[, mask]) as encode_record takes them."""
     body = bytearray(SHARD_MAGIC)
     entries = []
-    for rid, label, pixels in records:
-        raw = pixels.astype("<i2").tobytes()
-        rec = HEADER.pack(1, 0, 0, 0, pixels.shape[0], pixels.shape[1], len(rid), 0, label, 1.0, 0.0, 0.0, 0.0,
-                          len(raw), len(raw)) + rid.encode() + raw
+    for rid, label, pixels, *mask in records:
+        rec = encode_record(rid, label, pixels, *mask)
         entries.append(ENTRY.pack(len(body), len(rec), crc32c(rec), label))
         body += rec
     index = b"".join(entries)
