@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include "data/data_error.h"
@@ -41,6 +42,11 @@ void check_options(const DicomDatasetOptions& o) {
     bad("patch_size must be 0 or in 1..image_size " + std::to_string(o.image_size) + " for volumes (got " +
         std::to_string(o.patch_size) + (o.depth == 0 ? ", and depth is 0: 2D images" : "") + ")");
   }
+  if (!(o.slice_spacing >= 0 && o.pixel_spacing >= 0) || ((o.slice_spacing > 0) != (o.pixel_spacing > 0))) {
+    bad("slice_spacing and pixel_spacing must both be 0 (off) or both > 0 mm (got " +
+        std::to_string(o.slice_spacing) + ", " + std::to_string(o.pixel_spacing) + ")");
+  }
+  if (o.slice_spacing > 0 && o.depth == 0) bad("slice_spacing / pixel_spacing apply to volumes: set depth > 0");
   if (o.patch_depth < 0 || o.patch_depth > o.depth) {
     bad("patch_depth must be in 0..depth " + std::to_string(o.depth) + " (got " + std::to_string(o.patch_depth) + ")");
   }
@@ -190,6 +196,15 @@ torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetO
   return cut_patch(x.squeeze(0), o, a);  // [1, depth, S, S], or the patch
 }
 
+VolumeFit volume_fit(const DicomDatasetOptions& o) {
+  VolumeFit f;
+  if (o.slice_spacing > 0) {
+    f.spacing = {o.slice_spacing, o.pixel_spacing, o.pixel_spacing};
+    f.shape = {o.depth, o.image_size, o.image_size};
+  }
+  return f;
+}
+
 torch::Tensor preprocess_mask(const torch::Tensor& mask, const DicomDatasetOptions& o, const Augmentation& a) {
   auto size = o.depth > 0 ? std::vector<int64_t>{o.depth, o.image_size, o.image_size}
                           : std::vector<int64_t>{o.image_size, o.image_size};
@@ -214,8 +229,11 @@ int64_t DicomDataset::label(size_t index) const { return manifest_.rows.at(index
 Sample DicomDataset::get(size_t index, uint64_t rng_seed) const {
   const Augmentation augmentation = draw_augmentation(rng_seed, options_);
   Sample s;
+  std::optional<SeriesVolume> volume;
   if (options_.depth > 0) {
-    s.image = preprocess_volume(read_series_volume(describe(index)).voxels, options_, augmentation);
+    volume = read_series_volume(describe(index));
+    s.image = preprocess_volume(fit_volume(volume->voxels, volume->spacing, volume_fit(options_), describe(index)),
+                                options_, augmentation);
   } else {
     const DicomImage image = read_dicom_image(describe(index));
     const DicomImageInfo& info = image.info;
@@ -226,11 +244,11 @@ Sample DicomDataset::get(size_t index, uint64_t rng_seed) const {
     }
     s.image = preprocess_hu(grey_frame(image, 0), o, augmentation);
   }
-  s.target = target(index, augmentation);
+  s.target = target(index, augmentation, volume ? &*volume : nullptr);
   return s;
 }
 
-torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentation) const {
+torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentation, const SeriesVolume* volume) const {
   const ManifestRow& row = manifest_.rows.at(index);
   switch (options_.target) {
     case TargetKind::kClass:
@@ -239,7 +257,12 @@ torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentatio
       return multi_hot(row.labels, options_.num_classes);
     case TargetKind::kMask: {
       const std::string path = (std::filesystem::path(manifest_.root) / row.mask).string();
-      return preprocess_mask(read_mask(path, options_.depth > 0, options_.num_classes), options_, augmentation);
+      torch::Tensor mask = read_mask(path, options_.depth > 0, options_.num_classes);
+      if (volume != nullptr) {
+        const auto& v = volume->voxels;
+        mask = fit_mask(mask, {v.size(0), v.size(1), v.size(2)}, volume->spacing, volume_fit(options_), path);
+      }
+      return preprocess_mask(mask, options_, augmentation);
     }
   }
   return {};

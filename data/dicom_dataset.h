@@ -37,7 +37,9 @@
 
 #include "data/dataset.h"
 #include "data/manifest.h"
+#include "data/series_volume.h"
 #include "data/spatial_augment.h"
+#include "data/volume_fit.h"
 
 namespace medtrain::data {
 
@@ -64,6 +66,11 @@ struct DicomDatasetOptions {
   int64_t depth = 0;         // 0 = 2D images; D > 0 = series folders resized to D slices
   int64_t patch_size = 0;    // volumes: in-plane side of a random training patch; 0 = whole volume
   int64_t patch_depth = 0;   // slices of that patch (<= depth); 0 = all depth slices
+  // Volumes: resample to this voxel spacing (mm between slices, in-plane) and
+  // centre-crop/pad to depth x image_size^2 instead of resizing (volume_fit.h).
+  // Both 0 = off; both > 0 = on.
+  double slice_spacing = 0;
+  double pixel_spacing = 0;
   std::vector<std::string> label_names;  // names the manifest's labels column may use
 };
 
@@ -92,6 +99,9 @@ torch::Tensor preprocess_hu(const torch::Tensor& hu, const DicomDatasetOptions& 
 // voxels: float32 [D, H, W] modality values -> float32 [1, depth, S, S].
 torch::Tensor preprocess_volume(const torch::Tensor& voxels, const DicomDatasetOptions& options,
                                 const Augmentation& augmentation = {});
+// The spacing fit the options ask for (disabled without spacing).
+VolumeFit volume_fit(const DicomDatasetOptions& options);
+
 // mask: int64 class indices [H, W] (or [D, H, W] when options.depth > 0) ->
 // int64 [S, S] ([depth, S, S], or the patch), with the image's warp and flip.
 torch::Tensor preprocess_mask(const torch::Tensor& mask, const DicomDatasetOptions& options,
@@ -108,7 +118,8 @@ class DicomDataset : public Dataset {
   const DicomDatasetOptions& options() const { return options_; }
 
  private:
-  torch::Tensor target(size_t index, const Augmentation& augmentation) const;
+  // volume: the sample's series when depth > 0 (its grid and spacing place the mask).
+  torch::Tensor target(size_t index, const Augmentation& augmentation, const SeriesVolume* volume) const;
 
   Manifest manifest_;
   DicomDatasetOptions options_;

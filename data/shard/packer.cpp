@@ -76,8 +76,10 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
   r.label = record_label(row, o);
   if (o.volumes) {
     // Slices may rescale differently; their modality values are what is kept.
-    const torch::Tensor voxels = read_series_volume(path).voxels.contiguous();
+    const SeriesVolume volume = read_series_volume(path);
+    const torch::Tensor voxels = volume.voxels.contiguous();
     r.depth = static_cast<uint32_t>(voxels.size(0));
+    r.spacing = volume.spacing;  // for data.slice_spacing / pixel_spacing at read time
     set_pixels(r, voxels.data_ptr<float>(), static_cast<uint32_t>(voxels.size(1)),
                static_cast<uint32_t>(voxels.size(2)), 1.0, 0.0);
   } else {

@@ -192,9 +192,14 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   decode_pixels(record, hu.data_ptr<float>());
   const Augmentation augmentation = draw_augmentation(rng_seed, o);
   Sample sample;
-  if (o.target == TargetKind::kMask) sample.target = preprocess_mask(record_mask(record, o.num_classes, rd.where(r)), o, augmentation);
-  if (o.depth > 0) {
-    sample.image = preprocess_volume(hu, o, augmentation);  // as DicomDataset: the volume path has no file window
+  const VolumeFit fit = volume_fit(o);
+  if (o.target == TargetKind::kMask) {
+    torch::Tensor mask = record_mask(record, o.num_classes, rd.where(r));
+    if (o.depth > 0) mask = fit_mask(mask, {hu.size(0), hu.size(1), hu.size(2)}, record.spacing, fit, rd.where(r));
+    sample.target = preprocess_mask(mask, o, augmentation);
+  }
+  if (o.depth > 0) {  // as DicomDataset: the volume path has no file window
+    sample.image = preprocess_volume(fit_volume(hu, record.spacing, fit, rd.where(r)), o, augmentation);
     return sample;
   }
   if (o.window_from_file && record.has_window && record.window_width > 0) {

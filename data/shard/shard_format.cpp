@@ -130,7 +130,7 @@ std::vector<uint8_t> encode_record(const Record& r, Compression compression, int
                                 r.mask.size() != mask_voxels(r.mask_shape))) {
     throw DataError("shard record " + r.id + ": mask bytes do not match its shape");
   }
-  const bool extended = r.depth != 1 || !r.mask_shape.empty();
+  const bool extended = r.depth != 1 || !r.mask_shape.empty() || r.spacing != std::array<double, 3>{};
   const std::vector<uint8_t> body = compress(r.pixels, compression, zstd_level, r.id);
   const std::vector<uint8_t> mask = compress(r.mask, compression, zstd_level, r.id);
   const size_t header = kRecordHeaderBytes + (extended ? kRecordExtensionBytes : 0);
@@ -150,8 +150,9 @@ std::vector<uint8_t> encode_record(const Record& r, Compression compression, int
   put<double>(out, 48, r.window_width);
   put<uint32_t>(out, 56, static_cast<uint32_t>(body.size()));
   put<uint32_t>(out, 60, static_cast<uint32_t>(r.pixels.size()));
-  if (extended) {  // depth, mask rank, mask d/r/c, mask stored and raw bytes, 0
+  if (extended) {  // depth, mask rank, mask d/r/c, mask stored and raw bytes, 0, spacing z/y/x
     const size_t x = kRecordHeaderBytes;
+    for (int k = 0; k < 3; ++k) put<double>(out, x + 32 + 8 * k, r.spacing[k]);
     const size_t rank = r.mask_shape.size();
     put<uint32_t>(out, x, r.depth);
     put<uint32_t>(out, x + 4, static_cast<uint32_t>(rank));
@@ -203,6 +204,10 @@ Record decode_record(const uint8_t* d, size_t size, const std::string& where) {
     if (rank >= 2) r.mask_shape.insert(r.mask_shape.end(), {get<uint32_t>(x + 12), get<uint32_t>(x + 16)});
     mask_stored = get<uint32_t>(x + 20);
     mask_raw = get<uint32_t>(x + 24);
+    for (int k = 0; k < 3; ++k) {
+      r.spacing[k] = get<double>(x + 32 + 8 * k);
+      if (!(r.spacing[k] >= 0 && r.spacing[k] < 1e6)) bad("bad voxel spacing " + std::to_string(r.spacing[k]));
+    }
     const uint64_t voxels = mask_voxels(r.mask_shape);
     if (rank != 0 && (voxels == 0 || voxels > kMaxPixels)) bad("bad mask size");
     if (mask_raw != voxels) bad("mask byte count " + std::to_string(mask_raw) + " does not match the mask size");

@@ -8,7 +8,7 @@
 //             the label is there so a dataset knows every label without reading records)
 //   footer  = u64 n, u64 index_offset, u32 crc32c(index), u32 0, "MTSHIDX1"   (32 bytes)
 //   record  = header(64 bytes) id patient_id payload                     version 1
-//           | header(64 bytes) extension(32 bytes) id patient_id payload mask_payload
+//           | header(64 bytes) extension(56 bytes) id patient_id payload mask_payload
 //                                                                        version 2
 //   (all little-endian)
 //
@@ -18,6 +18,7 @@
 // Version 2 (written only when needed, so 2D class packs stay version 1) adds
 // the depth of a volume and a segmentation mask: one uint8 class index per
 // voxel, at the mask file's own size, compressed like the pixels.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -32,7 +33,7 @@ inline constexpr size_t kIndexEntryBytes = 24;
 inline constexpr size_t kRecordHeaderBytes = 64;
 inline constexpr uint8_t kRecordVersion = 1;        // a 2D image and its label
 inline constexpr uint8_t kRecordVersionVolume = 2;  // + depth and mask (the extension)
-inline constexpr size_t kRecordExtensionBytes = 32;
+inline constexpr size_t kRecordExtensionBytes = 56;
 // Refuse records promising more than this many pixels, or voxels for a volume
 // (a corrupt header must not make us allocate gigabytes): 16384 x 16384.
 inline constexpr uint64_t kMaxPixels = 16384ull * 16384ull;
@@ -50,6 +51,7 @@ struct Record {
   bool has_window = false;                  // the file's first WindowCenter/Width
   double window_center = 0, window_width = 0;
   uint32_t depth = 1;                       // slices of a volume; 1 for a 2D image
+  std::array<double, 3> spacing{};          // volume voxel size in mm (z, y, x); 0 = unknown
   std::vector<uint8_t> pixels;              // depth*rows*cols values of `encoding`, uncompressed
   // Segmentation: class indices of mask_shape (empty for class/multilabel records).
   std::vector<uint32_t> mask_shape;         // {rows, cols} or {depth, rows, cols}

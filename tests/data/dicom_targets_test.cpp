@@ -162,6 +162,37 @@ TEST_F(TargetsTest, VolumeIsTheSlicesInSeriesOrder) {
 
 void expect_data_error(const std::function<void()>& fn, const std::string& part);
 
+// data.slice_spacing / pixel_spacing: the fitted volume has the configured
+// shape, and its mask still sits on the lesion (brighter than the voxels
+// around it in the lung window) after both are resampled and cropped.
+TEST_F(TargetsTest, VolumesAtAFixedSpacingKeepTheirMaskOnTheLesion) {
+  auto o = volume_demo();
+  o.depth = 6;
+  o.image_size = 24;
+  o.slice_spacing = 2.0;
+  o.pixel_spacing = 12.0;
+  o.window_center = -600;
+  o.window_width = 1500;
+  const auto ds = open_dicom_dataset(o);
+  int with_lesion = 0;
+  for (size_t i = 0; i < ds->size(); ++i) {
+    const auto s = ds->get(i, 0);
+    ASSERT_EQ(s.image.sizes().vec(), (std::vector<int64_t>{1, 6, 24, 24}));
+    ASSERT_EQ(s.target.sizes().vec(), (std::vector<int64_t>{6, 24, 24}));
+    const auto lesion = s.target == 1;
+    if (lesion.sum().item<int64_t>() < 3) continue;
+    ++with_lesion;
+    const auto image = s.image[0];
+    const auto body = image > image.min();  // not padding
+    const double inside = image.masked_select(lesion).mean().item<double>();
+    const double outside = image.masked_select(body & ~lesion).mean().item<double>();
+    EXPECT_GT(inside, outside + 0.05) << ds->describe(i);
+  }
+  EXPECT_GT(with_lesion, 0);
+  o.pixel_spacing = 0;
+  expect_data_error([&] { open_dicom_dataset(o); }, "slice_spacing and pixel_spacing must both be 0");
+}
+
 TEST_F(TargetsTest, TrainingPatchesAreBlocksOfTheWholeVolumeAndItsMask) {
   auto o = volume_demo();
   const auto whole = open_dicom_dataset(o)->get(1, 0);

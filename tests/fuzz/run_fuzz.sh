@@ -61,7 +61,7 @@ for n in (1, 3):
 # Version 2: a volume with its mask, and a 2D image with one.
 volume = rng.integers(-1024, 3000, (2, 4, 5)).astype(np.int16)
 open(f"{out}/record_volume", "wb").write(
-    b"\x01" + shard_py.encode_record("v", 0, volume, (volume > 0).astype(np.uint8)))
+    b"\x01" + shard_py.encode_record("v", 0, volume, (volume > 0).astype(np.uint8), (2.5, 0.7, 0.7)))
 open(f"{out}/record_mask", "wb").write(
     b"\x01" + shard_py.encode_record("m", 1, volume[0], np.ones((2, 5), np.uint8)))
 import os; os.remove(f"{out}/tmp.shard")

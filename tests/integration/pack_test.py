@@ -239,6 +239,9 @@ def test_volume_mask_pack_holds_the_series_and_trains_the_unet3d_recipe(tmp_path
         files = sorted((demo / row["path"]).iterdir(), key=lambda f: float(pydicom.dcmread(f).ImagePositionPatient[2]))
         volume = np.stack([hu_by_pydicom(f) for f in files])
         np.testing.assert_array_equal(rec["pixels"], volume)
+        z = [float(pydicom.dcmread(f).ImagePositionPatient[2]) for f in files]
+        rows_mm, cols_mm = (float(v) for v in pydicom.dcmread(files[0]).PixelSpacing)
+        np.testing.assert_allclose(rec["spacing"], (z[1] - z[0], rows_mm, cols_mm), rtol=1e-6)
         np.testing.assert_array_equal(rec["mask"], np.load(demo / row["mask"]))
     assert any(rec["mask"].any() for rec in records.values())
 

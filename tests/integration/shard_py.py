@@ -12,7 +12,7 @@ import numpy as np
 SHARD_MAGIC = b"MTSHARD1"
 FOOTER_MAGIC = b"MTSHIDX1"
 HEADER = struct.Struct("<BBBBIIHHqddddII")  # 64 bytes
-EXTENSION = struct.Struct("<IIIIIIII")       # 32 bytes, version 2 only
+EXTENSION = struct.Struct("<IIIIIIIIddd")    # 56 bytes, version 2 only
 ENTRY = struct.Struct("<QIIq")               # 24 bytes
 FOOTER = struct.Struct("<QQII8s")            # 32 bytes
 
@@ -61,9 +61,9 @@ def decode_record(rec: bytes):
      stored, raw) = HEADER.unpack_from(rec, 0)
     assert version in (1, 2)
     p = HEADER.size
-    depth, rank, mask_dims, mask_stored, mask_raw = 1, 0, (), 0, 0
+    depth, rank, mask_dims, mask_stored, mask_raw, spacing = 1, 0, (), 0, 0, [0.0, 0.0, 0.0]
     if version == 2:
-        depth, rank, md, mr, mc, mask_stored, mask_raw, _ = EXTENSION.unpack_from(rec, p)
+        depth, rank, md, mr, mc, mask_stored, mask_raw, _, *spacing = EXTENSION.unpack_from(rec, p)
         mask_dims = {0: (), 2: (mr, mc), 3: (md, mr, mc)}[rank]
         p += EXTENSION.size
     rid = rec[p:p + id_len].decode()
@@ -79,7 +79,7 @@ def decode_record(rec: bytes):
         values = (q * slope + intercept).astype(np.float32)
     shape = (depth, rows, cols) if version == 2 and depth > 1 else (rows, cols)
     out = {"id": rid, "patient_id": pid, "label": label, "pixels": values.reshape(shape),
-           "window": (wc, ww) if flags & 1 else None, "mask": None}
+           "window": (wc, ww) if flags & 1 else None, "mask": None, "spacing": tuple(spacing)}
     if rank:
         mask = zstd_decompress(mask_payload, mask_raw) if compression == 1 else mask_payload
         out["mask"] = np.frombuffer(mask, np.uint8).reshape(mask_dims)
@@ -99,9 +99,10 @@ def read_shard(path):
     return out
 
 
-def encode_record(rid, label, pixels, mask=None):
+def encode_record(rid, label, pixels, mask=None, spacing=(0.0, 0.0, 0.0)):
     """Uncompressed, slope 1: version 1 for int16 [rows, cols], version 2 for a
-    volume [depth, rows, cols] or with a uint8 mask of rank 2 or 3."""
+    volume [depth, rows, cols] (voxel spacing in mm) or with a uint8 mask of
+    rank 2 or 3."""
     raw = pixels.astype("<i2").tobytes()
     rows, cols = pixels.shape[-2:]
     version = 2 if pixels.ndim == 3 or mask is not None else 1
@@ -111,7 +112,8 @@ def encode_record(rid, label, pixels, mask=None):
         m = b"" if mask is None else mask.astype(np.uint8).tobytes()
         dims = () if mask is None else mask.shape
         md, mr, mc = (1,) * (3 - len(dims)) + dims if dims else (1, 0, 0)
-        rec += EXTENSION.pack(pixels.shape[0] if pixels.ndim == 3 else 1, len(dims), md, mr, mc, len(m), len(m), 0)
+        rec += EXTENSION.pack(pixels.shape[0] if pixels.ndim == 3 else 1, len(dims), md, mr, mc, len(m), len(m), 0,
+                              *spacing)
         tail = m
     return rec + rid.encode() + raw + tail
 

@@ -32,6 +32,8 @@ struct DataConfig {
   int64_t depth = 0;                  // 0 = 2D images; D > 0 = each path is a series, resized to D slices
   int64_t patch_size = 0;             // volumes: in-plane side of random training patches; 0 = whole
   int64_t patch_depth = 0;            // volumes: slices of a training patch; 0 = depth
+  double slice_spacing = 0;           // volumes: resample to this mm between slices (with pixel_spacing)
+  double pixel_spacing = 0;           // volumes: and this mm in-plane; then crop/pad, no resize
   double window_center = 40.0;        // HU
   double window_width = 400.0;        // HU, > 0
   double mean = 0.5;                  // normalize after windowing to [0,1]

@@ -100,6 +100,12 @@ void add_run_data(Tables& t) {
            "volume (<= image_size); evaluation sees whole volumes; 0 = train on whole volumes")
       .key("patch_depth", &DataConfig::patch_depth, ge(0),
            "volumes: slices of a training patch (<= depth); 0 = all depth slices")
+      .key("slice_spacing", &DataConfig::slice_spacing, ge(0),
+           "volumes: resample each series to this many mm between slices (set with pixel_spacing), "
+           "then centre-crop or pad it to depth x image_size^2 instead of resizing, so that every "
+           "voxel has the same physical size; 0 = off")
+      .key("pixel_spacing", &DataConfig::pixel_spacing, ge(0),
+           "volumes: in-plane voxel size in mm to resample to (with slice_spacing); 0 = off")
       .key("window_center", &DataConfig::window_center, any(),
            "intensity window center (HU for CT)")
       .key("window_width", &DataConfig::window_width, gt(0), "intensity window width (HU for CT)")

@@ -25,6 +25,8 @@ data::DicomDatasetOptions dicom_options(const config::Config& config, const std:
   o.target = target_kind(task);
   o.num_classes = task == Task::kMulticlass ? 0 : config.model.num_classes;
   o.depth = cfg.depth;
+  o.slice_spacing = cfg.slice_spacing;
+  o.pixel_spacing = cfg.pixel_spacing;
   o.label_names = cfg.label_names;
   o.root = cfg.root;
   o.manifest = cfg.manifest;

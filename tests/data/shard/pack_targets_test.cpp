@@ -79,9 +79,12 @@ class PackTargetsTest : public ::testing::Test {
     so.block_bytes = 8192;
     return open_shard_dataset(so);
   }
-  static void expect_same_samples(const std::string& dir, const std::string& manifest, bool volume) {
+  static void expect_same_samples(const std::string& dir, const std::string& manifest, bool volume,
+                                  double slice_spacing = 0, double pixel_spacing = 0) {
     for (const std::string split : {"train", "val"}) {
-      const DicomDatasetOptions o = preprocess(manifest, split, volume);
+      DicomDatasetOptions o = preprocess(manifest, split, volume);
+      o.slice_spacing = slice_spacing;
+      o.pixel_spacing = pixel_spacing;
       const auto shards = open(dir, o);
       const auto files = open_dicom_dataset(o);
       ASSERT_EQ(shards->size(), files->size());
@@ -120,6 +123,17 @@ TEST_F(PackTargetsTest, VolumesWithMasksEqualDicomDatasetBitForBit) {
   EXPECT_EQ(train.target.sizes().vec(), (std::vector<int64_t>{4, 16, 16}));
   const auto val = open(out, preprocess(manifest, "val", true))->get(0, 3);
   EXPECT_EQ(val.image.sizes().vec(), (std::vector<int64_t>{1, 6, 24, 24}));
+}
+
+// data.slice_spacing / pixel_spacing: shards keep each series' voxel spacing,
+// so the resample-and-crop gives the same samples as from the files.
+TEST_F(PackTargetsTest, VolumesAtAFixedSpacingEqualDicomDatasetBitForBit) {
+  const auto manifest = demo(true);
+  const auto out = pack(manifest, "vol", "mask", true);
+  expect_same_samples(out, manifest, true, 3.0, 9.0);
+  auto o = preprocess(manifest, "val", true);
+  o.slice_spacing = 3.0, o.pixel_spacing = 9.0;
+  EXPECT_EQ(open(out, o)->get(0, 0).image.sizes().vec(), (std::vector<int64_t>{1, 6, 24, 24}));
 }
 
 TEST_F(PackTargetsTest, APackServesOnlyWhatItHolds) {

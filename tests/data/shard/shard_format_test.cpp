@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -107,6 +108,7 @@ TEST(ShardFormat, VolumeAndMaskRoundTripAsVersion2) {
   r.depth = 3;
   const auto v = ct_values(3 * 4 * 5, 1, -1024);
   set_pixels(r, v.data(), 4, 5, 1, -1024);
+  r.spacing = {2.5, 0.7, 0.65};
   r.mask_shape = {3, 2, 5};  // masks keep their own size
   for (uint8_t i = 0; i < 30; ++i) r.mask.push_back(static_cast<uint8_t>(i % 7));
   for (const Compression c : {Compression::kNone, Compression::kZstd}) {
@@ -118,6 +120,7 @@ TEST(ShardFormat, VolumeAndMaskRoundTripAsVersion2) {
     EXPECT_EQ(back.cols, 5u);
     EXPECT_EQ(back.mask_shape, r.mask_shape);
     EXPECT_EQ(back.mask, r.mask);
+    EXPECT_EQ(back.spacing, r.spacing);
     EXPECT_EQ(back.id, r.id);
     EXPECT_EQ(back.patient_id, r.patient_id);
     std::vector<float> out(v.size());
@@ -166,6 +169,10 @@ TEST(ShardFormat, MalformedVersion2RecordsAreDataErrors) {
   expect_error(put32(good, x + 8, 3), "mask byte count");       // mask depth no longer matches its bytes
   expect_error(put32(good, x + 24, 33), "mask byte count");
   expect_error(put32(good, x + 20, 31), "do not add up");
+  auto nan_spacing = good;
+  const double nan = std::nan("");
+  std::memcpy(nan_spacing.data() + x + 40, &nan, 8);
+  expect_error(nan_spacing, "bad voxel spacing");
   r.mask.pop_back();
   EXPECT_THROW(encode_record(r, Compression::kNone), DataError);  // shape and bytes disagree
 }
