@@ -324,7 +324,11 @@ bool Loop::train_epoch() {
 
 double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
   const int64_t accum = cfg_.optim.grad_accum_steps;
-  double loss_sum = 0;
+  // Summed on the device and read once per step: reading each micro-step's
+  // loss would make the CPU wait for that backward before it can queue the
+  // next micro-step's forward. (The step's end syncs anyway: the scaler's
+  // finite check.) In double, in the same order: the same sum as before.
+  torch::Tensor loss_sum;
   if (dp_) {
     dp_->zero_grad();  // gradients are views into the reducer's buckets: zero, never drop
   } else {
@@ -347,7 +351,8 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     // Gradient accumulation: only the last micro-step's backward communicates.
     if (dp_) dp_->begin_backward(micro == accum - 1);
     scaler_.scale(loss / static_cast<double>(accum)).backward();
-    loss_sum += loss.item<double>();
+    const auto value = loss.detach().to(torch::kDouble);
+    loss_sum = loss_sum.defined() ? loss_sum + value : value;
     phases.add("backward", t);
     ++state_.batch_in_epoch;
   }
@@ -359,7 +364,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     phases.record("all-reduce", stats.first_launch, stats.all_done, metrics::ChromeTrace::kComm);
     if (!reported_unused_) report_unused_parameters();
   }
-  return loss_sum;
+  return loss_sum.item<double>();
 }
 
 void Loop::report_unused_parameters() {
