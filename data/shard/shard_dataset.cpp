@@ -45,7 +45,9 @@ void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
 
 // A record's mask as int64 class indices, checked against model.num_classes.
 torch::Tensor record_mask(const Record& record, int64_t num_classes, const std::string& where) {
-  if (record.mask_shape.empty()) throw DataError(where + ": record has no mask (a pack made with --target mask has one in every record)");
+  if (record.mask_shape.empty()) {
+    throw DataError(where + ": record has no mask (a pack made with --target mask has one in every record)");
+  }
   std::vector<int64_t> shape(record.mask_shape.begin(), record.mask_shape.end());
   torch::Tensor mask = torch::empty(shape, torch::kInt64);
   int64_t* out = mask.data_ptr<int64_t>();
@@ -167,6 +169,48 @@ void ShardDataset::prefetch(size_t index) const {
   }
 }
 
+namespace {
+
+// The record's modality values through DicomDataset's preprocessing.
+torch::Tensor record_image(const Record& record, const DicomDatasetOptions& o, const Augmentation& a,
+                           const std::string& where) {
+  std::vector<int64_t> shape{static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)};
+  if (o.depth > 0) shape.insert(shape.begin(), static_cast<int64_t>(record.depth));
+  torch::Tensor hu = torch::empty(shape, torch::kFloat32);
+  decode_pixels(record, hu.data_ptr<float>());
+  if (o.depth > 0) {  // as DicomDataset: the volume path has no file window
+    return preprocess_volume(fit_volume(hu, record.spacing, volume_fit(o), where), o, a);
+  }
+  if (o.window_from_file && record.has_window && record.window_width > 0) {
+    DicomDatasetOptions own = o;  // the same rule as DicomDataset::get
+    own.window_center = record.window_center;
+    own.window_width = record.window_width;
+    return preprocess_hu(hu, own, a);
+  }
+  return preprocess_hu(hu, o, a);
+}
+
+// The record's mask on the image's voxels, as DicomDataset::target makes it.
+torch::Tensor record_mask_target(const Record& record, const DicomDatasetOptions& o, const Augmentation& a,
+                                 const std::string& where) {
+  torch::Tensor mask = record_mask(record, o.num_classes, where);
+  if (o.depth > 0) {
+    const std::array<int64_t, 3> grid{record.depth, record.rows, record.cols};
+    mask = fit_mask(mask, grid, record.spacing, volume_fit(o), where);
+  }
+  return preprocess_mask(mask, o, a);
+}
+
+Sample raw_record_sample(const Record& record) {
+  Sample raw;
+  raw.image = torch::empty({1, static_cast<int64_t>(record.pixels.size())}, torch::kUInt8);
+  std::copy(record.pixels.begin(), record.pixels.end(), raw.image.data_ptr<uint8_t>());
+  raw.target = torch::scalar_tensor(record.label, torch::kInt64);
+  return raw;
+}
+
+}  // namespace
+
 Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   const auto [s, r] = locate(index);
   const ShardReader& rd = *shards_[s]->index;
@@ -178,39 +222,13 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
     ++bad_records_;
     throw;
   }
-  if (options_.records_only) {
-    Sample raw;
-    raw.image = torch::empty({1, static_cast<int64_t>(record.pixels.size())}, torch::kUInt8);
-    std::copy(record.pixels.begin(), record.pixels.end(), raw.image.data_ptr<uint8_t>());
-    raw.target = torch::scalar_tensor(record.label, torch::kInt64);
-    return raw;
-  }
+  if (options_.records_only) return raw_record_sample(record);
   const DicomDatasetOptions& o = options_.preprocess;
-  std::vector<int64_t> shape{static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)};
-  if (o.depth > 0) shape.insert(shape.begin(), static_cast<int64_t>(record.depth));
-  torch::Tensor hu = torch::empty(shape, torch::kFloat32);
-  decode_pixels(record, hu.data_ptr<float>());
   const Augmentation augmentation = draw_augmentation(rng_seed, o);
   Sample sample;
-  const VolumeFit fit = volume_fit(o);
-  if (o.target == TargetKind::kMask) {
-    torch::Tensor mask = record_mask(record, o.num_classes, rd.where(r));
-    if (o.depth > 0) mask = fit_mask(mask, {hu.size(0), hu.size(1), hu.size(2)}, record.spacing, fit, rd.where(r));
-    sample.target = preprocess_mask(mask, o, augmentation);
-  }
-  if (o.depth > 0) {  // as DicomDataset: the volume path has no file window
-    sample.image = preprocess_volume(fit_volume(hu, record.spacing, fit, rd.where(r)), o, augmentation);
-    return sample;
-  }
-  if (o.window_from_file && record.has_window && record.window_width > 0) {
-    DicomDatasetOptions own = o;  // the same rule as DicomDataset::get
-    own.window_center = record.window_center;
-    own.window_width = record.window_width;
-    sample.image = preprocess_hu(hu, own, augmentation);
-  } else {
-    sample.image = preprocess_hu(hu, o, augmentation);
-  }
-  if (o.target != TargetKind::kMask) sample.target = record_target(record.label, o, rd.where(r));
+  sample.image = record_image(record, o, augmentation, rd.where(r));
+  sample.target = o.target == TargetKind::kMask ? record_mask_target(record, o, augmentation, rd.where(r))
+                                                : record_target(record.label, o, rd.where(r));
   return sample;
 }
 
