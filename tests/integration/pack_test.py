@@ -172,6 +172,18 @@ def test_on_error_fail_names_the_file_and_line_and_leaves_no_complete_pack(damag
                       "--on-error")
 
 
+def train_recipe_from_pack(recipe, pack, runs, shuffle_buffer):
+    """Two steps of configs/recipes/RECIPE.yaml on the pack (CPU, evaluating at
+    step 2); returns the last evaluation record."""
+    r = run("train", "-c", SOURCE / "configs/recipes" / f"{recipe}.yaml", "--set", f"data.shards={pack}",
+            "--set", f"run.output_dir={runs}", "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
+            "--set", "run.device=cpu", "--set", "data.workers=1", "--set", "schedule.warmup_steps=0",
+            "--set", f"data.shuffle_buffer={shuffle_buffer}", timeout=600)
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(l) for l in (runs / recipe / "metrics.jsonl").read_text().splitlines()]
+    return [x for x in records if x["kind"] == "eval"][-1]
+
+
 def test_multilabel_pack_stores_the_findings_and_trains_the_chexnet_recipe(tmp_path):
     """--target multilabel: each record's label is the labels column as a bit set
     (bit i = label_names[i]); the CheXNet recipe trains from it and evaluates
@@ -195,14 +207,8 @@ def test_multilabel_pack_stores_the_findings_and_trains_the_chexnet_recipe(tmp_p
     assert got == expected and len(set(got.values())) > 2  # none, one and both findings occur
 
     runs = tmp_path / "runs"
-    r = run("train", "-c", SOURCE / "configs/recipes/chexnet_densenet121.yaml", "--set", f"data.shards={pack}",
-            "--set", f"run.output_dir={runs}", "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
-            "--set", "run.device=cpu", "--set", "data.workers=1", "--set", "schedule.warmup_steps=0",
-            "--set", "data.shuffle_buffer=8", timeout=600)
-    assert r.returncode == 0, r.stderr
-    evals = [json.loads(l) for l in (runs / "chexnet_densenet121/metrics.jsonl").read_text().splitlines()
-             if json.loads(l)["kind"] == "eval"]
-    assert {"val/auroc_right_lung_lesion", "val/auroc_left_lung_lesion"} <= evals[-1].keys()
+    last_eval = train_recipe_from_pack("chexnet_densenet121", pack, runs, shuffle_buffer=8)
+    assert {"val/auroc_right_lung_lesion", "val/auroc_left_lung_lesion"} <= last_eval.keys()
 
     assert_user_error(run("train", "-c", SOURCE / "configs/smoke.yaml", "--set", f"data.shards={pack}",
                           "--set", f"run.output_dir={runs}"), "the pack holds multilabel labels")
@@ -246,14 +252,7 @@ def test_volume_mask_pack_holds_the_series_and_trains_the_unet3d_recipe(tmp_path
     assert any(rec["mask"].any() for rec in records.values())
 
     runs = tmp_path / "runs"
-    r = run("train", "-c", SOURCE / "configs/recipes/ct_unet3d.yaml", "--set", f"data.shards={pack}",
-            "--set", f"run.output_dir={runs}", "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
-            "--set", "run.device=cpu", "--set", "data.workers=1", "--set", "schedule.warmup_steps=0",
-            "--set", "data.shuffle_buffer=4", timeout=600)
-    assert r.returncode == 0, r.stderr
-    evals = [json.loads(l) for l in (runs / "ct_unet3d/metrics.jsonl").read_text().splitlines()
-             if json.loads(l)["kind"] == "eval"]
-    assert "val/dice_lesion" in evals[-1]
+    assert "val/dice_lesion" in train_recipe_from_pack("ct_unet3d", pack, runs, shuffle_buffer=4)
 
     assert_user_error(run("train", "-c", SOURCE / "configs/smoke.yaml", "--set", f"data.shards={pack}",
                           "--set", f"run.output_dir={runs}"), "the pack holds volumes")

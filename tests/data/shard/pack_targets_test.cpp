@@ -12,20 +12,13 @@
 #include "data/shard/shard_metadata.h"
 #include "data/synthetic_dicom.h"
 #include "tests/common/temp_dir.h"
+#include "tests/data/shard/shard_test_util.h"
 
 namespace medtrain::data::shard {
 namespace {
 
 using medtrain::testing::TempDir;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using medtrain::data::shard::testing::error_of;
 
 class PackTargetsTest : public ::testing::Test {
  protected:

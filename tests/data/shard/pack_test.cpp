@@ -25,15 +25,6 @@ namespace fs = std::filesystem;
 using medtrain::testing::TempDir;
 using namespace medtrain::data::shard::testing;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 class PackTest : public ::testing::Test {
  protected:
   void SetUp() override { manifest_ = make_dicom_set(dir_); }

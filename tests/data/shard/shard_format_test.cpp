@@ -68,20 +68,25 @@ TEST(ShardFormat, NonLinearValuesFallBackToFloat32) {
   expect_round_trip(v, 4, 5, 1.0, 0.0, PixelEncoding::kFloat32);
 }
 
+// decode_record refuses `bytes` with a DataError naming `where` and saying `needle`.
+void expect_record_error(const std::vector<uint8_t>& bytes, const std::string& where, const std::string& needle) {
+  try {
+    decode_record(bytes.data(), bytes.size(), where);
+    FAIL() << "no error for " << needle;
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
 TEST(ShardFormat, MalformedRecordsAreDataErrors) {
   Record r;
   r.id = "a.dcm";
   const auto v = ct_values(16, 1, 0);
   set_pixels(r, v.data(), 4, 4, 1, 0);
   const auto good = encode_record(r, Compression::kZstd);
-  auto expect_error = [](std::vector<uint8_t> bytes, const std::string& needle) {
-    try {
-      decode_record(bytes.data(), bytes.size(), "shard.x: record 7");
-      FAIL() << "no error for " << needle;
-    } catch (const DataError& e) {
-      EXPECT_NE(std::string(e.what()).find("shard.x: record 7"), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+  const auto expect_error = [](const std::vector<uint8_t>& bytes, const std::string& needle) {
+    expect_record_error(bytes, "shard.x: record 7", needle);
   };
   expect_error(std::vector<uint8_t>(good.begin(), good.begin() + 10), "shorter than its header");
   expect_error(std::vector<uint8_t>(good.begin(), good.end() - 1), "do not add up");
@@ -147,14 +152,8 @@ TEST(ShardFormat, MalformedVersion2RecordsAreDataErrors) {
   r.mask_shape = {2, 4, 4};
   r.mask.assign(32, 1);
   const auto good = encode_record(r, Compression::kNone);
-  auto expect_error = [](std::vector<uint8_t> bytes, const std::string& needle) {
-    try {
-      decode_record(bytes.data(), bytes.size(), "shard.y: record 3");
-      FAIL() << "no error for " << needle;
-    } catch (const DataError& e) {
-      EXPECT_NE(std::string(e.what()).find("shard.y: record 3"), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+  const auto expect_error = [](const std::vector<uint8_t>& bytes, const std::string& needle) {
+    expect_record_error(bytes, "shard.y: record 3", needle);
   };
   auto put32 = [](std::vector<uint8_t> b, size_t at, uint32_t x) {
     std::memcpy(b.data() + at, &x, 4);

@@ -3,11 +3,13 @@
 // and byte-level file surgery for the corruption cases.
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "data/data_error.h"
 #include "data/shard/packer.h"
 #include "data/synthetic_dicom.h"
 #include "tests/common/temp_dir.h"
@@ -23,6 +25,16 @@ inline std::string make_dicom_set(const medtrain::testing::TempDir& dir, size_t 
   o.image_size = 32;
   o.val_fraction = 0.34;
   return write_synthetic_dataset(o).manifest_path;
+}
+
+// The DataError message `f` throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 inline PackOptions pack_options(const std::string& manifest, const std::string& out) {
