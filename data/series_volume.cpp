@@ -125,13 +125,21 @@ SeriesVolume read_series_volume(const std::string& folder) {
   return v;
 }
 
-SeriesVolume resample_volume(const SeriesVolume& volume, const std::array<double, 3>& target) {
-  std::vector<int64_t> size;
+std::array<int64_t, 3> resampled_size(const std::array<int64_t, 3>& shape, const std::array<double, 3>& spacing,
+                                      const std::array<double, 3>& target) {
+  std::array<int64_t, 3> size{};
   for (int k = 0; k < 3; ++k) {
     if (!(target[k] > 0)) throw DataError("resample_volume: target spacing must be > 0, got " + std::to_string(target[k]));
-    const double extent = static_cast<double>(volume.voxels.size(k)) * volume.spacing[k];
-    size.push_back(std::max<int64_t>(1, std::llround(extent / target[k])));
+    const double extent = static_cast<double>(shape[k]) * spacing[k];
+    size[k] = std::max<int64_t>(1, std::llround(extent / target[k]));
   }
+  return size;
+}
+
+SeriesVolume resample_volume(const SeriesVolume& volume, const std::array<double, 3>& target) {
+  const auto& v = volume.voxels;
+  const std::array<int64_t, 3> n = resampled_size({v.size(0), v.size(1), v.size(2)}, volume.spacing, target);
+  const std::vector<int64_t> size(n.begin(), n.end());
   namespace F = torch::nn::functional;
   SeriesVolume out = volume;
   out.voxels = F::interpolate(volume.voxels.unsqueeze(0).unsqueeze(0),

@@ -31,8 +31,14 @@ struct SeriesVolume {
 SeriesVolume read_series_volume(const std::string& folder);
 
 // Resamples [D, H, W] to new voxel spacing (z, y, x in mm) with trilinear
-// interpolation (align_corners=false); the size is round(size * spacing /
-// target). Throws DataError for a non-positive target spacing.
+// interpolation (align_corners=false); the size is resampled_size's. Throws
+// DataError for a non-positive target spacing.
 SeriesVolume resample_volume(const SeriesVolume& volume, const std::array<double, 3>& target_spacing);
+
+// The grid `shape` voxels at `spacing` become at `target_spacing`:
+// round(shape * spacing / target), at least 1 per axis. Throws DataError for a
+// non-positive target spacing.
+std::array<int64_t, 3> resampled_size(const std::array<int64_t, 3>& shape, const std::array<double, 3>& spacing,
+                                      const std::array<double, 3>& target_spacing);
 
 }  // namespace medtrain::data

@@ -1,12 +1,11 @@
 #include "data/volume_fit.h"
 
-#include <torch/nn/functional/upsampling.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "data/data_error.h"
 #include "data/mask_file.h"
+#include "data/series_volume.h"
 
 namespace medtrain::data {
 namespace {
@@ -29,37 +28,35 @@ torch::Tensor crop_or_pad(const torch::Tensor& x, const std::array<int64_t, 3>& 
   return out;
 }
 
-}  // namespace
-
-std::array<int64_t, 3> resampled_shape(const std::array<int64_t, 3>& shape, const std::array<double, 3>& spacing,
-                                       const VolumeFit& fit, const std::string& where) {
-  std::array<int64_t, 3> n{};
-  for (int k = 0; k < 3; ++k) {
-    if (!(spacing[k] > 0)) {
+// The grid the volume is resampled to; the volume's own spacing must be known.
+std::array<int64_t, 3> fitted_grid(const std::array<int64_t, 3>& shape, const std::array<double, 3>& spacing,
+                                   const VolumeFit& fit, const std::string& where) {
+  for (const double s : spacing) {
+    if (!(s > 0)) {
       throw DataError(where + ": voxel spacing unknown (no Pixel Spacing or slice positions), so it cannot be "
                       "resampled to data.slice_spacing / data.pixel_spacing");
     }
-    n[k] = std::max<int64_t>(1, std::llround(static_cast<double>(shape[k]) * spacing[k] / fit.spacing[k]));
   }
-  return n;
+  return resampled_size(shape, spacing, fit.spacing);
 }
+
+}  // namespace
 
 torch::Tensor fit_volume(const torch::Tensor& voxels, const std::array<double, 3>& spacing, const VolumeFit& fit,
                          const std::string& where) {
   if (!fit.enabled()) return voxels;
   const std::array<int64_t, 3> shape{voxels.size(0), voxels.size(1), voxels.size(2)};
-  const auto n = resampled_shape(shape, spacing, fit, where);
   torch::Tensor x = voxels;
-  if (n != shape) {
-    namespace F = torch::nn::functional;
-    x = F::interpolate(voxels.unsqueeze(0).unsqueeze(0), F::InterpolateFuncOptions()
-                                                               .size(std::vector<int64_t>(n.begin(), n.end()))
-                                                               .mode(torch::kTrilinear)
-                                                               .align_corners(false))
-            .squeeze(0)
-            .squeeze(0);
+  if (fitted_grid(shape, spacing, fit, where) != shape) {
+    SeriesVolume v;
+    v.voxels = voxels;
+    v.spacing = spacing;
+    x = resample_volume(v, fit.spacing).voxels;
   }
-  return crop_or_pad(x, fit.shape, voxels.min().item<double>());
+  // The minimum is only needed where the grid is smaller than the fit.
+  bool pads = false;
+  for (int64_t k = 0; k < 3; ++k) pads = pads || x.size(k) < fit.shape[k];
+  return crop_or_pad(x, fit.shape, pads ? voxels.min().item<double>() : 0.0);
 }
 
 torch::Tensor fit_mask(const torch::Tensor& mask, const std::array<int64_t, 3>& volume_shape,
@@ -70,7 +67,7 @@ torch::Tensor fit_mask(const torch::Tensor& mask, const std::array<int64_t, 3>& 
     throw DataError(where + ": mask is " + shape_text(shape) + ", its volume " + shape_text(volume_shape) +
                     "; with data.slice_spacing / pixel_spacing a mask must be on its volume's voxels");
   }
-  const auto n = resampled_shape(shape, spacing, fit, where);
+  const auto n = fitted_grid(shape, spacing, fit, where);
   return crop_or_pad(resize_mask(mask, std::vector<int64_t>(n.begin(), n.end())), fit.shape, 0);
 }
 

@@ -20,12 +20,6 @@ struct VolumeFit {
   bool enabled() const { return spacing[0] > 0; }
 };
 
-// The grid a volume of `shape` at `spacing` (z, y, x mm) is resampled to:
-// round(shape * spacing / target), at least 1. Throws DataError naming `where`
-// when the volume's spacing is unknown (0).
-std::array<int64_t, 3> resampled_shape(const std::array<int64_t, 3>& shape, const std::array<double, 3>& spacing,
-                                       const VolumeFit& fit, const std::string& where);
-
 // float32 [D, H, W] modality values at `spacing` -> float32 fit.shape.
 torch::Tensor fit_volume(const torch::Tensor& voxels, const std::array<double, 3>& spacing, const VolumeFit& fit,
                          const std::string& where);
