@@ -322,7 +322,7 @@ PackSummary pack_dataset(const PackOptions& o) {
   if (o.shard_bytes < 4096) throw DataError("pack: --shard-mb is too small");
   if (o.image_size < 0) throw DataError("pack: --image-size must be >= 0");
   if (!fs::is_regular_file(o.manifest)) throw DataError(o.manifest + ": manifest not found (pack --manifest)");
-  if (o.target != "class" && o.target != "multilabel" && o.target != "mask") {
+  if (!is_pack_target(o.target)) {
     throw DataError("pack: --target must be class, multilabel or mask (got \"" + o.target + "\")");
   }
   if (o.volumes && o.image_size > 0) {

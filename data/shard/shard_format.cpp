@@ -89,9 +89,9 @@ void decode_pixels(const Record& r, float* out) {
 
 namespace {
 
-std::vector<uint8_t> compress(const std::vector<uint8_t>& raw, Compression compression, int level,
-                              const std::string& id) {
-  if (compression != Compression::kZstd || raw.empty()) return raw;
+// The zstd frame of `raw`; nothing for nothing.
+std::vector<uint8_t> zstd_frame(const std::vector<uint8_t>& raw, int level, const std::string& id) {
+  if (raw.empty()) return {};
   std::vector<uint8_t> out(ZSTD_compressBound(raw.size()));
   const size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), level);
   if (ZSTD_isError(n)) throw DataError("shard record " + id + ": zstd: " + ZSTD_getErrorName(n));
@@ -131,8 +131,12 @@ std::vector<uint8_t> encode_record(const Record& r, Compression compression, int
     throw DataError("shard record " + r.id + ": mask bytes do not match its shape");
   }
   const bool extended = r.depth != 1 || !r.mask_shape.empty() || r.spacing != std::array<double, 3>{};
-  const std::vector<uint8_t> body = compress(r.pixels, compression, zstd_level, r.id);
-  const std::vector<uint8_t> mask = compress(r.mask, compression, zstd_level, r.id);
+  // Uncompressed records point at the record's own bytes: no copy.
+  const bool zstd = compression == Compression::kZstd;
+  const std::vector<uint8_t> zstd_pixels = zstd ? zstd_frame(r.pixels, zstd_level, r.id) : std::vector<uint8_t>{};
+  const std::vector<uint8_t> zstd_mask = zstd ? zstd_frame(r.mask, zstd_level, r.id) : std::vector<uint8_t>{};
+  const std::vector<uint8_t>& body = zstd ? zstd_pixels : r.pixels;
+  const std::vector<uint8_t>& mask = zstd ? zstd_mask : r.mask;
   const size_t header = kRecordHeaderBytes + (extended ? kRecordExtensionBytes : 0);
   std::vector<uint8_t> out(header + r.id.size() + r.patient_id.size() + body.size() + (extended ? mask.size() : 0), 0);
   out[0] = extended ? kRecordVersionVolume : kRecordVersion;

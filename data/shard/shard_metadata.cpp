@@ -16,6 +16,10 @@ std::string shard_file_name(const std::string& split, size_t n) {
   return fmt::format("{}-{:05d}.shard", split.empty() ? "all" : split, n);
 }
 
+bool is_pack_target(const std::string& target) {
+  return target == "class" || target == "multilabel" || target == "mask";
+}
+
 std::string to_json(const ShardMetadata& m) {
   json j;
   j["format"] = "medtrain-shards";
@@ -80,7 +84,7 @@ ShardMetadata read_metadata(const std::string& dir) {
     m.label_names = at(j, "label_names").get<std::vector<std::string>>();
     if (j.contains("target")) {  // absent in packs made before multilabel shards: class labels
       m.settings.target = at(j, "target").get<std::string>();
-      if (m.settings.target != "class" && m.settings.target != "multilabel" && m.settings.target != "mask") {
+      if (!is_pack_target(m.settings.target)) {
         throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel or mask");
       }
     }

@@ -49,6 +49,9 @@ struct PackSettings {
   }
 };
 
+// "class", "multilabel" or "mask": what PackSettings::target may hold.
+bool is_pack_target(const std::string& target);
+
 struct ShardMetadata {
   int format_version = kFormatVersion;
   bool complete = false;
