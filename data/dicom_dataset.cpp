@@ -10,6 +10,7 @@
 #include "data/data_error.h"
 #include "data/dicom_image.h"
 #include "data/image_resize.h"
+#include "data/io/user_file.h"
 #include "data/mask_file.h"
 #include "data/series_volume.h"
 #include "data/rng.h"
@@ -18,7 +19,7 @@ namespace medtrain::data {
 namespace {
 
 void check_options(const DicomDatasetOptions& o) {
-  auto bad = [&](const std::string& what) { throw DataError(o.manifest + ": dataset option " + what); };
+  auto bad = [&](const std::string& what) { throw DataError(io::display_path(o.manifest) + ": dataset option " + what); };
   if (o.depth < 0) bad("depth must be >= 0 (got " + std::to_string(o.depth) + ")");
   if (o.target != TargetKind::kClass && o.num_classes < 1) bad("num_classes must be >= 1 for this target");
   if (o.target == TargetKind::kMultiLabel && o.num_classes > static_cast<int64_t>(kMaxLabels)) {
@@ -55,7 +56,7 @@ void check_options(const DicomDatasetOptions& o) {
 void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
   const auto need = [&](bool has, const char* column, const char* task) {
     if (!has) {
-      throw DataError(m.manifest_path + ": model.task " + task + " needs a '" + column +
+      throw DataError(io::display_path(m.manifest_path) + ": model.task " + task + " needs a '" + column +
                       "' column in the manifest header");
     }
   };
@@ -64,10 +65,12 @@ void check_target_column(const Manifest& m, const DicomDatasetOptions& o) {
     case TargetKind::kMultiLabel: need(m.has_labels, "labels", "multilabel"); break;
     case TargetKind::kMask: need(m.has_mask, "mask", "segmentation"); break;
   }
-  if (o.target == TargetKind::kMultiLabel) {
-    for (const ManifestRow& r : m.rows) {
-      check_label_bits(r.labels, o.num_classes, m.manifest_path + ":" + std::to_string(r.line));
-    }
+  // Every row, whatever the split, before step 1: a class past the model's
+  // outputs would otherwise stop the run (or go unnoticed) when first sampled.
+  for (const ManifestRow& r : m.rows) {
+    const std::string where = io::display_path(m.manifest_path) + ":" + std::to_string(r.line);
+    if (o.target == TargetKind::kMultiLabel) check_label_bits(r.labels, o.num_classes, where);
+    if (o.target == TargetKind::kClass) check_class_label(r.label, o.num_classes, where);
   }
 }
 
@@ -77,6 +80,13 @@ void check_label_bits(uint64_t bits, int64_t num_labels, const std::string& wher
   if (num_labels < 64 && (bits >> num_labels) != 0) {
     throw DataError(where + ": labels name a finding past the " + std::to_string(num_labels) +
                     " labels of model.num_classes");
+  }
+}
+
+void check_class_label(int64_t label, int64_t num_classes, const std::string& where) {
+  if (num_classes > 0 && (label < 0 || label >= num_classes)) {
+    throw DataError(where + ": label " + std::to_string(label) + " is not a class of model.num_classes " +
+                    std::to_string(num_classes) + " (classes 0.." + std::to_string(num_classes - 1) + ")");
   }
 }
 

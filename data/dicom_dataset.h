@@ -62,7 +62,9 @@ struct DicomDatasetOptions {
   double min_crop = 1;             // smallest crop side fraction, in (0, 1]; 1 = no crop
   bool check_files = true;         // every manifest file must exist at open
   TargetKind target = TargetKind::kClass;  // which manifest column becomes the target
-  int64_t num_classes = 0;   // kMultiLabel: length of the target; kMask: masks hold 0..n-1
+  // kClass: labels are 0..n-1 (0 = unchecked); kMultiLabel: length of the
+  // target; kMask: masks hold 0..n-1.
+  int64_t num_classes = 0;
   int64_t depth = 0;         // 0 = 2D images; D > 0 = series folders resized to D slices
   int64_t patch_size = 0;    // volumes: in-plane side of a random training patch; 0 = whole volume
   int64_t patch_depth = 0;   // slices of that patch (<= depth); 0 = all depth slices
@@ -90,6 +92,9 @@ Augmentation draw_augmentation(uint64_t rng_seed, const DicomDatasetOptions& opt
 // shard records). Throws DataError "<where>: labels name a finding past the N
 // labels of model.num_classes" when a bit at or past num_labels is set.
 void check_label_bits(uint64_t bits, int64_t num_labels, const std::string& where);
+// Multiclass targets: throws DataError "<where>: label L is not a class of
+// model.num_classes N" unless 0 <= label < num_classes (num_classes 0: no check).
+void check_class_label(int64_t label, int64_t num_classes, const std::string& where);
 // The bit set as float32 [num_labels], 1 where a finding is present.
 torch::Tensor multi_hot(uint64_t bits, int64_t num_labels);
 

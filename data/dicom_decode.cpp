@@ -17,6 +17,7 @@
 #include "data/dicom_header.h"
 #include "data/dicom_j2k.h"
 #include "data/dicom_pixels.h"
+#include "data/io/user_file.h"
 
 namespace medtrain::data {
 namespace {
@@ -98,6 +99,8 @@ void convert_native(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, c
   if (l.samples == 3 && ds->findAndGetUint16(DCM_PlanarConfiguration, planar).good()) l.planar = planar;
   check_colour_layout(l, info, path);
   DcmElement* elem = pixel_element(ds, path);
+  // DCMTK hands out no array and "Normal" for a zero-length element.
+  if (elem->getLength() == 0) dicom_fail(path, "Pixel Data (7FE0,0010) is empty");
   Uint8* raw = nullptr;
   const OFCondition cond = elem->getUint8Array(raw);
   if (cond.bad() || raw == nullptr) dicom_fail(path, std::string("cannot read Pixel Data: ") + cond.text());
@@ -128,7 +131,7 @@ void decode_j2k(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, const
   const int64_t per_frame = l.rows * l.cols * l.samples;
   std::vector<uint8_t> words(static_cast<size_t>(per_frame * l.frames * (l.bits_allocated / 8)));
   for (int64_t f = 0; f < l.frames; ++f) {
-    const std::string where = path + " frame " + std::to_string(f + 1);
+    const std::string where = io::display_path(path) + " frame " + std::to_string(f + 1);
     const J2kFrame frame =
         decode_j2k_frame(frames[f].data(), frames[f].size(), l.rows, l.cols, l.samples, where);
     // Two's-complement truncation to BitsAllocated; the stored-value step then

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 
 namespace medtrain::data {
 namespace {
@@ -17,7 +18,7 @@ struct Fragment {
 };
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw DataError(path + ": encapsulated pixel data: " + what);
+  throw DataError(io::display_path(path) + ": encapsulated pixel data: " + what);
 }
 
 bool starts_frame(const Fragment& f) {

@@ -5,10 +5,12 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 
 namespace medtrain::data {
 
@@ -50,6 +52,54 @@ std::optional<double> get_f64(DcmDataset* ds, const DcmTagKey& key, unsigned lon
   Float64 v = 0;
   if (ds->findAndGetFloat64(key, v, pos).good()) return v;
   return std::nullopt;
+}
+
+// Note [Finite modality values]
+// A NaN or infinite RescaleSlope/Intercept or window, or a slope that maps the
+// stored range beyond float32, turns every training step into NaN. The checks
+// below bound the modality values of the whole storable range [lo, hi] (and
+// the window) by kMaxMagnitude, so every decoded value is finite without a
+// second pass over the pixels: each pixel is v * slope + intercept with v in
+// [lo, hi] (colour: [0, 255] inside that range), its MONOCHROME1 reflection
+// stays in [m(lo), m(hi)], and windowing ((x - lo) / width, clamped) can then
+// give +-inf at worst, never NaN. Values are never printed (PHI rule).
+constexpr double kMaxMagnitude = 1e30;
+constexpr double kMinWindowWidth = 1e-30;
+
+const char* not_finite(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
+
+// The first value of a numeric attribute: absent (or empty) -> nullopt; present
+// but not a number, NaN or infinite -> DataError naming the attribute.
+std::optional<double> get_finite(DcmDataset* ds, const DcmTagKey& key, const char* name, const std::string& path) {
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(key, elem).bad() || elem == nullptr || elem->getLength() == 0) return std::nullopt;
+  const std::optional<double> v = get_f64(ds, key);
+  if (!v) dicom_fail(path, std::string(name) + " is not a number");
+  if (!std::isfinite(*v)) dicom_fail(path, std::string(name) + " is " + not_finite(*v));
+  return v;
+}
+
+void read_value_transform(DcmDataset* ds, const std::string& path, DicomImageInfo& info) {
+  info.slope = get_finite(ds, DCM_RescaleSlope, "RescaleSlope (0028,1053)", path).value_or(1.0);
+  info.intercept = get_finite(ds, DCM_RescaleIntercept, "RescaleIntercept (0028,1052)", path).value_or(0.0);
+  if (info.slope == 0) dicom_fail(path, "RescaleSlope (0028,1053) is 0 (every pixel would be the intercept)");
+  const double half = std::ldexp(1.0, info.bits_stored - 1);
+  const double lo = info.pixel_representation == 1 ? -half : 0.0;
+  const double hi = info.pixel_representation == 1 ? half - 1 : 2 * half - 1;
+  const double m_lo = lo * info.slope + info.intercept, m_hi = hi * info.slope + info.intercept;
+  if (!(std::abs(m_lo) <= kMaxMagnitude && std::abs(m_hi) <= kMaxMagnitude)) {
+    dicom_fail(path, "RescaleSlope (0028,1053) and RescaleIntercept (0028,1052) map the stored values beyond "
+                     "float32 range (|value| > 1e30)");
+  }
+  info.window_center = get_finite(ds, DCM_WindowCenter, "WindowCenter (0028,1050)", path);
+  info.window_width = get_finite(ds, DCM_WindowWidth, "WindowWidth (0028,1051)", path);
+  if (info.window_center && !(std::abs(*info.window_center) <= kMaxMagnitude)) {
+    dicom_fail(path, "WindowCenter (0028,1050) is beyond float32 range (|value| > 1e30)");
+  }
+  if (info.window_width && !(*info.window_width >= kMinWindowWidth && *info.window_width <= kMaxMagnitude)) {
+    dicom_fail(path, std::string("WindowWidth (0028,1051) is ") +
+                         (*info.window_width <= 0 ? "not positive" : "out of range") + " (must be in [1e-30, 1e30])");
+  }
 }
 
 template <size_t N>
@@ -110,9 +160,13 @@ void read_photometric(DcmDataset* ds, const std::string& path, DicomImageInfo& i
 
 }  // namespace
 
-void dicom_fail(const std::string& path, const std::string& what) { throw DataError(path + ": " + what); }
+void dicom_fail(const std::string& path, const std::string& what) {
+  throw DataError(io::display_path(path) + ": " + what);
+}
 
 void load_dicom_file(DcmFileFormat& file, const std::string& path) {
+  // A FIFO or device would block or read without end inside DCMTK.
+  io::check_regular_file(path, "DICOM file", io::kMaxDicomBytes);
   const Layout layout = sniff(path);
   if (layout == Layout::kOther) {
     dicom_fail(path, "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM tag at the start)");
@@ -142,10 +196,7 @@ DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path) {
     if (frames < 1) dicom_fail(path, "invalid NumberOfFrames " + std::to_string(frames));
     info.frames = frames;
   }
-  info.slope = get_f64(ds, DCM_RescaleSlope).value_or(1.0);
-  info.intercept = get_f64(ds, DCM_RescaleIntercept).value_or(0.0);
-  info.window_center = get_f64(ds, DCM_WindowCenter);
-  info.window_width = get_f64(ds, DCM_WindowWidth);
+  read_value_transform(ds, path, info);  // Note [Finite modality values]
   info.modality = get_string(ds, DCM_Modality);
   info.pixel_spacing = get_vector<2>(ds, DCM_PixelSpacing);
   info.image_position = get_vector<3>(ds, DCM_ImagePositionPatient);

@@ -4,11 +4,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <sstream>
 #include <unordered_map>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 
 namespace fs = std::filesystem;
 
@@ -31,7 +32,7 @@ class Reader {
   explicit Reader(const ManifestOptions& o) : o_(o) {}
 
   [[noreturn]] void fail(size_t line, const std::string& what) const {
-    throw DataError(o_.manifest_path + (line ? ":" + std::to_string(line) : "") + ": " + what);
+    throw DataError(io::display_path(o_.manifest_path) + (line ? ":" + std::to_string(line) : "") + ": " + what);
   }
 
   std::vector<std::string> fields(const std::string& text, size_t line) const {
@@ -130,7 +131,7 @@ class Reader {
     for (const ManifestRow& r : rows) {
       const std::string key = fs::path(r.path).lexically_normal().generic_string();
       const auto [it, fresh] = seen.emplace(key, r.line);
-      if (!fresh) fail(r.line, "duplicate path " + r.path + " (first on line " + std::to_string(it->second) + ")");
+      if (!fresh) fail(r.line, "duplicate path " + io::display_path(r.path) + " (first on line " + std::to_string(it->second) + ")");
       if (!r.patient_id.empty() && !r.split.empty()) {
         const auto [p, first] = patient_split.emplace(r.patient_id, &r);
         if (!first && p->second->split != r.split) {
@@ -144,22 +145,27 @@ class Reader {
       if (o_.paths_are_folders ? !fs::is_directory(root / r.path, ec) : !fs::is_regular_file(root / r.path, ec)) {
         // The other kind exists: say so, a volume manifest read as slices (or the reverse) is the usual cause.
         const bool other = o_.paths_are_folders ? fs::is_regular_file(root / r.path, ec) : fs::is_directory(root / r.path, ec);
-        const std::string why = !other ? " does not exist"
+        // A FIFO, socket or device is neither; saying "does not exist" would mislead.
+        const bool special = !other && fs::exists(root / r.path, ec);
+        const std::string why = special ? " is neither a regular file nor a folder (a FIFO, socket or device?)"
+                                : !other ? " does not exist"
                                 : o_.paths_are_folders ? " is a file, not a series folder (2D images: data.depth 0)"
                                                        : " is a folder (a series? volumes need data.depth > 0, or "
                                                          "pack --volumes)";
-        fail(r.line, std::string(o_.paths_are_folders ? "series folder " : "file ") + r.path + why + " (root " +
-                         root.string() + ")");
+        fail(r.line, std::string(o_.paths_are_folders ? "series folder " : "file ") + io::display_path(r.path) +
+                         why + " (root " + io::display_path(root.string()) + ")");
       }
       if (!r.mask.empty() && !fs::is_regular_file(root / r.mask, ec)) {
-        fail(r.line, "mask " + r.mask + " does not exist (root " + root.string() + ")");
+        fail(r.line, "mask " + io::display_path(r.mask) +
+                         (fs::exists(root / r.mask, ec) ? " is not a regular file" : " does not exist") + " (root " +
+                         io::display_path(root.string()) + ")");
       }
     }
   }
 
   Manifest read() const {
-    std::ifstream in(o_.manifest_path, std::ios::binary);
-    if (!in) fail(0, std::string("cannot open manifest: ") + std::strerror(errno));
+    // Guarded: a FIFO or device named as the manifest fails here instead of blocking.
+    std::istringstream in(io::read_user_file(o_.manifest_path, "manifest", io::kMaxManifestBytes));
     Manifest m;
     m.manifest_path = o_.manifest_path;
     fs::path root = o_.root.empty() ? fs::path(o_.manifest_path).parent_path() : fs::path(o_.root);

@@ -3,6 +3,7 @@
 #include <torch/nn/functional/upsampling.h>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "data/dicom_image.h"
 #include "data/npy_reader.h"
 
@@ -15,10 +16,10 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 torch::Tensor dicom_mask(const std::string& path, bool volume) {
   const DicomImage image = read_dicom_image(path);
-  if (image.pixels.dim() != 3) throw DataError(path + ": a mask must be a grey image, not colour");
+  if (image.pixels.dim() != 3) throw DataError(io::display_path(path) + ": a mask must be a grey image, not colour");
   torch::Tensor values = volume ? image.pixels : image.pixels[0];
   if (!torch::equal(values, values.round())) {
-    throw DataError(path + ": mask pixel values are not whole numbers (a rescale slope/intercept applied?)");
+    throw DataError(io::display_path(path) + ": mask pixel values are not whole numbers (a rescale slope/intercept applied?)");
   }
   return values.to(torch::kInt64);
 }
@@ -30,14 +31,14 @@ torch::Tensor read_mask(const std::string& path, bool volume, int64_t num_classe
   const int64_t want = volume ? 3 : 2;
   if (mask.dim() == want + 1 && mask.size(0) == 1) mask = mask.squeeze(0);  // a leading channel of 1
   if (mask.dim() != want) {
-    throw DataError(path + ": mask has shape " + c10::str(mask.sizes()) + ", expected " +
+    throw DataError(io::display_path(path) + ": mask has shape " + c10::str(mask.sizes()) + ", expected " +
                     (volume ? "[D, H, W] (a volume)" : "[H, W]"));
   }
-  if (mask.numel() == 0) throw DataError(path + ": mask is empty");
+  if (mask.numel() == 0) throw DataError(io::display_path(path) + ": mask is empty");
   const int64_t lo = mask.min().item<int64_t>(), hi = mask.max().item<int64_t>();
-  if (lo < 0) throw DataError(path + ": mask holds the negative value " + std::to_string(lo));
+  if (lo < 0) throw DataError(io::display_path(path) + ": mask holds the negative value " + std::to_string(lo));
   if (num_classes > 0 && hi >= num_classes) {
-    throw DataError(path + ": mask holds class " + std::to_string(hi) + " but model.num_classes is " +
+    throw DataError(io::display_path(path) + ": mask holds class " + std::to_string(hi) + " but model.num_classes is " +
                     std::to_string(num_classes) + " (classes 0.." + std::to_string(num_classes - 1) +
                     ", background included)");
   }

@@ -8,6 +8,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom_image.h"
+#include "data/io/user_file.h"
 
 namespace medtrain::data {
 namespace {
@@ -24,20 +25,22 @@ struct Slice {
 };
 
 [[noreturn]] void fail(const std::string& folder, const std::string& what) {
-  throw DataError(folder + ": inconsistent or unreadable series: " + what);
+  throw DataError(io::display_path(folder) + ": inconsistent or unreadable series: " + what);
 }
 
 std::vector<std::string> list_files(const std::string& folder) {
   std::error_code ec;
-  if (!fs::is_directory(folder, ec)) throw DataError(folder + ": not a folder (a series is a folder of slices)");
+  if (!fs::is_directory(folder, ec)) {
+    throw DataError(io::display_path(folder) + ": not a folder (a series is a folder of slices)");
+  }
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(folder, ec)) {
     const std::string name = e.path().filename().string();
     if (!e.is_regular_file() || name.empty() || name[0] == '.' || name == "DICOMDIR") continue;
     files.push_back(e.path().string());
   }
-  if (ec) throw DataError(folder + ": cannot list folder: " + ec.message());
-  if (files.empty()) throw DataError(folder + ": no files in this series folder");
+  if (ec) throw DataError(io::display_path(folder) + ": cannot list folder: " + ec.message());
+  if (files.empty()) throw DataError(io::display_path(folder) + ": no files in this series folder");
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -16,6 +16,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom_image.h"
+#include "data/io/user_file.h"
 #include "data/manifest.h"
 #include "data/mask_file.h"
 #include "data/series_volume.h"
@@ -60,7 +61,7 @@ void set_mask(Record& r, const std::string& path, bool volume) {
   const torch::Tensor mask = read_mask(path, volume, 0).contiguous();
   const int64_t largest = mask.numel() > 0 ? mask.max().item<int64_t>() : 0;
   if (largest > 255) {
-    throw DataError(path + ": mask value " + std::to_string(largest) + " does not fit a shard's u8 class index");
+    throw DataError(io::display_path(path) + ": mask value " + std::to_string(largest) + " does not fit a shard's u8 class index");
   }
   for (const int64_t d : mask.sizes()) r.mask_shape.push_back(static_cast<uint32_t>(d));
   r.mask.resize(static_cast<size_t>(mask.numel()));
@@ -307,7 +308,8 @@ void pack_split(const PackOptions& o, const Manifest& manifest, const std::strin
         skipped.push_back({row.path, row.line, split, encoded[i].error});
       } else {
         throw DataError(fmt::format("{}:{}: cannot pack {}: {} (fix or remove the file, or pack with --on-error skip)",
-                                    o.manifest, row.line, row.path, encoded[i].error));
+                                    io::display_path(o.manifest), row.line, io::display_path(row.path),
+                                    encoded[i].error));
       }
     }
   }
@@ -321,7 +323,7 @@ PackSummary pack_dataset(const PackOptions& o) {
   }
   if (o.shard_bytes < 4096) throw DataError("pack: --shard-mb is too small");
   if (o.image_size < 0) throw DataError("pack: --image-size must be >= 0");
-  if (!fs::is_regular_file(o.manifest)) throw DataError(o.manifest + ": manifest not found (pack --manifest)");
+  if (!fs::is_regular_file(o.manifest)) throw DataError(io::display_path(o.manifest) + ": manifest not found (pack --manifest)");
   if (!is_pack_target(o.target)) {
     throw DataError("pack: --target must be class, multilabel or mask (got \"" + o.target + "\")");
   }
@@ -336,13 +338,13 @@ PackSummary pack_dataset(const PackOptions& o) {
   mo.paths_are_folders = o.volumes;
   const Manifest manifest = read_manifest(mo);  // duplicates, patient splits, missing files
   if (o.target == "mask" && !manifest.has_mask) {
-    throw DataError(o.manifest + ": pack --target mask needs a 'mask' column in the manifest header");
+    throw DataError(io::display_path(o.manifest) + ": pack --target mask needs a 'mask' column in the manifest header");
   }
   if (o.target == "multilabel" && !manifest.has_labels) {
-    throw DataError(o.manifest + ": pack --target multilabel needs a 'labels' column in the manifest header");
+    throw DataError(io::display_path(o.manifest) + ": pack --target multilabel needs a 'labels' column in the manifest header");
   }
   if (o.target == "class" && !manifest.has_label) {
-    throw DataError(o.manifest + ": pack needs a 'label' column (or --target multilabel with a 'labels' column)");
+    throw DataError(io::display_path(o.manifest) + ": pack needs a 'label' column (or --target multilabel with a 'labels' column)");
   }
 
   ShardMetadata meta;
@@ -376,8 +378,9 @@ PackSummary pack_dataset(const PackOptions& o) {
   });
   if (!manifest.rows.empty() && meta.skipped.size() == manifest.rows.size()) {
     const SkippedFile& f = meta.skipped.front();
-    throw DataError(fmt::format("{}: none of the {} files could be packed; the first, line {} ({}): {}", o.manifest,
-                                manifest.rows.size(), f.line, f.path, f.error));
+    throw DataError(fmt::format("{}: none of the {} files could be packed; the first, line {} ({}): {}",
+                                io::display_path(o.manifest), manifest.rows.size(), f.line,
+                                io::display_path(f.path), f.error));
   }
   for (const auto& f : meta.skipped) --meta.records_per_split[f.split.empty() ? "all" : f.split];
   summary.records = manifest.rows.size() - meta.skipped.size();

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "data/shard/shard_format.h"
 
 namespace medtrain::data::shard {
@@ -17,7 +18,7 @@ namespace {
 void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
   const TargetKind want = o.preprocess.target;
   const std::string& have = meta.settings.target;
-  const std::string where = o.dir + "/" + kMetadataFile;
+  const std::string where = io::display_path(o.dir + "/" + kMetadataFile);
   if (o.preprocess.depth > 0 && !meta.settings.volumes) {
     throw DataError(where + ": the pack holds 2D images; data.depth " + std::to_string(o.preprocess.depth) +
                     " needs volumes, packed with `medtrain pack --volumes`");
@@ -66,10 +67,34 @@ torch::Tensor record_mask(const Record& record, int64_t num_classes, const std::
 // A record's label as the sample target: the class, or the multi-hot vector of
 // the bit set a multilabel pack stores.
 torch::Tensor record_target(int64_t label, const DicomDatasetOptions& o, const std::string& where) {
-  if (o.target != TargetKind::kMultiLabel) return torch::scalar_tensor(label, torch::kInt64);
+  if (o.target != TargetKind::kMultiLabel) {
+    check_class_label(label, o.num_classes, where);  // the record's own copy of the label
+    return torch::scalar_tensor(label, torch::kInt64);
+  }
   const auto bits = static_cast<uint64_t>(label);
   check_label_bits(bits, o.num_classes, where);
   return multi_hot(bits, o.num_classes);
+}
+
+// Every record's label in a shard's index against model.num_classes, before
+// step 1 (as DicomDataset does for manifest rows): a class past the model's
+// outputs would otherwise stop the run, or go unnoticed, when first sampled.
+// Masks are checked per record when read (record_mask).
+void check_index_labels(const ShardReader& index, const ShardFileInfo& info, const DicomDatasetOptions& o) {
+  const auto where = [&](size_t r) {
+    return index.where(r) + " (row " + std::to_string(info.first_row + r + 1) + " of split '" + info.split +
+           "' in the packed manifest)";
+  };
+  for (size_t r = 0; r < index.size(); ++r) {
+    const int64_t label = index.entry(r).label;
+    if (o.target == TargetKind::kClass && o.num_classes > 0 && (label < 0 || label >= o.num_classes)) {
+      check_class_label(label, o.num_classes, where(r));
+    }
+    if (o.target == TargetKind::kMultiLabel && o.num_classes < 64 &&
+        (static_cast<uint64_t>(label) >> o.num_classes) != 0) {
+      check_label_bits(static_cast<uint64_t>(label), o.num_classes, where(r));
+    }
+  }
 }
 
 }  // namespace
@@ -91,7 +116,7 @@ ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(opt
   }
   meta_ = read_metadata(options_.dir);
   if (!meta_.complete) {
-    throw DataError(options_.dir + "/" + kMetadataFile + ": the pack was interrupted (\"complete\": false); re-run "
+    throw DataError(io::display_path(options_.dir + "/" + kMetadataFile) + ": the pack was interrupted (\"complete\": false); re-run "
                     "`medtrain pack` with the same arguments to finish it");
   }
   check_target(meta_, options_);
@@ -104,9 +129,10 @@ ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(opt
     s->source = (fs::path(options_.dir) / info.file).string();
     s->index = std::make_unique<ShardReader>(s->source);
     if (s->index->size() != info.records) {
-      throw DataError(s->source + ": holds " + std::to_string(s->index->size()) + " records, metadata.json says " +
+      throw DataError(io::display_path(s->source) + ": holds " + std::to_string(s->index->size()) + " records, metadata.json says " +
                       std::to_string(info.records) + "; re-run `medtrain pack`");
     }
+    if (!options_.records_only) check_index_labels(*s->index, info, options_.preprocess);
     uint64_t bytes = 0;
     for (size_t r = 0; r < s->index->size(); ++r) {
       const uint64_t len = s->index->entry(r).length;
@@ -130,7 +156,7 @@ std::vector<size_t> ShardDataset::shard_sizes() const {
 
 std::pair<size_t, size_t> ShardDataset::locate(size_t index) const {
   if (index >= total_) {
-    throw DataError(options_.dir + ": sample " + std::to_string(index) + " is outside split '" + options_.split +
+    throw DataError(io::display_path(options_.dir) + ": sample " + std::to_string(index) + " is outside split '" + options_.split +
                     "' of " + std::to_string(total_));
   }
   const size_t s = static_cast<size_t>(std::upper_bound(first_.begin(), first_.end(), index) - first_.begin()) - 1;
@@ -177,7 +203,7 @@ torch::Tensor record_image(const Record& record, const DicomDatasetOptions& o, c
   std::vector<int64_t> shape{static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)};
   if (o.depth > 0) shape.insert(shape.begin(), static_cast<int64_t>(record.depth));
   torch::Tensor hu = torch::empty(shape, torch::kFloat32);
-  decode_pixels(record, hu.data_ptr<float>());
+  decode_pixels(record, hu.data_ptr<float>(), where);
   if (o.depth > 0) {  // as DicomDataset: the volume path has no file window
     return preprocess_volume(fit_volume(hu, record.spacing, volume_fit(o), where), o, a);
   }

@@ -71,7 +71,7 @@ void set_pixels(Record& r, const float* v, uint32_t rows, uint32_t cols, double 
   std::memcpy(r.pixels.data(), v, n * 4);
 }
 
-void decode_pixels(const Record& r, float* out) {
+void decode_pixels(const Record& r, float* out, const std::string& where) {
   const size_t n = static_cast<size_t>(r.depth) * r.rows * r.cols;
   const uint8_t* p = r.pixels.data();
   switch (r.encoding) {
@@ -81,9 +81,17 @@ void decode_pixels(const Record& r, float* out) {
     case PixelEncoding::kUint16Linear:
       for (size_t i = 0; i < n; ++i) out[i] = linear(get<uint16_t>(p + 2 * i), r.slope, r.intercept);
       break;
-    case PixelEncoding::kFloat32:
-      std::memcpy(out, p, n * 4);
+    case PixelEncoding::kFloat32: {
+      // Copy and finiteness check in one pass (a hostile pack may hold NaN).
+      bool finite = true;
+      for (size_t i = 0; i < n; ++i) {
+        const float v = get<float>(p + 4 * i);
+        finite &= std::fabs(v) <= std::numeric_limits<float>::max();
+        out[i] = v;
+      }
+      if (!finite) throw DataError(where + ": pixel values hold NaN or infinity; re-run `medtrain pack`");
       break;
+    }
   }
 }
 
@@ -223,6 +231,16 @@ Record decode_record(const uint8_t* d, size_t size, const std::string& where) {
   if (raw != pixels * r.depth * bytes_per_value(r.encoding)) bad("pixel byte count " + std::to_string(raw) + " does not match the image size");
   if (header + id_len + patient_len + stored + mask_stored != size) bad("record lengths do not add up to its size");
   if (r.label < 0) bad("negative label " + std::to_string(r.label));
+  // Bounded like a DICOM file's rescale (Note [Finite modality values] in
+  // data/dicom_header.cpp): every linear value q * slope + intercept, |q| <=
+  // 65535, is then finite in float32, and so is windowing. A width <= 0 is
+  // ignored when reading (packs made before the DICOM check may hold one).
+  const auto huge = [](double x) { return !(std::abs(x) <= 1e30); };
+  if (huge(r.slope) || huge(r.intercept)) bad("rescale slope or intercept is NaN, infinite or beyond 1e30");
+  if (r.has_window && (huge(r.window_center) || huge(r.window_width) ||
+                       (r.window_width > 0 && r.window_width < 1e-30))) {
+    bad("window center or width is NaN, infinite or out of range");
+  }
   const uint8_t* p = d + header;
   r.id.assign(reinterpret_cast<const char*>(p), id_len);
   r.patient_id.assign(reinterpret_cast<const char*>(p + id_len), patient_len);

@@ -70,7 +70,10 @@ struct IndexEntry {
 void set_pixels(Record& record, const float* values, uint32_t rows, uint32_t cols, double slope,
                 double intercept);
 // The float modality values of a record: depth*rows*cols floats into `out`.
-void decode_pixels(const Record& record, float* out);
+// Throws DataError("<where>: ...") when float32 values hold NaN or infinity
+// (checked while copying; the linear encodings are bounded by decode_record's
+// check of slope and intercept).
+void decode_pixels(const Record& record, float* out, const std::string& where = "shard record");
 
 std::vector<uint8_t> encode_record(const Record& record, Compression compression, int zstd_level = 3);
 // Throws DataError("<where>: ...") for any malformed byte string; never reads

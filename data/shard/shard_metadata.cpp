@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "data/shard/durable_file.h"
 
 namespace medtrain::data::shard {
@@ -59,13 +60,17 @@ std::string to_json(const ShardMetadata& m) {
 }
 
 ShardMetadata read_metadata(const std::string& dir) {
-  const std::string path = (std::filesystem::path(dir) / kMetadataFile).string();
-  if (!std::filesystem::exists(path)) {
-    throw DataError(path + ": no shard metadata (is " + dir + " a folder made by `medtrain pack`?)");
+  const std::string full_path = (std::filesystem::path(dir) / kMetadataFile).string();
+  const std::string path = io::display_path(full_path);  // for messages
+  std::error_code ec;  // the non-throwing form: a too-long path is a DataError, not a 1 MB exception text
+  if (!std::filesystem::exists(full_path, ec)) {
+    throw DataError(path + ": no shard metadata (is " + io::display_path(dir) + " a folder made by `medtrain pack`?)");
   }
+  // Guarded: a FIFO or a huge file in place of metadata.json fails instead of blocking.
+  const std::string text = io::read_user_file(full_path, "shard metadata", io::kMaxSmallJsonBytes);
   std::string key = "(root)";
   try {
-    const json j = json::parse(read_whole_file(path));
+    const json j = json::parse(text);
     auto at = [&](const json& obj, const char* k) -> const json& {
       key = k;
       return obj.at(k);

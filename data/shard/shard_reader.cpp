@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "data/shard/crc32c.h"
 
 namespace medtrain::data::shard {
@@ -21,7 +22,7 @@ bool pread_full(int fd, uint8_t* out, size_t size, uint64_t offset, const std::s
     const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw DataError(path + ": read at offset " + std::to_string(offset) + " failed: " + std::strerror(errno));
+      throw DataError(io::display_path(path) + ": read at offset " + std::to_string(offset) + " failed: " + std::strerror(errno));
     }
     if (n == 0) return false;
     out += n;
@@ -34,28 +35,30 @@ bool pread_full(int fd, uint8_t* out, size_t size, uint64_t offset, const std::s
 }  // namespace
 
 ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw DataError(path_ + ": cannot open shard: " + std::strerror(errno));
+  // O_NONBLOCK: a FIFO in place of a shard must not block open(); it is refused below.
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd_ < 0) throw DataError(io::display_path(path_) + ": cannot open shard: " + std::strerror(errno));
   try {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw DataError(path_ + ": cannot stat shard: " + std::strerror(errno));
+    if (::fstat(fd_, &st) != 0) throw DataError(io::display_path(path_) + ": cannot stat shard: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) throw DataError(io::display_path(path_) + ": not a regular file, expected a shard");
     file_size_ = static_cast<uint64_t>(st.st_size);
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
     if (file_size_ < kFooterBytes) index_bytes_from_footer(nullptr, file_size_, path_);  // throws "truncated"
     uint8_t footer[kFooterBytes];
     if (!pread_full(fd_, footer, kFooterBytes, file_size_ - kFooterBytes, path_)) {
-      throw DataError(path_ + ": truncated while reading the index footer");
+      throw DataError(io::display_path(path_) + ": truncated while reading the index footer");
     }
     const uint64_t tail = index_bytes_from_footer(footer, file_size_, path_);
     std::vector<uint8_t> bytes(tail);
     if (!pread_full(fd_, bytes.data(), tail, file_size_ - tail, path_)) {
-      throw DataError(path_ + ": truncated while reading the index");
+      throw DataError(io::display_path(path_) + ": truncated while reading the index");
     }
     index_ = decode_index(bytes.data(), bytes.size(), file_size_, path_);
     char magic[sizeof(kShardMagic)];
     if (!pread_full(fd_, reinterpret_cast<uint8_t*>(magic), sizeof magic, 0, path_) ||
         std::memcmp(magic, kShardMagic, sizeof magic) != 0) {
-      throw DataError(path_ + ": not a medtrain shard (bad magic at offset 0)");
+      throw DataError(io::display_path(path_) + ": not a medtrain shard (bad magic at offset 0)");
     }
   } catch (...) {
     ::close(fd_);
@@ -68,12 +71,12 @@ ShardReader::~ShardReader() {
 }
 
 std::string ShardReader::where(size_t i) const {
-  return path_ + ": record " + std::to_string(i) + " at offset " + std::to_string(index_.at(i).offset);
+  return io::display_path(path_) + ": record " + std::to_string(i) + " at offset " + std::to_string(index_.at(i).offset);
 }
 
 Block ShardReader::read_block(size_t first, size_t count) const {
   if (count == 0 || first + count > index_.size()) {
-    throw DataError(path_ + ": records [" + std::to_string(first) + ", " + std::to_string(first + count) +
+    throw DataError(io::display_path(path_) + ": records [" + std::to_string(first) + ", " + std::to_string(first + count) +
                     ") outside the shard's " + std::to_string(index_.size()));
   }
   // Records are written back to back, but only the index is trusted: the block
@@ -89,7 +92,7 @@ Block ShardReader::read_block(size_t first, size_t count) const {
   b.offset = begin;
   b.bytes.resize(end - begin);
   if (!pread_full(fd_, b.bytes.data(), b.bytes.size(), begin, path_)) {
-    throw DataError(path_ + ": file ends before offset " + std::to_string(end) + " that its index names (record " +
+    throw DataError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) + " that its index names (record " +
                     std::to_string(first + count - 1) + "); the shard is truncated");
   }
   return b;

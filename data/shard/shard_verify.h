@@ -18,13 +18,16 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
+  // bad_records counts records that fail their CRC or decoding, and records
+  // whose label is outside the classes the pack declares (label_names).
   uint64_t shards = 0, records = 0, bad_records = 0, bad_files = 0, bytes = 0;
   double seconds = 0;
   std::vector<std::string> problems;  // one line each: file, record, offset, what
 };
 
 // Throws DataError when the pack itself cannot be opened (no metadata, a
-// missing or truncated shard); per-record and per-file problems are reported.
+// missing or truncated shard) or is incomplete (an interrupted pack,
+// "complete": false); per-record and per-file problems are reported.
 VerifyReport verify_shards(const VerifyOptions& options);
 
 }  // namespace medtrain::data::shard

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "data/dicom_image.h"
+#include "data/io/user_file.h"
 #include "data/npy_writer.h"
 #include "data/series_volume.h"
 #include "trainer/cli/commands.h"
@@ -53,7 +54,8 @@ void print_range(const torch::Tensor& values) {
 }
 
 int run_inspect(const InspectOptions& o) {
-  if (std::filesystem::is_directory(o.path)) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(o.path, ec)) {
     const data::SeriesVolume v = data::read_series_volume(o.path);
     fmt::print("series:               {} slices\n", v.files.size());
     fmt::print("spacing (z, y, x):    {} mm\n", fmt::join(v.spacing, ", "));
@@ -82,7 +84,12 @@ Command add_inspect_command(CLI::App& app) {
                   "write the decoded values (after the modality LUT; MONOCHROME1 inverted) as float32 .npy: "
                   "frames x rows x cols (x 3 for RGB), or slices x rows x cols for a folder");
   return {cmd, [o] {
-            if (!std::filesystem::exists(o->path)) throw UserError(o->path + ": no such file or folder");
+            std::error_code ec;  // non-throwing: the exception text would hold the whole path
+            if (!std::filesystem::exists(o->path, ec)) {
+              throw UserError(data::io::display_path(o->path) + ": " + (ec ? ec.message() : "no such file or folder"));
+            }
+            // A FIFO or device is refused by the DICOM reader's regular-file
+            // check (data/io/user_file.h) before anything is opened for reading.
             return run_inspect(*o);
           }};
 }

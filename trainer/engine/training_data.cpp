@@ -7,6 +7,7 @@
 
 #include "data/deid/verify.h"
 #include "data/dicom_dataset.h"
+#include "data/io/user_file.h"
 #include "data/manifest.h"
 #include "data/sampler.h"
 #include "data/shard/shard_dataset.h"
@@ -23,7 +24,7 @@ data::DicomDatasetOptions dicom_options(const config::Config& config, const std:
   const Task task = resolve_task(config);
   data::DicomDatasetOptions o;
   o.target = target_kind(task);
-  o.num_classes = task == Task::kMulticlass ? 0 : config.model.num_classes;
+  o.num_classes = config.model.num_classes;  // labels are checked against it at open
   o.depth = cfg.depth;
   o.slice_spacing = cfg.slice_spacing;
   o.pixel_spacing = cfg.pixel_spacing;
@@ -98,7 +99,7 @@ DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   DataSplits splits;
   auto train = open(cfg.train_split, cfg.augment);
   if (train->size() == 0) {
-    throw UserError("data.shards " + cfg.shards + ": no records in split '" + cfg.train_split + "'");
+    throw UserError("data.shards " + data::io::display_path(cfg.shards) + ": no records in split '" + cfg.train_split + "'");
   }
   splits.train_shard_sizes = train->shard_sizes();
   splits.train = train;
@@ -140,7 +141,7 @@ void require_deidentified(const config::DataConfig& cfg) {
     }
     for (const auto& file : files) {
       if (auto problem = data::deid::check_deidentified(file.string())) {
-        throw UserError("data.require_deidentified: " + file.string() + " (manifest line " +
+        throw UserError("data.require_deidentified: " + data::io::display_path(file.string()) + " (manifest line " +
                         std::to_string(row.line) + ") is not de-identified: " + *problem +
                         " (run `medtrain deid` first)");
       }
@@ -171,7 +172,7 @@ DataSplits open_data(const config::Config& config, bool records_only) {
   DataSplits splits;
   splits.train = open_split(config, cfg.train_split, cfg.augment);
   if (splits.train->size() == 0) {
-    throw UserError("data.manifest " + cfg.manifest + ": no rows in split '" + cfg.train_split + "'");
+    throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" + cfg.train_split + "'");
   }
   if (!cfg.val_split.empty()) {
     auto val = open_split(config, cfg.val_split, /*augment=*/false);

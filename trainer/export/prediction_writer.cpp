@@ -3,16 +3,35 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <string_view>
+
+#include "data/io/user_file.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
 namespace {
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+std::string quoted(const std::string& s) {
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
   return q + "\"";
+}
+
+// RFC 4180: quoted when it holds a comma, quote or line break.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  return quoted(s);
+}
+
+// Note [CSV formula injection]
+// Text a user or a model card controls (paths, label names) may start with a
+// character that makes spreadsheets evaluate the cell as a formula
+// (=HYPERLINK(...), +cmd|..., -, @, or a leading tab / carriage return).
+// As OWASP recommends, such a cell is prefixed with a single quote and
+// enclosed in double quotes; other cells stay as RFC 4180 writes them.
+std::string csv_text(const std::string& s) {
+  if (s.empty() || std::string_view("=+-@\t\r").find(s[0]) == std::string_view::npos) return csv_field(s);
+  return quoted("'" + s);
 }
 
 std::string joined(const std::vector<int64_t>& items, const std::vector<std::string>& labels, const char* sep) {
@@ -25,15 +44,15 @@ std::string csv(const std::vector<Prediction>& predictions, const ModelCard& car
   const auto& labels = card.labels;
   const bool segmentation = card.task == "segmentation", multilabel = card.task == "multilabel";
   std::string out = segmentation ? "path,mask,shape" : multilabel ? "path,labels" : "path,label";
-  for (const auto& l : labels) out += "," + csv_field((segmentation ? "pixels_" : "prob_") + l);
+  for (const auto& l : labels) out += "," + csv_text((segmentation ? "pixels_" : "prob_") + l);
   out += "\n";
   for (const auto& p : predictions) {
-    out += csv_field(p.path) + ",";
+    out += csv_text(p.path) + ",";
     if (segmentation) {
-      out += csv_field(p.mask) + "," + joined(p.mask_shape, {}, "x");
+      out += csv_text(p.mask) + "," + joined(p.mask_shape, {}, "x");
       for (int64_t n : p.pixels) out += fmt::format(",{}", n);
     } else {
-      out += csv_field(multilabel ? joined(p.present, labels, "|") : labels.at(p.label));
+      out += csv_text(multilabel ? joined(p.present, labels, "|") : labels.at(p.label));
       for (float v : p.probabilities) out += fmt::format(",{:.9g}", v);
     }
     out += "\n";
@@ -79,7 +98,7 @@ std::string jsonl(const std::vector<Prediction>& predictions, const ModelCard& c
 void check_output_path(const std::filesystem::path& out) {
   const auto ext = out.extension();
   if (ext != ".csv" && ext != ".jsonl") {
-    throw UserError("--out " + out.string() + ": expected a .csv or .jsonl file name");
+    throw UserError("--out " + data::io::display_path(out.string()) + ": expected a .csv or .jsonl file name");
   }
 }
 
