@@ -28,19 +28,22 @@ std::string read_holder(int fd) {
 
 }  // namespace
 
-OutputLock::OutputLock(const std::string& dir, const std::string& command) {
+OutputLock::OutputLock(const std::string& dir, const std::string& command)
+    : OutputLock(dir, command, kLockFileName) {}
+
+OutputLock::OutputLock(const std::string& dir, const std::string& command, const std::string& lock_name) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir)) {
     throw DataError(fmt::format("output folder {}: cannot create it: {}", display_path(dir),
                                 ec ? ec.message() : "a file of that name exists"));
   }
-  const std::string path = (fs::path(dir) / kLockFileName).string();
+  const std::string path = (fs::path(dir) / lock_name).string();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     const int err = errno;
     throw DataError(fmt::format("output folder {}: cannot create its lock file {}: {}", display_path(dir),
-                                kLockFileName, err == ELOOP ? "it is a symbolic link" : std::strerror(err)));
+                                lock_name, err == ELOOP ? "it is a symbolic link" : std::strerror(err)));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const std::string holder = read_holder(fd_);

@@ -18,6 +18,9 @@ class OutputLock {
   // when another process holds it, or naming the problem when the folder cannot
   // be made or the lock file is a link.
   OutputLock(const std::string& dir, const std::string& command);
+  // For an output that is replaced whole by a rename (an export bundle): the lock
+  // is the file `lock_name` in `dir`, the output's parent, which outlives it.
+  OutputLock(const std::string& dir, const std::string& command, const std::string& lock_name);
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;

@@ -71,6 +71,11 @@ void make_dirs_beneath(const std::string& root, const std::string& rel_dir) {
   ::close(open_dirs(root, parts, parts.size()));
 }
 
+int open_dir_beneath(const std::string& root, const std::string& rel_dir) {
+  const auto parts = components(rel_dir, root);
+  return open_dirs(root, parts, parts.size());
+}
+
 int open_beneath(const std::string& root, const std::string& rel_file, int flags, int mode) {
   const auto parts = components(rel_file, root);
   if (parts.empty()) throw DataError(fmt::format("{}: no file name below {}", display_path(rel_file), root));

@@ -13,6 +13,10 @@ namespace medtrain::data::io {
 // DataError naming the offending path.
 void make_dirs_beneath(const std::string& root, const std::string& rel_dir);
 
+// A descriptor (O_RDONLY | O_DIRECTORY) of root/rel_dir, created as by
+// make_dirs_beneath, for openat/renameat inside it; the caller closes it.
+int open_dir_beneath(const std::string& root, const std::string& rel_dir);
+
 // Opens root/rel_file for writing with O_NOFOLLOW after make_dirs_beneath of its
 // folder. `flags` adds to O_WRONLY | O_CLOEXEC | O_NOFOLLOW (e.g. O_CREAT |
 // O_EXCL, or O_CREAT | O_APPEND). Returns the descriptor (the caller closes it);

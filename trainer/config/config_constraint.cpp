@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "data/io/user_file.h"
 #include "trainer/config/config_schema.h"
 #include "trainer/config/config_value.h"
 
@@ -30,6 +31,14 @@ std::optional<std::string> check_string(const Constraint& c, const std::string& 
     return fmt::format("must be one of {}; got {}", fmt::join(c.choices, ", "), quote(v));
   }
   if (c.non_empty && v.empty()) return std::string("must not be empty");
+  if (c.path_component) {
+    try {
+      data::io::check_path_component(v, "name");
+    } catch (const std::exception&) {
+      return fmt::format("must be one folder name (no '/', not '.' or '..', no control character, <= 255 bytes), got {}",
+                         quote(data::io::display_path(v)));
+    }
+  }
   return std::nullopt;
 }
 
@@ -83,6 +92,12 @@ Constraint one_of(std::vector<std::string> choices) {
 Constraint non_empty() {
   Constraint c;
   c.non_empty = true;
+  return c;
+}
+
+Constraint folder_name() {
+  Constraint c = non_empty();
+  c.path_component = true;
   return c;
 }
 
@@ -141,6 +156,13 @@ std::optional<std::string> check_value(const KeySpec& spec, const Value& value) 
   } else if (const auto* v = std::get_if<double>(&value)) {
     if (!std::isfinite(*v)) return fmt::format("must be a finite number, got {}", *v);
     if (!in_bounds(c, *v)) return fmt::format("must be {}, got {}", bounds_text(c), *v);
+    // Note [float32 keys]: floats are read as double but used as float32 tensors'
+    // scalars; a value that rounds to 0 or infinity in float32 (std 1e-320,
+    // mean 1e308) would pass as double and train on NaN.
+    const float narrowed = static_cast<float>(*v);
+    if (!std::isfinite(narrowed) || (*v != 0 && std::fpclassify(narrowed) != FP_NORMAL)) {
+      return fmt::format("must be representable as a float32 (magnitude 1.2e-38 to 3.4e38), got {}", *v);
+    }
   } else if (const auto* v = std::get_if<std::string>(&value)) {
     return check_string(c, *v);
   } else if (const auto* v = std::get_if<std::vector<std::string>>(&value)) {

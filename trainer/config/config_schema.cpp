@@ -62,7 +62,8 @@ struct Tables {
 
 void add_run_data(Tables& t) {
   Section<RunConfig>(t.sections, t.keys, "run", &Config::run, "What to run, where, on which device")
-      .key("name", &RunConfig::name, non_empty(), "run name; outputs go to `<output_dir>/<name>`")
+      .key("name", &RunConfig::name, folder_name(),
+           "run name, one folder name (no '/'); outputs go to `<output_dir>/<name>`")
       .key("output_dir", &RunConfig::output_dir, non_empty(), "folder that holds run directories")
       .key("seed", &RunConfig::seed, ge(0),
            "seed of the random generators (weights, shuffling, augmentation)")
@@ -106,11 +107,11 @@ void add_run_data(Tables& t) {
            "voxel has the same physical size; 0 = off")
       .key("pixel_spacing", &DataConfig::pixel_spacing, ge(0),
            "volumes: in-plane voxel size in mm to resample to (with slice_spacing); 0 = off")
-      .key("window_center", &DataConfig::window_center, any(),
+      .key("window_center", &DataConfig::window_center, between(-1e7, 1e7),
            "intensity window center (HU for CT)")
-      .key("window_width", &DataConfig::window_width, gt(0), "intensity window width (HU for CT)")
-      .key("mean", &DataConfig::mean, any(), "subtracted after windowing to [0, 1]")
-      .key("std", &DataConfig::std, gt(0), "divides after subtracting mean")
+      .key("window_width", &DataConfig::window_width, gt(0).le(1e7), "intensity window width (HU for CT)")
+      .key("mean", &DataConfig::mean, between(-1e3, 1e3), "subtracted after windowing to [0, 1]")
+      .key("std", &DataConfig::std, between(1e-6, 1e6), "divides after subtracting mean")
       .key("augment", &DataConfig::augment, any(),
            "random horizontal flip and small intensity jitter (training only)")
       .key("rotate_degrees", &DataConfig::rotate_degrees, between(0, 180),

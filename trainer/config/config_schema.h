@@ -32,6 +32,7 @@ struct Constraint {
   std::vector<std::string> choices;
   bool non_empty = false;
   bool distinct = false;  // lists: no repeated element
+  bool path_component = false;  // strings that become one folder name (run.name)
 
   Constraint& lt(double v);  // adds an upper bound to a lower one: ge(0).lt(1)
   Constraint& le(double v);
@@ -44,6 +45,7 @@ Constraint between(double lo, double hi);  // lo <= value <= hi
 Constraint one_of(std::vector<std::string> choices);
 Constraint non_empty();
 Constraint distinct_names();  // lists of non-empty, distinct strings
+Constraint folder_name();     // a non-empty string that is one plain path component
 
 struct KeySpec {
   std::string section;

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "trainer/config/config_suggest.h"
 #include "trainer/config/config_value.h"
 
@@ -54,17 +56,21 @@ YAML::Node parse_file(const fs::path& file, const std::string& shown, const std:
   std::error_code ec;
   const fs::file_status status = fs::status(file, ec);
   if (!fs::exists(status))
-    throw ConfigError(fmt::format("config file {}: no such file{}", shown, named_by));
+    throw ConfigError(fmt::format("config file {}: no such file{}", data::io::display_path(shown), named_by));
   if (fs::is_directory(status)) {
     throw ConfigError(
-        fmt::format("config file {}: is a directory, expected a YAML file{}", shown, named_by));
+        fmt::format("config file {}: is a directory, expected a YAML file{}", data::io::display_path(shown), named_by));
   }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) throw ConfigError(fmt::format("config file {}: cannot be read{}", shown, named_by));
+  // Guarded read: /dev/zero or a FIFO named as a config (or a base:) is refused
+  // before a byte is read, and a config is capped in size.
+  std::string text;
   try {
-    return YAML::Load(text.str());
+    text = data::io::read_user_file(file.string(), "config file", data::io::kMaxConfigBytes);
+  } catch (const data::DataError& e) {
+    throw ConfigError(e.what() + named_by);
+  }
+  try {
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     const Location at = Location::in_file(shown, e.mark.line);
     throw ConfigError(fmt::format("{}: YAML syntax error: {}", at.str(), e.msg));

@@ -1,6 +1,7 @@
 // Loading a YAML file: values land in the right members, and every malformed
 // file is a ConfigError naming the key path and file:line.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "tests/trainer/config/config_test_util.h"
 
@@ -143,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"run", "max_steps", "-1", ">= 0"}, BadValue{"run", "seed", "-1", ">= 0"},
         BadValue{"run", "threads", "-2", ">= 0"}, BadValue{"data", "image_size", "7", ">= 8"},
         BadValue{"data", "image_size", "4097", "<= 4096"},
-        BadValue{"data", "window_width", "0", "> 0"}, BadValue{"data", "std", "-0.5", "> 0"},
+        BadValue{"data", "window_width", "0", "> 0"}, BadValue{"data", "std", "-0.5", ">= 1e-06"},
         BadValue{"data", "workers", "-1", ">= 0"},
         BadValue{"data", "prefetch_batches", "0", ">= 1"},
         BadValue{"model", "num_classes", "0", ">= 1"},
@@ -165,6 +166,34 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"model", "name", "", "must not be empty"},
         BadValue{"data", "label_names", "[a, \"\"]", "must not be empty"},
         BadValue{"data", "label_names", "[a, b, a]", "distinct"}));
+
+// Issue 21 D2/D4: values that passed as double but broke as float32, and run
+// names that put the run outside run.output_dir.
+INSTANTIATE_TEST_SUITE_P(
+    HostileValues, ConfigBadValue,
+    ::testing::Values(BadValue{"data", "std", "1e-320", ">= 1e-06"},
+                      BadValue{"data", "mean", "1e308", "<= 1000"},
+                      BadValue{"data", "window_center", "1e300", "<= 10000000"},
+                      BadValue{"optim", "lr", "1e39", "representable as a float32"},
+                      BadValue{"optim", "eps", "1e-320", "representable as a float32"},
+                      BadValue{"run", "name", "/abs/path", "must be one folder name"},
+                      BadValue{"run", "name", "../x", "must be one folder name"},
+                      BadValue{"run", "name", "a/b", "must be one folder name"},
+                      BadValue{"run", "name", ".", "must be one folder name"},
+                      BadValue{"run", "name", "..", "must be one folder name"},
+                      BadValue{"run", "name", "/", "must be one folder name"}));
+
+TEST(ConfigLoad, DevicesAndFifosAreRefusedBeforeReading) {
+  TempDir dir;
+  const auto fifo = dir.path() / "pipe.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_TRUE(contains(load_error(fifo), {"pipe.yaml", "a FIFO, expected a regular file"}));
+  EXPECT_TRUE(contains(load_error("/dev/zero"), {"/dev/zero", "a character device"}));
+  const auto base = dir.write("with_base.yaml", "base: /dev/zero\n");
+  EXPECT_TRUE(contains(load_error(base), {"/dev/zero", "a character device"}));
+  const auto big = dir.write("big.yaml", "# " + std::string(5u << 20, 'x') + "\n");
+  EXPECT_TRUE(contains(load_error(big), {"big.yaml", "more than the"}));
+}
 
 TEST(ConfigLoad, BoundaryValuesAreAccepted) {
   TempDir dir;

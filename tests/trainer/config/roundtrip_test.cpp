@@ -53,10 +53,10 @@ TEST(ConfigRoundTrip, ManyNonDefaultValuesReadBackExactly) {
   c.data.window_center = -1024.5;
   c.data.window_width = 0.1 + 0.2;  // 0.30000000000000004: needs 17 digits
   c.data.mean = 1.0 / 3.0;
-  c.data.std = 1e-300;
+  c.data.std = 0.1 + 0.7;  // 0.7999999999999999
   c.data.augment = false;
   c.optim.lr = 123456789.123456789;
-  c.optim.eps = 5e-324;  // the smallest subnormal
+  c.optim.eps = 1.1754943508222875e-38;  // the smallest normal float32, as a double
   c.optim.weight_decay = 0;
   c.schedule.min_lr = 1e22;
   c.dist.bucket_mb = 3;
