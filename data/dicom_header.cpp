@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "data/data_error.h"
+#include "data/dicom_depth_check.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {
@@ -171,6 +172,8 @@ void load_dicom_file(DcmFileFormat& file, const std::string& path) {
   if (layout == Layout::kOther) {
     dicom_fail(path, "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM tag at the start)");
   }
+  // DCMTK recurses once per sequence level: Note [Nesting before parsing].
+  if (auto problem = check_sequence_depth_file(path)) dicom_fail(path, *problem);
   const OFCondition cond = file.loadFile(path.c_str());
   if (cond.bad() && layout == Layout::kRawDataset) {
     dicom_fail(path, std::string("not a DICOM file (no 'DICM' marker at byte 128 and not a readable dataset: ") +

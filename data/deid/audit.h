@@ -4,10 +4,12 @@
 // killed run keeps the records of what it wrote). Records hold hashes, the
 // pseudonym, tags and action letters, options and the tool version: never a value,
 // never the input path (it may hold a name; records name it by a keyed path id).
-#include <fstream>
+// The log is opened with O_NOFOLLOW | O_APPEND below the output root: a link
+// named deid_audit.jsonl is refused, never appended to.
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,18 +22,35 @@ struct PriorRecord {
   std::string input_sha256, output, output_sha256, settings_id;
 };
 
-// The "ok" records of earlier runs, by input id (the last one wins). A missing file
-// is an empty map; a line that is not JSON throws DataError naming file:line.
-std::map<std::string, PriorRecord> load_prior_records(const std::string& audit_path);
+// Every record of <dir>/deid_audit.jsonl, in order, or none when there is no
+// log. A torn last line (a run killed mid-write) is dropped; any other line that
+// is not JSON throws DataError naming file:line; a link is refused (DataError).
+std::vector<nlohmann::json> read_audit_records(const std::string& dir);
+
+// The latest record of each input id, by input id.
+std::map<std::string, nlohmann::json> latest_by_input(const std::vector<nlohmann::json>& records);
+
+// The "ok" records of earlier runs, by input id (the last record of each input
+// decides: an input whose latest record is not "ok" has none).
+std::map<std::string, PriorRecord> load_prior_records(const std::string& dir);
+
+// Outputs that the latest "ok" records of two or more inputs name: the sign of
+// one output overwriting another. One line per output, naming the input ids.
+std::vector<std::string> shared_outputs(const std::vector<nlohmann::json>& records);
 
 class AuditLog {
  public:
-  explicit AuditLog(const std::string& path);
-  void append(const nlohmann::json& record);  // thread-safe
+  // Opens (creating) <dir>/<name> for appending; DataError when it is a link or
+  // cannot be opened.
+  explicit AuditLog(const std::string& dir, const std::string& name = kAuditFileName);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+  void append(const nlohmann::json& record);  // thread-safe; one write(2) per record
 
  private:
   std::mutex mutex_;
-  std::ofstream out_;
+  int fd_ = -1;
   std::string path_;
 };
 

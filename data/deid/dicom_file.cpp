@@ -17,6 +17,9 @@
 
 #include "data/data_error.h"
 #include "data/deid/keyed.h"
+#include "data/dicom_depth_check.h"
+#include "data/io/user_file.h"
+#include "data/io/write_beneath.h"
 
 namespace fs = std::filesystem;
 
@@ -35,6 +38,7 @@ std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& fi
   char head[132] = {};
   in.read(head, sizeof(head));
   if (!has_part10_marker(head, static_cast<size_t>(in.gcount()))) return std::string(kNotPart10);
+  if (auto problem = check_sequence_depth_file(path)) return problem;  // Note [Nesting before parsing]
   const OFCondition st = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
   if (st.bad()) return fmt::format("cannot parse DICOM: {}", st.text());
   return std::nullopt;
@@ -42,6 +46,7 @@ std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& fi
 
 std::optional<std::string> parse_dicom(const std::string& bytes, DcmFileFormat& file) {
   if (!has_part10_marker(bytes.data(), bytes.size())) return std::string(kNotPart10);
+  if (auto problem = check_sequence_depth(bytes.data(), bytes.size())) return problem;
   DcmInputBufferStream stream;
   stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   stream.setEos();
@@ -53,13 +58,15 @@ std::optional<std::string> parse_dicom(const std::string& bytes, DcmFileFormat& 
 }
 
 std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw DataError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
-  in.seekg(0);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!in) throw DataError(fmt::format("cannot read {}: I/O error", path));
-  return bytes;
+  // A FIFO or device is refused, not read. The reason goes to the audit log and
+  // to messages that name the file by its input id: the path is cut off.
+  const std::string prefix = "input " + io::display_path(path) + ": ";
+  try {
+    return io::read_user_file(path, "input", io::kMaxDicomBytes);
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    throw DataError(what.rfind(prefix, 0) == 0 ? "cannot read: " + what.substr(prefix.size()) : "cannot read the file");
+  }
 }
 
 void sync_filesystem(const std::string& dir) {
@@ -101,9 +108,7 @@ std::string serialize(DcmFileFormat& file, const std::string& path) {
   return bytes;
 }
 
-void write_all(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw DataError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+void write_fd(int fd, const std::string& shown, const std::string& bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -111,35 +116,87 @@ void write_all(const std::string& path, const std::string& bytes) {
     if (n <= 0) {
       const int err = errno;
       ::close(fd);
-      throw DataError(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+      throw DataError(fmt::format("cannot write {}: {}", shown, std::strerror(err)));
     }
     done += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) throw DataError(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+  if (::close(fd) != 0) throw DataError(fmt::format("cannot write {}: {}", shown, std::strerror(errno)));
+}
+
+// Splits "a/b/c.dcm" into "a/b" and "c.dcm".
+std::pair<std::string, std::string> split_rel(const std::string& rel) {
+  const size_t slash = rel.rfind('/');
+  if (slash == std::string::npos) return {"", rel};
+  return {rel.substr(0, slash), rel.substr(slash + 1)};
 }
 
 }  // namespace
 
-std::string save_atomic(DcmFileFormat& file, const std::string& path) {
+void write_bytes_atomic(const std::string& root, const std::string& rel, const std::string& bytes) {
   static std::atomic<unsigned long> counter{0};
-  const fs::path target(path);
-  fs::create_directories(target.parent_path());
-  const std::string bytes = serialize(file, path);
-  const std::string tmp = fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
+  const auto [dir_rel, name] = split_rel(rel);
+  const std::string shown = io::display_path((fs::path(root) / rel).string());
+  const int dir = io::open_dir_beneath(root, dir_rel);
+  const std::string tmp = fmt::format("{}.tmp-{}-{}", name, ::getpid(), counter++);
+  const int fd = ::openat(dir, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    ::close(dir);
+    throw DataError(fmt::format("cannot create {}.tmp-*: {}", shown, std::strerror(err)));
+  }
   try {
-    write_all(tmp, bytes);
+    write_fd(fd, shown, bytes);
   } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
+    ::unlinkat(dir, tmp.c_str(), 0);
+    ::close(dir);
     throw;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  // renameat replaces a link of the final name, never writes through it.
+  if (::renameat(dir, tmp.c_str(), dir, name.c_str()) != 0) {
     const int err = errno;
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw DataError(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(err)));
+    ::unlinkat(dir, tmp.c_str(), 0);
+    ::close(dir);
+    throw DataError(fmt::format("cannot rename a temporary file to {}: {}", shown, std::strerror(err)));
   }
+  ::close(dir);
+}
+
+std::string save_atomic(DcmFileFormat& file, const std::string& root, const std::string& rel) {
+  const std::string bytes = serialize(file, (fs::path(root) / rel).string());
+  write_bytes_atomic(root, rel, bytes);
   return sha256_bytes(bytes.data(), bytes.size());
+}
+
+bool is_temp_name(const std::string& name) {
+  // <name>.tmp-<digits>-<digits>
+  const size_t at = name.rfind(".tmp-");
+  if (at == std::string::npos || at == 0) return false;
+  const std::string tail = name.substr(at + 5);
+  const size_t dash = tail.find('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == tail.size()) return false;
+  for (size_t i = 0; i < tail.size(); ++i) {
+    if (i != dash && (tail[i] < '0' || tail[i] > '9')) return false;
+  }
+  return true;
+}
+
+long remove_stale_temps(const std::string& root) {
+  long removed = 0;
+  std::error_code ec;
+  // The iterator does not follow directory links: nothing outside root is touched.
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!is_temp_name(it->path().filename().string())) continue;
+    if (!it->is_symlink() && !it->is_regular_file()) continue;
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+    if (rm) {
+      throw DataError(fmt::format("cannot remove the stale temporary file {}: {}", io::display_path(it->path().string()),
+                                  rm.message()));
+    }
+  }
+  if (ec) throw DataError(fmt::format("cannot walk {}: {}", io::display_path(root), ec.message()));
+  return removed;
 }
 
 }  // namespace medtrain::data::deid

@@ -5,31 +5,30 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 
 namespace medtrain::data::deid {
 
 std::string read_key_file(const std::string& path) {
+  const std::string shown = io::display_path(path);
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    throw DataError(fmt::format("key file {}: {} (create one with: head -c 32 /dev/urandom > {} && chmod 600 {})", path,
-                                std::strerror(errno), path, path));
+    throw DataError(fmt::format("key file {}: {} (create one with: head -c 32 /dev/urandom > {} && chmod 600 {})", shown,
+                                std::strerror(errno), shown, shown));
   }
-  if (!S_ISREG(st.st_mode)) throw DataError(fmt::format("key file {}: not a regular file", path));
-  if ((st.st_mode & 077) != 0) {
+  if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
     throw DataError(fmt::format("key file {} is accessible by group/others (mode {:04o}); "
                                 "a shared key lets others confirm patient identities: run chmod 600 {}",
-                                path, st.st_mode & 07777, path));
+                                shown, st.st_mode & 07777, shown));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(fmt::format("key file {}: cannot read: {}", path, std::strerror(errno)));
-  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A FIFO, a device such as /dev/zero or a folder is refused before any read;
+  // a regular file is read up to io::kMaxKeyBytes.
+  std::string key = io::read_user_file(path, "key file", io::kMaxKeyBytes);
   if (key.size() < kMinKeyBytes) {
     throw DataError(fmt::format("key file {} holds {} bytes, need at least {} (make one with: head -c 32 /dev/urandom > {})",
-                                path, key.size(), kMinKeyBytes, path));
+                                shown, key.size(), kMinKeyBytes, shown));
   }
   return key;
 }

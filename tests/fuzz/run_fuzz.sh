@@ -28,6 +28,8 @@ if [ ! -d "$SEEDS" ]; then
   "$PY" "$ROOT/tests/data/dicom_corpus.py" "$BUILD/seed_src" --bundled >/dev/null
   mkdir -p "$SEEDS"
   find "$BUILD/seed_src" -name '*.dcm' -size -64k -exec cp {} "$SEEDS/" \;
+  # Sequences nested at, past and far past the limit (Note [Nesting before parsing]).
+  "$PY" "$ROOT/tests/fuzz/deep_nesting_seeds.py" "$SEEDS"
 fi
 mkdir -p "$BUILD/corpus" "$BUILD/artifacts"
 # -rss_limit_mb: the decoder refuses headers promising absurd sizes long before

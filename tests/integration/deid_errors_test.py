@@ -44,10 +44,15 @@ def test_non_dicom_file_fails_or_is_skipped(tree, tmp_path):
     (root / "notes.dcm").write_text("this is not DICOM")
     before = tree_hash(root)
     r = run("deid", "--in", root, "--out", tmp_path / "o1", "--key-file", key, "--jobs", 1)
+    # Named by its input id (input paths often hold patient names), not by its path...
+    line = assert_one_line_error(r, "input ", "(see deid_audit.jsonl)", "not a DICOM", "--on-error skip")
+    assert "notes.dcm" not in line
+    # ...unless the operator asks for paths.
+    r = run("deid", "--in", root, "--out", tmp_path / "o1b", "--key-file", key, "--jobs", 1, "--show-paths")
     assert_one_line_error(r, root / "notes.dcm", "not a DICOM", "--on-error skip")
     r = run("deid", "--in", root, "--out", tmp_path / "o2", "--key-file", key, "--on-error", "skip")
     assert r.returncode == 0, r.stderr
-    assert "notes.dcm" in r.stderr and "not a DICOM" in r.stderr
+    assert "skipped input " in r.stderr and "not a DICOM" in r.stderr and "notes.dcm" not in r.stderr
     assert len(list((tmp_path / "o2").rglob("*.dcm"))) == 3
     assert "1 failed" in r.stdout
     assert tree_hash(root) == before
@@ -58,7 +63,7 @@ def test_truncated_dicom_is_reported(tree, tmp_path):
     data = (root / "f0.dcm").read_bytes()
     (root / "cut.dcm").write_bytes(data[: len(data) // 2])
     before = tree_hash(root)
-    r = run("deid", "--in", root, "--out", tmp_path / "o", "--key-file", key, "--jobs", 1)
+    r = run("deid", "--in", root, "--out", tmp_path / "o", "--key-file", key, "--jobs", 1, "--show-paths")
     assert_one_line_error(r, root / "cut.dcm")
     assert tree_hash(root) == before
 
@@ -68,7 +73,7 @@ def test_unreadable_file(tree, tmp_path):
     root, key = tree
     (root / "f1.dcm").chmod(0)
     before = tree_hash(root)
-    r = run("deid", "--in", root, "--out", tmp_path / "o", "--key-file", key)
+    r = run("deid", "--in", root, "--out", tmp_path / "o", "--key-file", key, "--show-paths")
     assert_one_line_error(r, root / "f1.dcm")
     assert tree_hash(root) == before
 

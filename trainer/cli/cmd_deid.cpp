@@ -8,10 +8,16 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 
+#include "data/data_error.h"
 #include "data/deid/audit.h"
+#include "data/deid/dicom_file.h"
+#include "data/deid/pixel_clean.h"
+#include "data/deid/pixel_ocr.h"
 #include "data/deid/tree_runner.h"
 #include "data/deid/verify.h"
+#include "data/io/output_lock.h"
 #include "trainer/cli/commands.h"
 #include "trainer/user_error.h"
 #include "trainer/version.h"
@@ -22,9 +28,10 @@ namespace medtrain::cli {
 namespace {
 
 struct DeidFlags {
-  std::string in, out, key_file, profile = "basic", verify, on_error = "fail";
+  std::string in, out, key_file, profile = "basic", verify, on_error = "fail", quarantine;
   std::vector<std::string> options, keep_private;
-  bool allow_burned_in = false;
+  bool allow_burned_in = false, allow_encapsulated = false, show_paths = false;
+  std::string pixels = "clean", pixel_regions;  // burned-in text: data/deid/pixel_clean.h
   int jobs = 0;
 };
 
@@ -41,23 +48,48 @@ uint32_t parse_private_tag(const std::string& text) {
   return (g << 16) | e;
 }
 
+// Every file below the folder, plus the folder's audit log: a file fails as
+// check_deidentified says, a temporary file is an interrupted write, and two
+// inputs whose latest "ok" records name one output mean one overwrote the other.
 int run_verify(const DeidFlags& f) {
   if (!fs::is_directory(f.verify)) throw UserError(fmt::format("--verify {}: not a folder", f.verify));
   data::deid::VerifyOptions options;
   for (const auto& t : f.keep_private) options.keep_private.insert(parse_private_tag(t));
-  long files = 0, bad = 0;
+  long files = 0, bad = 0, audit_problems = 0;
+  if (f.pixels != "off") data::deid::check_ocr_available();  // OCR of at-risk outputs (--pixels off skips it)
+  const std::string audit = (fs::path(f.verify) / data::deid::kAuditFileName).string();
+  std::vector<std::string> shared;
+  try {
+    shared = data::deid::shared_outputs(data::deid::read_audit_records(f.verify));
+  } catch (const data::DataError& e) {
+    shared.push_back(e.what());
+  }
+  for (const auto& problem : shared) {
+    ++audit_problems;
+    fmt::print("{}: {}\n", audit, problem);
+  }
   for (const auto& entry : fs::recursive_directory_iterator(f.verify)) {
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
-    if (name == data::deid::kAuditFileName || name == data::deid::kSummaryFileName) continue;
+    if (name == data::deid::kAuditFileName || name == data::deid::kSummaryFileName || name == data::io::kLockFileName) {
+      continue;
+    }
     ++files;
-    if (auto problem = data::deid::check_deidentified(entry.path().string(), options)) {
+    std::optional<std::string> problem;
+    if (data::deid::is_temp_name(name)) {
+      problem = "interrupted write: re-run deid on this folder to clean it up";
+    } else {
+      problem = data::deid::check_deidentified(entry.path().string(), options);
+      if (!problem && f.pixels != "off") problem = data::deid::check_pixel_text(entry.path().string());
+    }
+    if (problem) {
       ++bad;
       fmt::print("{}: {}\n", entry.path().string(), *problem);
     }
   }
-  fmt::print("verify: {} of {} files are not de-identified\n", bad, files);
-  return bad == 0 ? kExitOk : kExitRuntimeError;
+  fmt::print("verify: {} of {} files are not de-identified{}\n", bad, files,
+             audit_problems ? fmt::format("; {} problems in {}", audit_problems, data::deid::kAuditFileName) : "");
+  return bad == 0 && audit_problems == 0 ? kExitOk : kExitRuntimeError;
 }
 
 int run_deid(const DeidFlags& f) {
@@ -70,7 +102,12 @@ int run_deid(const DeidFlags& f) {
   o.in_dir = f.in;
   o.out_dir = f.out;
   o.key_file = f.key_file;
+  o.quarantine_dir = f.quarantine;
   o.allow_burned_in = f.allow_burned_in;
+  o.allow_encapsulated = f.allow_encapsulated;
+  o.pixels.mode = data::deid::parse_pixel_mode(f.pixels);
+  if (!f.pixel_regions.empty()) o.pixels.regions = data::deid::RegionRules::load(f.pixel_regions);
+  o.show_paths = f.show_paths;
   o.jobs = f.jobs;
   o.skip_bad_files = f.on_error == "skip";
   o.settings.tool_version = kVersion;
@@ -83,11 +120,15 @@ int run_deid(const DeidFlags& f) {
   };
   const auto s = data::deid::run_deid(o);
   const double mb = static_cast<double>(s.bytes_in) / 1e6;
-  fmt::print("deid: {} files: {} written, {} already done, {} excluded (burned-in), {} failed; "
-             "{:.1f} MB in {:.2f} s ({:.1f} files/s)\naudit {}/{}, summary {}/{}\n",
-             s.files, s.written, s.resumed, s.excluded_burned_in, s.failed, mb, s.seconds,
-             s.seconds > 0 ? static_cast<double>(s.files) / s.seconds : 0.0, f.out, data::deid::kAuditFileName, f.out,
-             data::deid::kSummaryFileName);
+  fmt::print("deid: {} files: {} written, {} already done, {} duplicates, {} quarantined, {} DICOMDIR dropped, "
+             "{} excluded (burned-in), {} failed; {:.1f} MB in {:.2f} s ({:.1f} files/s)\n",
+             s.files, s.written, s.resumed, s.duplicates, s.quarantined, s.dropped_dicomdir, s.excluded_burned_in,
+             s.failed, mb, s.seconds, s.seconds > 0 ? static_cast<double>(s.files) / s.seconds : 0.0);
+  if (s.temp_files_removed > 0) {
+    fmt::print("removed {} temporary files left by an interrupted run\n", s.temp_files_removed);
+  }
+  if (s.quarantined > 0) fmt::print("quarantine (original, identified data): {}\n", s.quarantine_dir);
+  fmt::print("audit {}/{}, summary {}/{}\n", f.out, data::deid::kAuditFileName, f.out, data::deid::kSummaryFileName);
   return kExitOk;
 }
 
@@ -105,7 +146,22 @@ Command add_deid_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--keep-private", f->keep_private,
                   "private tags gggg,eeee to retain, space-separated or repeated (default: remove all)");
-  cmd->add_flag("--allow-burned-in", f->allow_burned_in, "include files with Burned In Annotation = YES");
+  cmd->add_flag("--allow-burned-in", f->allow_burned_in,
+                "include files with Burned In Annotation = YES (their pixels are OCR-cleaned under --pixels clean)");
+  cmd->add_option("--pixels", f->pixels,
+                  "images that may carry burned-in text (US, SC, XA/RF, endoscopy, ...): clean = OCR and black out "
+                  "PHI, quarantine = set aside unread, off = no check (with --verify: whether to OCR outputs)")
+      ->check(CLI::IsMember({"clean", "quarantine", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--pixel-regions", f->pixel_regions,
+                  "YAML rules of fixed boxes to blank per device and image size (e.g. configs/deid/pixel_regions.yaml)");
+  cmd->add_flag("--allow-encapsulated", f->allow_encapsulated,
+                "pass encapsulated PDF/CDA/STL/OBJ/MTL through the profile instead of quarantining them");
+  cmd->add_option("--quarantine", f->quarantine,
+                  "folder for the original bytes of inputs that must not reach --out (default: <out>.quarantine; "
+                  "never inside --in or --out)");
+  cmd->add_flag("--show-paths", f->show_paths,
+                "name input files by path in messages (they may hold patient names; default: by input id)");
   cmd->add_option("--jobs", f->jobs, "worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--on-error", f->on_error, "a file that cannot be de-identified: fail the run, or skip it")
       ->check(CLI::IsMember({"fail", "skip"}))

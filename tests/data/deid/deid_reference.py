@@ -20,7 +20,8 @@ OPTION_FLAGS = {"long-modified-dates": "rtn_long_modif_dates", "patient-characte
 PATIENT_NAME = "Xylophonia^Quenby"   # planted: must never leave the input tree
 PATIENT_ID = "MRN-PLANT-4711"
 PRIVATE_TEXT = "PRIVATE-Quenby-secret"
-ADDED_TAGS = {0x00120062, 0x00120063, 0x00120064, 0x00280303}
+# (0028,0301) Burned In Annotation: set to NO once `--pixels clean` has OCR-checked a Secondary Capture.
+ADDED_TAGS = {0x00120062, 0x00120063, 0x00120064, 0x00280303, 0x00280301}
 
 
 def load_table(path):
@@ -188,3 +189,34 @@ def tree_hash(root):
 
 def read(path):
     return pydicom.dcmread(path)
+
+
+def deep_nesting_bytes(depth, *, close=True, deflated=False):
+    """A Part 10 file (explicit VR little endian, or deflated) holding `depth`
+    Content Sequences nested in one another, each of undefined length with one
+    item of undefined length; written byte by byte (pydicom itself recurses and
+    cannot write 10,000 levels). Without `close` the delimiters are left out, as
+    in a file cut short."""
+    import struct
+    import zlib
+
+    def elem(group, element, vr, value):
+        if vr in (b"OB", b"SQ", b"UN", b"UT"):
+            return struct.pack("<HH2sHI", group, element, vr, 0, len(value)) + value
+        return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+    opening = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + struct.pack("<HHI", 0xFFFE, 0xE000,
+                                                                                          0xFFFFFFFF)
+    closing = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    body = (elem(0x0008, 0x0016, b"UI", b"1.2.840.10008.5.1.4.1.1.88.11\0")
+            + elem(0x0008, 0x0018, b"UI", b"1.2.826.0.1.3680043.10.543.77\0")
+            + elem(0x0010, 0x0010, b"PN", PATIENT_NAME.encode() + b" ")
+            + elem(0x0010, 0x0020, b"LO", PATIENT_ID.encode())
+            + opening * depth + elem(0x0040, 0xA160, b"UT", b"deep text ") + (closing * depth if close else b""))
+    syntax = b"1.2.840.10008.1.2.1.99" if deflated else b"1.2.840.10008.1.2.1\0"
+    if deflated:
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = packer.compress(body) + packer.flush()
+    meta = (elem(0x0002, 0x0001, b"OB", b"\0\1") + elem(0x0002, 0x0002, b"UI", b"1.2.840.10008.5.1.4.1.1.88.11\0")
+            + elem(0x0002, 0x0003, b"UI", b"1.2.826.0.1.3680043.10.543.77\0") + elem(0x0002, 0x0010, b"UI", syntax))
+    return b"\0" * 128 + b"DICM" + elem(0x0002, 0x0000, b"UL", struct.pack("<I", len(meta))) + meta + body

@@ -60,7 +60,20 @@ TEST_F(KeyFileTest, MissingOrShortIsRefused) {
   EXPECT_NE(error_of(missing).find(missing), std::string::npos);
   const std::string short_msg = error_of(write("short", "abc", 0600));
   EXPECT_NE(short_msg.find("3 bytes"), std::string::npos) << short_msg;
-  EXPECT_NE(error_of(dir_.string()).find("not a regular file"), std::string::npos);
+  EXPECT_NE(error_of(dir_.string()).find("a folder, expected a regular file"), std::string::npos);
+}
+
+// A FIFO would block a plain read forever and /dev/zero would never end: both are
+// refused before any read, as is a key file too large to be one.
+TEST_F(KeyFileTest, FifoDeviceAndHugeFilesAreRefusedWithoutReading) {
+  const auto fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string fifo_msg = error_of(fifo);
+  EXPECT_NE(fifo_msg.find("a FIFO"), std::string::npos) << fifo_msg;
+  EXPECT_NE(fifo_msg.find(fifo), std::string::npos) << fifo_msg;
+  EXPECT_NE(error_of("/dev/zero").find("a character device"), std::string::npos) << error_of("/dev/zero");
+  const std::string huge = error_of(write("huge", std::string((64 << 10) + 1, 'k'), 0600));
+  EXPECT_NE(huge.find("65537 bytes"), std::string::npos) << huge;
 }
 
 }  // namespace

@@ -1,0 +1,446 @@
+#include "data/dicom_depth_check.h"
+
+#include <dcmtk/dcmdata/dctag.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace medtrain::data {
+namespace {
+
+constexpr uint32_t kUndefined = 0xFFFFFFFFu;
+constexpr uint64_t kOpenEnded = UINT64_MAX;  // a frame of undefined length
+
+// Forward-only bytes: the scan reads tags and lengths and skips values.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Up to n bytes; fewer only at the end of the data.
+  virtual size_t read(char* out, size_t n) = 0;
+  // Skips up to n bytes; returns how many were skipped (fewer only at the end).
+  virtual uint64_t skip(uint64_t n) = 0;
+};
+
+class MemorySource final : public Source {
+ public:
+  MemorySource(const char* data, size_t size) : data_(data), size_(size) {}
+  size_t read(char* out, size_t n) override {
+    n = std::min(n, size_ - pos_);
+    std::memcpy(out, data_ + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  uint64_t skip(uint64_t n) override {
+    n = std::min<uint64_t>(n, size_ - pos_);
+    pos_ += static_cast<size_t>(n);
+    return n;
+  }
+
+ private:
+  const char* data_;
+  size_t size_, pos_ = 0;
+};
+
+// Reads through a 64 KiB window; skips past it by offset alone (no read).
+class FileSource final : public Source {
+ public:
+  FileSource(int fd, uint64_t size) : fd_(fd), size_(size), buf_(1 << 16) {}
+  size_t read(char* out, size_t n) override {
+    size_t done = 0;
+    while (done < n) {
+      if (at_ == len_ && !refill()) break;
+      const size_t k = std::min(n - done, len_ - at_);
+      std::memcpy(out + done, buf_.data() + at_, k);
+      at_ += k;
+      done += k;
+    }
+    return done;
+  }
+  uint64_t skip(uint64_t n) override {
+    const uint64_t in_buffer = std::min<uint64_t>(n, len_ - at_);
+    at_ += static_cast<size_t>(in_buffer);
+    const uint64_t rest = n - in_buffer;
+    if (rest == 0) return n;
+    // The window is used up: next_ is the file offset where reading resumes.
+    const uint64_t skipped = std::min(rest, size_ > next_ ? size_ - next_ : 0);
+    next_ += skipped;
+    return in_buffer + skipped;
+  }
+
+ private:
+  bool refill() {
+    if (next_ >= size_) return false;
+    ssize_t n;
+    do {
+      n = ::pread(fd_, buf_.data(), buf_.size(), static_cast<off_t>(next_));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return false;  // a read error ends the scan; DCMTK reports it
+    next_ += static_cast<uint64_t>(n);
+    at_ = 0;
+    len_ = static_cast<size_t>(n);
+    return true;
+  }
+  int fd_;
+  uint64_t size_, next_ = 0;
+  std::vector<char> buf_;
+  size_t at_ = 0, len_ = 0;
+};
+
+// A few bytes already read (a peeked tag), then the rest.
+class PrefixSource final : public Source {
+ public:
+  PrefixSource(std::string prefix, Source& rest) : prefix_(std::move(prefix)), rest_(rest) {}
+  size_t read(char* out, size_t n) override {
+    const size_t k = std::min(n, prefix_.size() - used_);
+    std::memcpy(out, prefix_.data() + used_, k);
+    used_ += k;
+    return k + (n > k ? rest_.read(out + k, n - k) : 0);
+  }
+  uint64_t skip(uint64_t n) override {
+    const uint64_t k = std::min<uint64_t>(n, prefix_.size() - used_);
+    used_ += static_cast<size_t>(k);
+    return k + (n > k ? rest_.skip(n - k) : 0);
+  }
+
+ private:
+  std::string prefix_;
+  size_t used_ = 0;
+  Source& rest_;
+};
+
+// Deflated Explicit VR Little Endian: the data set is a raw deflate stream
+// (RFC 1951, as DCMTK reads it by default).
+class InflateSource final : public Source {
+ public:
+  explicit InflateSource(Source& raw) : raw_(raw), in_(1 << 16) {
+    ok_ = ::inflateInit2(&zs_, -MAX_WBITS) == Z_OK;
+  }
+  ~InflateSource() override {
+    if (ok_) ::inflateEnd(&zs_);
+  }
+  size_t read(char* out, size_t n) override {
+    size_t done = 0;
+    while (ok_ && !ended_ && done < n) {
+      if (zs_.avail_in == 0) {
+        zs_.avail_in = static_cast<uInt>(raw_.read(in_.data(), in_.size()));
+        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+        if (zs_.avail_in == 0) break;  // truncated stream
+      }
+      zs_.next_out = reinterpret_cast<Bytef*>(out + done);
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
+      const int rc = ::inflate(&zs_, Z_NO_FLUSH);
+      done = static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - out);
+      if (rc == Z_STREAM_END) ended_ = true;
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) break;  // corrupt: DCMTK reports it
+    }
+    return done;
+  }
+  uint64_t skip(uint64_t n) override {
+    char scratch[1 << 14];
+    uint64_t done = 0;
+    while (done < n) {
+      const size_t got = read(scratch, static_cast<size_t>(std::min<uint64_t>(sizeof(scratch), n - done)));
+      if (got == 0) break;
+      done += got;
+    }
+    return done;
+  }
+
+ private:
+  Source& raw_;
+  std::vector<char> in_;
+  z_stream zs_{};
+  bool ok_ = false, ended_ = false;
+};
+
+struct Encoding {
+  bool explicit_vr = true;
+  bool big_endian = false;
+};
+
+uint16_t u16(const char* p, bool big) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return big ? static_cast<uint16_t>(b[0] << 8 | b[1]) : static_cast<uint16_t>(b[1] << 8 | b[0]);
+}
+
+uint32_t u32(const char* p, bool big) {
+  const auto* b = reinterpret_cast<const unsigned char*>(p);
+  return big ? (uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3])
+             : (uint32_t{b[3]} << 24 | uint32_t{b[2]} << 16 | uint32_t{b[1]} << 8 | b[0]);
+}
+
+bool is_vr(const char* v, const char* name) { return v[0] == name[0] && v[1] == name[1]; }
+
+bool valid_vr(const char* v) {
+  static const char* const kVRs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
+                                     "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST",
+                                     "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+  for (const char* vr : kVRs) {
+    if (is_vr(v, vr)) return true;
+  }
+  return false;
+}
+
+// VRs whose explicit encoding has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
+bool long_form(const char* v) {
+  static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"};
+  for (const char* vr : kLong) {
+    if (is_vr(v, vr)) return true;
+  }
+  return false;
+}
+
+bool dictionary_sequence(uint16_t g, uint16_t e) { return DcmTag(g, e).getEVR() == EVR_SQ; }
+
+class Scanner {
+ public:
+  Scanner(Source& src, int limit) : src_(src), limit_(limit) { stack_.reserve(2 * static_cast<size_t>(limit) + 4); }
+
+  // The data set from the current position to the end.
+  std::optional<std::string> run(Encoding base) {
+    while (true) {
+      while (!stack_.empty() && stack_.back().end != kOpenEnded && pos_ >= stack_.back().end) pop();
+      const Encoding enc = stack_.empty() ? base : stack_.back().enc;
+      char head[4];
+      if (!read(head, 4)) return std::nullopt;  // the end (or a truncation): every level present was seen
+      const uint16_t g = u16(head, enc.big_endian), e = u16(head + 2, enc.big_endian);
+      if (g == 0xFFFE) {
+        if (auto problem = delimiter(e, enc)) return problem;
+        if (stopped_) return std::nullopt;
+        continue;
+      }
+      char vr[2] = {0, 0};
+      uint32_t len = 0;
+      bool sequence = false, un = false, pixel_like = false;
+      char lb[4];
+      if (enc.explicit_vr) {
+        if (!read(vr, 2)) return std::nullopt;
+        if (valid_vr(vr)) {
+          if (long_form(vr)) {
+            if (!read(lb, 2) || !read(lb, 4)) return std::nullopt;
+            len = u32(lb, enc.big_endian);
+          } else {
+            if (!read(lb, 2)) return std::nullopt;
+            len = u16(lb, enc.big_endian);
+          }
+          sequence = is_vr(vr, "SQ");
+          un = is_vr(vr, "UN");
+          pixel_like = is_vr(vr, "OB") || is_vr(vr, "OW");
+        } else {
+          // Not a VR: read as DCMTK does for such elements, as implicit (the two
+          // bytes begin a 4-byte length).
+          std::memcpy(lb, vr, 2);
+          if (!read(lb + 2, 2)) return std::nullopt;
+          len = u32(lb, enc.big_endian);
+          sequence = dictionary_sequence(g, e);
+        }
+      } else {
+        if (!read(lb, 4)) return std::nullopt;
+        len = u32(lb, enc.big_endian);
+        sequence = dictionary_sequence(g, e);
+      }
+      const bool pixel_data = g == 0x7FE0 && e == 0x0010;
+      if (sequence && !pixel_data) {
+        if (auto problem = push_sequence(len, enc)) return problem;
+      } else if (len == kUndefined) {
+        if (pixel_data || pixel_like) {
+          stack_.push_back({Kind::kPixels, kOpenEnded, enc});  // fragments: flat, no nesting
+        } else {
+          // Any other element of undefined length is read as a sequence; an UN one
+          // holds implicit VR little endian (PS3.5 6.2.2).
+          if (auto problem = push_sequence(len, un ? Encoding{false, false} : enc)) return problem;
+        }
+      } else if (!skip(len)) {
+        return std::nullopt;
+      }
+    }
+  }
+
+ private:
+  enum class Kind { kSequence, kItem, kPixels };
+  struct Frame {
+    Kind kind;
+    uint64_t end;  // kOpenEnded: closed by a delimiter
+    Encoding enc;  // of the elements inside
+  };
+
+  std::optional<std::string> push_sequence(uint32_t len, Encoding enc) {
+    if (++depth_ > limit_) {
+      return fmt::format(
+          "sequences nested more than {} levels deep (at byte {} of the data set); real files rarely nest more than "
+          "10, so this file is malformed or hostile and is not parsed",
+          limit_, pos_);
+    }
+    stack_.push_back({Kind::kSequence, len == kUndefined ? kOpenEnded : pos_ + len, enc});
+    return std::nullopt;
+  }
+
+  void pop() {
+    if (stack_.back().kind == Kind::kSequence) --depth_;
+    stack_.pop_back();
+  }
+
+  bool open_ended(Kind kind) const {
+    return !stack_.empty() && stack_.back().kind == kind && stack_.back().end == kOpenEnded;
+  }
+
+  // (FFFE,eeee): items and delimiters. Sets stopped_ where the data ends.
+  std::optional<std::string> delimiter(uint16_t e, Encoding enc) {
+    char lb[4];
+    if (!read(lb, 4)) {
+      stopped_ = true;
+      return std::nullopt;
+    }
+    const uint32_t len = u32(lb, enc.big_endian);
+    if (e == 0xE000) {
+      if (!stack_.empty() && stack_.back().kind == Kind::kPixels) {
+        if (len == kUndefined) return std::string("a pixel data fragment of undefined length: not valid DICOM");
+        stopped_ = !skip(len);
+      } else if (!stack_.empty() && stack_.back().kind == Kind::kSequence) {
+        stack_.push_back({Kind::kItem, len == kUndefined ? kOpenEnded : pos_ + len, enc});
+      } else if (len == kUndefined) {
+        return fmt::format("an item of undefined length outside any sequence (at byte {} of the data set): not "
+                           "valid DICOM",
+                           pos_);
+      } else {
+        stopped_ = !skip(len);  // a stray item: skipped whole, as its length says
+      }
+    } else if (e == 0xE00D) {
+      if (open_ended(Kind::kItem)) pop();  // stray item delimiters are ignored, as DCMTK does
+    } else if (e == 0xE0DD) {
+      if (open_ended(Kind::kItem)) pop();  // a missing item delimiter: the sequence ends both
+      if (open_ended(Kind::kSequence) || open_ended(Kind::kPixels)) pop();
+    } else if (len != kUndefined) {
+      stopped_ = !skip(len);
+    }
+    return std::nullopt;
+  }
+
+  bool read(char* out, size_t n) {
+    const size_t got = src_.read(out, n);
+    pos_ += got;
+    return got == n;
+  }
+  bool skip(uint64_t n) {
+    const uint64_t got = src_.skip(n);
+    pos_ += got;
+    return got == n;
+  }
+
+  Source& src_;
+  const int limit_;
+  int depth_ = 0;
+  uint64_t pos_ = 0;
+  bool stopped_ = false;
+  std::vector<Frame> stack_;
+};
+
+std::string trim_uid(std::string s) {
+  while (!s.empty() && (s.back() == '\0' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A bare data set (no Part 10 header): the encoding is guessed from its first
+// element, as DCMTK guesses it.
+Encoding guess_encoding(const char* head, size_t n) {
+  Encoding enc;
+  if (n < 6) return enc;
+  enc.big_endian = head[0] == 0 && head[1] != 0;
+  enc.explicit_vr = valid_vr(head + 4);
+  return enc;
+}
+
+std::optional<std::string> scan(Source& src, int limit) {
+  char preamble[132];
+  const size_t got = src.read(preamble, sizeof(preamble));
+  if (got < sizeof(preamble) || std::memcmp(preamble + 128, "DICM", 4) != 0) {
+    // A bare data set: scan it from its first byte.
+    PrefixSource all(std::string(preamble, got), src);
+    Scanner scanner(all, limit);
+    return scanner.run(guess_encoding(preamble, got));
+  }
+  // The File Meta Information: group 0002, explicit VR little endian.
+  std::string syntax;
+  std::string peeked;
+  while (true) {
+    char head[4];
+    const size_t n = src.read(head, 4);
+    if (n < 4) return std::nullopt;
+    if (u16(head, false) != 0x0002) {
+      peeked.assign(head, 4);
+      break;
+    }
+    char vr[2];
+    char lb[4];
+    uint32_t len = 0;
+    if (src.read(vr, 2) < 2) return std::nullopt;
+    if (valid_vr(vr) && long_form(vr)) {
+      if (src.read(lb, 2) < 2 || src.read(lb, 4) < 4) return std::nullopt;
+      len = u32(lb, false);
+    } else if (valid_vr(vr)) {
+      if (src.read(lb, 2) < 2) return std::nullopt;
+      len = u16(lb, false);
+    } else {
+      std::memcpy(lb, vr, 2);
+      if (src.read(lb + 2, 2) < 2) return std::nullopt;
+      len = u32(lb, false);
+    }
+    if (len == kUndefined) return std::string("a File Meta Information element of undefined length: not valid DICOM");
+    if (u16(head + 2, false) == 0x0010 && len <= 64) {
+      syntax.resize(len);
+      if (src.read(syntax.data(), len) < len) return std::nullopt;
+      syntax = trim_uid(syntax);
+    } else if (src.skip(len) < len) {
+      return std::nullopt;
+    }
+  }
+  if (syntax == "1.2.840.10008.1.2.1.99") {
+    PrefixSource rest(peeked, src);
+    InflateSource inflated(rest);
+    Scanner scanner(inflated, limit);
+    return scanner.run({true, false});
+  }
+  Encoding enc;  // explicit VR little endian: also every encapsulated syntax
+  if (syntax == "1.2.840.10008.1.2") enc = {false, false};
+  if (syntax == "1.2.840.10008.1.2.2") enc = {true, true};
+  if (syntax.rfind("1.2.840.10008.1.2", 0) != 0) {
+    // A missing or unknown syntax: guessed from the first element's VR bytes.
+    char vr[2];
+    const size_t n = src.read(vr, 2);
+    peeked.append(vr, n);
+    enc.explicit_vr = n < 2 || valid_vr(vr);
+  }
+  PrefixSource rest(peeked, src);
+  Scanner scanner(rest, limit);
+  return scanner.run(enc);
+}
+
+}  // namespace
+
+std::optional<std::string> check_sequence_depth(const char* data, size_t size, int limit) {
+  MemorySource src(data, size);
+  return scan(src, limit);
+}
+
+std::optional<std::string> check_sequence_depth_file(const std::string& path, int limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  FileSource src(fd, static_cast<uint64_t>(st.st_size));
+  auto problem = scan(src, limit);
+  ::close(fd);
+  return problem;
+}
+
+}  // namespace medtrain::data
