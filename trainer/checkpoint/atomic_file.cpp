@@ -101,10 +101,13 @@ void replace_symlink(const fs::path& link, const fs::path& target) {
 }
 
 std::string read_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK and the regular-file check: a FIFO or /dev/zero planted as a
+  // checkpoint file must fail at once, not block or read without end.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) fail("open", path, errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail("stat", path, errno);
+  if (!S_ISREG(st.st_mode)) throw CheckpointError(path.string() + ": not a regular file");
   std::string out;
   out.reserve(static_cast<size_t>(st.st_size));
   char buffer[1 << 16];

@@ -35,6 +35,11 @@ class Reader {
     }
     return v.get<int64_t>();
   }
+  int64_t counter(const std::string& key) const {
+    const int64_t v = integer(key);
+    if (v < 0) fail(key, "must be >= 0, got " + std::to_string(v));
+    return v;
+  }
   std::string string(const std::string& key) const {
     const json& v = at(key);
     if (!v.is_string()) fail(key, "is not a string: " + v.dump());
@@ -93,10 +98,12 @@ TrainerState parse_trainer_state(const std::string& text, const std::string& whe
     r.fail("format", "is \"" + r.string("format") + "\", expected \"" + kTrainerStateFormat + "\"");
   }
   TrainerState s;
-  s.step = r.integer("step");
-  s.epoch = r.integer("epoch");
-  s.batch_in_epoch = r.integer("batch_in_epoch");
-  s.samples_seen = r.integer("samples_seen");
+  // Counters are never negative: a tampered -5 would resume with a negative
+  // learning rate (warmup from a negative step) before anything else failed.
+  s.step = r.counter("step");
+  s.epoch = r.counter("epoch");
+  s.batch_in_epoch = r.counter("batch_in_epoch");
+  s.samples_seen = r.counter("samples_seen");
   const int64_t world = r.integer("world_size");
   if (world < 1 || world > std::numeric_limits<int>::max()) r.fail("world_size", "is out of range");
   s.world_size = static_cast<int>(world);
@@ -105,6 +112,7 @@ TrainerState parse_trainer_state(const std::string& text, const std::string& whe
   s.grad_accum_steps = r.integer("grad_accum_steps");
   if (s.grad_accum_steps < 1) r.fail("grad_accum_steps", "must be at least 1");
   s.loss_scale = r.number("loss_scale");
+  if (!(std::isfinite(s.loss_scale) && s.loss_scale > 0)) r.fail("loss_scale", "must be a finite number > 0");
   if (!r.at("best_metric").is_null()) s.best_metric = r.number("best_metric");
   s.best_checkpoint = r.string("best_checkpoint");
   const json& last_eval = r.at("last_eval");

@@ -6,9 +6,12 @@
 #include <torch/version.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <string>
 
 #include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "kernels/device.h"
 #include "models/model_error.h"
 #include "trainer/cli/commands.h"
@@ -32,6 +35,29 @@ int fail(int code, const std::string& what) {
   std::fflush(stdout);
   std::fprintf(stderr, "medtrain: error: %s\n", one_line(what).c_str());
   return code;
+}
+
+bool user_fixable(const std::error_code& code) {
+  static const std::errc kUser[] = {std::errc::permission_denied, std::errc::read_only_file_system,
+                                    std::errc::not_a_directory, std::errc::is_a_directory, std::errc::file_exists,
+                                    std::errc::no_such_file_or_directory, std::errc::filename_too_long,
+                                    std::errc::too_many_symbolic_link_levels};
+  for (std::errc e : kUser) {
+    if (code == e) return true;
+  }
+  return false;
+}
+
+// libstdc++ says "filesystem error: cannot create directories: Not a directory
+// [path]"; the paths come back shortened and first, the prefix goes.
+std::string filesystem_message(const std::filesystem::filesystem_error& e) {
+  std::string what = e.what();
+  const std::string prefix = "filesystem error: ";
+  if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+  if (const size_t bracket = what.find(" ["); bracket != std::string::npos) what.erase(bracket);
+  std::string where = e.path1().empty() ? "" : data::io::display_path(e.path1().string());
+  if (!e.path2().empty()) where += " -> " + data::io::display_path(e.path2().string());
+  return where.empty() ? what : where + ": " + what;
 }
 
 std::string version_text() {
@@ -76,6 +102,11 @@ int exit_code_of_current_exception(const std::string& who) {
     return fail(kExitUserError, prefix + e.what());
   } catch (const models::ModelError& e) {
     return fail(kExitUserError, prefix + e.what());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder the user named that is a file, read-only, or missing: theirs to
+    // fix (exit 2), said with the path shortened; anything else is a failure.
+    const int code = user_fixable(e.code()) ? kExitUserError : kExitRuntimeError;
+    return fail(code, prefix + filesystem_message(e));
   } catch (const c10::Error& e) {
     return fail(kExitRuntimeError, prefix + e.what_without_backtrace());
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "data/io/output_lock.h"
 #include "data/shard/packer.h"
 #include "trainer/cli/commands.h"
 #include "trainer/user_error.h"
@@ -45,6 +46,8 @@ Command add_pack_command(CLI::App& app) {
   return {cmd, [o, shard_mb, on_error] {
             o->shard_bytes = static_cast<uint64_t>(*shard_mb * 1024 * 1024);
             o->on_error = *on_error == "skip" ? data::shard::PackOnError::kSkip : data::shard::PackOnError::kFail;
+            // Two packs into one folder would each remove the other's shards as leftovers.
+            const data::io::OutputLock lock(o->out, "pack");
             const auto s = data::shard::pack_dataset(*o);
             fmt::print("packed {} records into {} shards ({} kept from an earlier run, {} written), {:.1f} MiB in {}\n",
                        s.records, s.shards_kept + s.shards_written, s.shards_kept, s.shards_written,

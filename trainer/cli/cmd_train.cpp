@@ -45,16 +45,20 @@ Command add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "train a model from an experiment config");
   auto flags = std::make_shared<ConfigFlags>();
   auto resume = std::make_shared<std::string>();
+  auto overwrite = std::make_shared<bool>(false);
   add_config_flags(*cmd, *flags);
   cmd->add_option("--resume", *resume,
                   "auto: continue from the run's latest checkpoint if any; PATH: from that checkpoint");
-  return {cmd, [flags, resume] {
+  cmd->add_flag("--overwrite", *overwrite,
+                "start afresh in a run folder that holds an earlier run's checkpoints (deletes them)");
+  return {cmd, [flags, resume, overwrite] {
             auto cfg = load_config_flags(*flags, "train");
+            if (*overwrite && !resume->empty()) throw UserError("train: --overwrite and --resume contradict each other");
             // MPI only when a launcher started us; a plain run is rank 0 of 1.
             auto mpi = dist::MpiRuntime::init_if_launched();
-            if (!mpi) return train_one_rank(cfg, dist::World{}, {*resume, "localhost"});
+            if (!mpi) return train_one_rank(cfg, dist::World{}, {*resume, "localhost", *overwrite});
             try {
-              return train_one_rank(cfg, mpi->world(), {*resume, mpi->host()});
+              return train_one_rank(cfg, mpi->world(), {*resume, mpi->host(), *overwrite});
             } catch (...) {
               // One rank failed: say so once with its rank and host, then end
               // the whole job so that no other rank waits for it.

@@ -42,6 +42,7 @@ bool GradScaler::unscale_fused(torch::nn::Module& model, double inv) {
 }
 
 void GradScaler::update(bool step_was_finite) {
+  last_skipped_ = !step_was_finite;
   if (!enabled_) return;
   if (!step_was_finite) {
     scale_ *= 0.5;

@@ -26,6 +26,8 @@ class GradScaler {
   void update(bool step_was_finite);
 
   bool enabled() const { return enabled_; }
+  // Whether the last update() was for a skipped (non-finite) step.
+  bool last_step_skipped() const { return last_skipped_; }
   double current_scale() const { return scale_; }
   void set_scale(double s) { scale_ = s; }
 
@@ -36,6 +38,7 @@ class GradScaler {
   int64_t growth_interval_;
   int64_t clean_steps_ = 0;
   bool fused_ = false;
+  bool last_skipped_ = false;
 };
 
 }  // namespace medtrain::engine

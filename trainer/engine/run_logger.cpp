@@ -67,6 +67,12 @@ void RunLogger::message(const std::string& text) {
   if (main_) progress_->line(text);
 }
 
+void RunLogger::event(int64_t step, const std::string& name, const std::string& action) {
+  if (!main_) return;
+  jsonl_->write({{"kind", "event"}, {"time", unix_time()}, {"step", step}, {"event", name}, {"action", action}});
+  progress_->line(fmt::format("step {}: {}: {}", step, name, action));
+}
+
 void RunLogger::finish() {
   if (!main_) return;
   progress_->finish();

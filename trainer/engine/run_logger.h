@@ -20,6 +20,9 @@ class RunLogger {
   void train_step(const metrics::StepReport& report);
   void eval(int64_t step, int64_t epoch, const std::map<std::string, double>& values);
   void message(const std::string& text);  // shown to the user, not logged as a metric
+  // Something that happened at `step` (e.g. "non_finite_loss"): a metrics.jsonl
+  // record {"kind": "event", "event": name, "step", "action"} and a console line.
+  void event(int64_t step, const std::string& name, const std::string& action);
   void finish();
 
  private:

@@ -12,6 +12,9 @@
 #include <fstream>
 #include <thread>
 
+#include "data/data_error.h"
+#include "data/io/output_lock.h"
+#include "data/io/user_file.h"
 #include "data/rng.h"
 #include "data/sampler.h"
 #include "models/model_error.h"
@@ -107,6 +110,49 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+// Note [A run folder has one run]: a fresh `train` into a folder whose ckpt/
+// holds checkpoints used to merge two runs (config.yaml replaced, metrics.jsonl
+// mixed, `best` still the old run's, and a later resume overwrote the old run's
+// checkpoint of the same step). Now it is refused, or with --overwrite the old
+// run's files are removed first; --resume continues it.
+void claim_run_folder(const fs::path& run_dir, const TrainOptions& options) {
+  std::error_code ec;
+  const fs::path ckpt = run_dir / "ckpt";
+  const bool has_checkpoints = !checkpoint::list_step_dirs(ckpt).empty() ||
+                               fs::exists(fs::symlink_status(ckpt / checkpoint::kLatestLink, ec));
+  if (!has_checkpoints || !options.resume.empty()) return;
+  if (!options.overwrite) {
+    throw UserError(fmt::format("run folder {} already holds checkpoints of an earlier run; continue it with "
+                                "--resume auto, start over with --overwrite (deletes them), or choose another "
+                                "run.name",
+                                data::io::display_path(run_dir.string())));
+  }
+  for (const char* name : {"ckpt", "tensorboard", "metrics.jsonl", "config.yaml"}) fs::remove_all(run_dir / name);
+  for (const auto& entry : fs::directory_iterator(run_dir)) {
+    if (entry.path().filename().string().rfind("timeline-rank", 0) == 0) fs::remove(entry.path());
+  }
+}
+
+// Why the run cannot go on from a non-finite loss (Note [Non-finite is an error]).
+std::string non_finite_advice(int64_t step, const std::optional<fs::path>& last) {
+  return fmt::format("step {}: the loss is not finite (NaN or inf); the run stopped without a checkpoint of this "
+                     "step (last good checkpoint: {}). Lower optim.lr, set optim.grad_clip_norm, or check the data "
+                     "and data.mean/std",
+                     step, last ? last->string() : std::string("none"));
+}
+
+// True when every floating-point parameter and buffer of `model` is finite.
+bool all_finite(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (const auto& t : model.parameters()) {
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) return false;
+  }
+  for (const auto& t : model.buffers()) {
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) return false;
+  }
+  return true;
+}
+
 // One rank's training run; the public train() is a thin wrapper.
 class Loop {
  public:
@@ -119,6 +165,7 @@ class Loop {
   double run_micro_steps(DevicePrefetcher& batches, StepPhases& phases);  // returns the loss sum
   double optimizer_step();  // returns the learning rate used
   bool agree_to_stop(double& loss_sum, StepPhases& phases);
+  void check_finite(double loss_sum);
   void report_step(double loss, double lr, const StepPhases& phases, double step_time);
   void adapt_position_to_world(const std::string& origin);
   void report_unused_parameters();
@@ -152,6 +199,12 @@ class Loop {
   int64_t total_steps_ = 0;
   int64_t last_eval_step_ = -1;
   int64_t last_ckpt_step_ = -1;
+  int64_t skipped_in_a_row_ = 0;  // fp16: consecutive steps skipped for non-finite gradients
+  std::unique_ptr<data::io::OutputLock> run_lock_;  // main rank: this run owns run_dir_
+  // Loaded and verified before anything in run_dir_ is written, so that a bad
+  // checkpoint leaves the run folder as it was.
+  std::optional<fs::path> resume_path_;
+  std::optional<checkpoint::Checkpoint> resume_ckpt_;
   TrainResult result_;
 };
 
@@ -193,6 +246,12 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
   const bool fused = cfg_.kernels.fused && device_.device.is_cuda();
   optimizer_ = make_optimizer(cfg_.optim, *model_, fused);
   scaler_.use_fused_kernel(fused);
+  if (world_.is_main()) {
+    run_lock_ = std::make_unique<data::io::OutputLock>(run_dir_.string(), "train");
+    claim_run_folder(run_dir_, options);
+  }
+  resume_path_ = checkpoint::resolve_resume(options.resume, run_dir_ / "ckpt");
+  if (resume_path_) resume_ckpt_ = checkpoint::load_checkpoint(*resume_path_);
   fs::create_directories(run_dir_);
   if (world_.is_main()) write_text(run_dir_ / "config.yaml", config_yaml_);
   ckpt_ = std::make_unique<checkpoint::CheckpointManager>(
@@ -214,12 +273,13 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
 }
 
 void Loop::resume_if_asked(const std::string& resume) {
-  auto path = checkpoint::resolve_resume(resume, run_dir_ / "ckpt");
+  const auto& path = resume_path_;
   if (!path) {
     if (resume == "auto") log_->message("--resume auto: no checkpoint in " + (run_dir_ / "ckpt").string() + ", starting fresh");
     return;
   }
-  auto ckpt = checkpoint::load_checkpoint(*path);
+  checkpoint::Checkpoint ckpt = std::move(*resume_ckpt_);
+  resume_ckpt_.reset();
   restore_checkpoint({*model_, *optimizer_, scaler_, state_}, ckpt, path->string());
   adapt_position_to_world(path->string());
   if (world_.rank > 0) {
@@ -236,6 +296,7 @@ void Loop::resume_if_asked(const std::string& resume) {
     }
   }
   last_ckpt_step_ = state_.step;
+  result_.last_checkpoint = *path;
   log_->message(fmt::format("resumed from {} at step {} (epoch {}, batch {})", path->string(), state_.step,
                             state_.epoch, state_.batch_in_epoch));
 }
@@ -304,6 +365,7 @@ bool Loop::train_epoch() {
     phases.add("optimizer", opt_start);
     const bool stop = agree_to_stop(loss_sum, phases);
     report_step(loss_sum / static_cast<double>(accum), lr, phases, seconds_since(step_start));
+    check_finite(loss_sum);
     maybe_eval_and_checkpoint(/*epoch_end=*/false);
     if (stop) {
       log_->message(fmt::format("stop requested{}: stopping after step {}",
@@ -365,6 +427,25 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     if (!reported_unused_) report_unused_parameters();
   }
   return loss_sum.item<double>();
+}
+
+// Note [Non-finite is an error]: a NaN loss used to train on, writing NaN
+// checkpoints and `latest`, and exit 0. In fp32/bf16 a non-finite loss stops the
+// run at once (every rank sees the same agreed loss, so all stop together), before
+// any checkpoint of that step. Under fp16 loss scaling an overflow is expected
+// now and then: the scaler already skipped the step; only a long run of skips
+// (the scale halved 24 times) means the loss itself is broken.
+void Loop::check_finite(double loss_sum) {
+  constexpr int64_t kMaxSkippedInARow = 24;
+  const bool finite = std::isfinite(loss_sum);
+  if (finite && !scaler_.enabled()) return;
+  if (scaler_.enabled()) {
+    skipped_in_a_row_ = scaler_.last_step_skipped() ? skipped_in_a_row_ + 1 : 0;
+    if (scaler_.last_step_skipped()) log_->event(state_.step, "non_finite_gradients", "step skipped (fp16 loss scaling)");
+    if (skipped_in_a_row_ < kMaxSkippedInARow) return;
+  }
+  log_->event(state_.step, "non_finite_loss", "run stopped");
+  throw UserError(non_finite_advice(state_.step, result_.last_checkpoint));
 }
 
 void Loop::report_unused_parameters() {
@@ -447,6 +528,14 @@ void Loop::evaluate_now() {
 void Loop::save_checkpoint() {
   last_ckpt_step_ = state_.step;
   if (dp_) dp_->sync_buffers(*model_);
+  // `latest` and `best` never point at a checkpoint that cannot be trained from.
+  // Ranks hold the same parameters after a step, so all of them agree here.
+  if (!all_finite(*model_)) {
+    log_->event(state_.step, "non_finite_parameters", "run stopped");
+    throw UserError(fmt::format("step {}: the model's parameters are not finite; no checkpoint written (last good "
+                                "checkpoint: {}). Lower optim.lr or set optim.grad_clip_norm",
+                                state_.step, result_.last_checkpoint ? result_.last_checkpoint->string() : "none"));
+  }
   auto ckpt = capture_checkpoint({*model_, *optimizer_, scaler_, state_}, config_yaml_);
   if (dp_) {
     // Every rank's generator state travels to rank 0 (same size on all ranks).

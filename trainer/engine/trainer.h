@@ -18,6 +18,10 @@ namespace medtrain::engine {
 struct TrainOptions {
   std::string resume;        // "" (fresh), "auto", or a checkpoint path
   std::string host = "localhost";  // this rank's host, for messages
+  // A fresh run (no --resume) into a run folder that holds checkpoints is
+  // refused unless true: then the earlier run's checkpoints, metrics, events,
+  // timelines and config are removed first (Note [A run folder has one run]).
+  bool overwrite = false;
 };
 
 struct TrainResult {

@@ -3,8 +3,12 @@
 #include <torch/version.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 
+#include "data/io/output_lock.h"
+#include "data/io/user_file.h"
 #include "models/registry.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
@@ -41,6 +45,32 @@ void check_out(const ExportOptions& o) {
   if (!fs::is_directory(status)) throw UserError("--out " + o.out.string() + ": exists and is not a directory");
   if (is_nonempty_dir(o.out) && !o.overwrite) {
     throw UserError("--out " + o.out.string() + ": exists and is not empty; choose a new folder or pass --overwrite");
+  }
+}
+
+bool inside_or_equal(const fs::path& child, const fs::path& parent) {
+  auto c = child.begin();
+  for (auto p = parent.begin(); p != parent.end(); ++p, ++c) {
+    if (c == child.end() || *c != *p) return false;
+  }
+  return true;
+}
+
+// --out must neither hold the checkpoint nor lie inside it: --overwrite moves
+// the old --out aside and deletes it, which would delete the checkpoint being
+// exported (or the run's other checkpoints) with it. Both the path as given
+// (ckpt/latest) and the step folder it resolves to are checked.
+void check_out_apart_from_checkpoint(const ExportOptions& o) {
+  std::error_code ec;
+  const fs::path out = fs::weakly_canonical(fs::absolute(o.out), ec).lexically_normal();
+  const fs::path given = fs::absolute(o.checkpoint).lexically_normal();
+  for (const fs::path& ckpt : {given, fs::weakly_canonical(given, ec).lexically_normal(),
+                               fs::weakly_canonical(given.parent_path(), ec) / given.filename()}) {
+    if (inside_or_equal(ckpt, out) || inside_or_equal(out, ckpt)) {
+      throw UserError(fmt::format("--out {}: holds or lies inside the checkpoint {} being exported; choose a folder "
+                                  "outside the run's ckpt folder",
+                                  data::io::display_path(o.out.string()), data::io::display_path(o.checkpoint.string())));
+    }
   }
 }
 
@@ -141,6 +171,7 @@ ExportFormats parse_formats(const std::string& list) {
 ExportResult export_bundle(const ExportOptions& o) {
   if (!o.formats.safetensors && !o.formats.onnx) throw UserError("--format: name at least one of safetensors, onnx");
   check_out(o);
+  check_out_apart_from_checkpoint(o);
   ExportResult result;
   result.checkpoint = o.checkpoint;
   const checkpoint::Checkpoint ckpt = checkpoint::load_checkpoint(o.checkpoint);  // verifies every checksum
@@ -150,6 +181,9 @@ ExportResult export_bundle(const ExportOptions& o) {
   if (!fs::is_directory(out_abs.parent_path(), ec)) {
     throw UserError("--out " + o.out.string() + ": parent folder " + out_abs.parent_path().string() + " does not exist");
   }
+  // Two exports into one --out would each replace the other's bundle.
+  const data::io::OutputLock lock(out_abs.parent_path().string(), "export",
+                                  "." + out_abs.filename().string() + ".medtrain-export.lock");
   Staging staging{out_abs.parent_path() / (".tmp-" + out_abs.filename().string() + "-" + std::to_string(getpid()))};
   fs::remove_all(staging.dir, ec);
   if (!fs::create_directory(staging.dir, ec)) {

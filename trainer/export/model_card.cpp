@@ -1,12 +1,16 @@
 #include "trainer/export/model_card.h"
 
 #include <fmt/format.h>
+#include <c10/util/Exception.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include "data/data_error.h"
+#include "data/io/user_file.h"
+#include "trainer/config/config_schema.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -68,9 +72,16 @@ class Reader {
   std::string where_;
 };
 
+template <typename T>
+void bounded(const Reader& r, const std::string& key, const YAML::Node& at, const char* config_key, T value) {
+  const config::detail::KeySpec* spec = config::detail::find_key(config_key);
+  TORCH_INTERNAL_ASSERT(spec != nullptr, config_key);
+  if (auto why = config::detail::check_value(*spec, config::detail::Value(value))) {
+    r.fail(key, at, fmt::format("{} (as {} in a config)", *why, config_key));
+  }
+}
+
 void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
-  if (c.num_classes < 1) r.fail("num_classes", root["num_classes"], "must be >= 1");
-  if (c.in_channels < 1) r.fail("in_channels", root["in_channels"], "must be >= 1");
   if (static_cast<int64_t>(c.labels.size()) != c.num_classes) {
     r.fail("labels", root["labels"],
            fmt::format("{} names for num_classes {}", c.labels.size(), c.num_classes));
@@ -79,10 +90,18 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
   if (c.task != "multiclass" && c.task != "multilabel" && c.task != "segmentation") {
     r.fail("task", root["task"], "'" + c.task + "' is not multiclass, multilabel or segmentation");
   }
-  if (c.preprocessing.depth < 0) r.fail("preprocessing.depth", pre["depth"], "must be >= 0");
-  if (c.preprocessing.image_size < 1) r.fail("preprocessing.image_size", pre["image_size"], "must be >= 1");
-  if (!(c.preprocessing.window_width > 0)) r.fail("preprocessing.window_width", pre["window_width"], "must be > 0");
-  if (!(c.preprocessing.std > 0)) r.fail("preprocessing.std", pre["std"], "must be > 0");
+  // Note [Bundles bounded like configs]: every value that came from a config
+  // key is checked by that key's own constraint, so a hand-edited model.yaml
+  // cannot ask for what training would refuse (image_size 99999999999, std 1e-320).
+  const Preprocessing& p = c.preprocessing;
+  bounded(r, "num_classes", root["num_classes"], "model.num_classes", c.num_classes);
+  bounded(r, "in_channels", root["in_channels"], "model.in_channels", c.in_channels);
+  bounded(r, "preprocessing.depth", pre["depth"], "data.depth", p.depth);
+  bounded(r, "preprocessing.image_size", pre["image_size"], "data.image_size", p.image_size);
+  bounded(r, "preprocessing.window_center", pre["window_center"], "data.window_center", p.window_center);
+  bounded(r, "preprocessing.window_width", pre["window_width"], "data.window_width", p.window_width);
+  bounded(r, "preprocessing.mean", pre["mean"], "data.mean", p.mean);
+  bounded(r, "preprocessing.std", pre["std"], "data.std", p.std);
 }
 
 }  // namespace
@@ -179,14 +198,20 @@ ModelCard parse_model_card(const std::string& text, const std::string& where) {
 ModelCard read_model_card(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    throw UserError("--model " + dir.string() + ": not a directory (a bundle made by `medtrain export`)");
+    throw UserError("--model " + data::io::display_path(dir.string()) + ": not a directory (a bundle made by `medtrain export`)");
   }
   const auto path = dir / kModelCardFile;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("--model " + dir.string() + ": no " + kModelCardFile + "; not a medtrain model bundle");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_model_card(text.str(), path.string());
+  if (!std::filesystem::exists(path, ec)) {
+    throw UserError("--model " + data::io::display_path(dir.string()) + ": no " + kModelCardFile +
+                    "; not a medtrain model bundle");
+  }
+  std::string text;
+  try {
+    text = data::io::read_user_file(path.string(), "model card", data::io::kMaxSmallJsonBytes);
+  } catch (const data::DataError& e) {
+    throw UserError(e.what());
+  }
+  return parse_model_card(text, path.string());
 }
 
 }  // namespace medtrain::exporter
