@@ -248,3 +248,31 @@ def test_burned_in_yes_is_cleaned_when_allowed(tmp_path):
     got = pydicom.dcmread(out / rec["output"])
     assert got.BurnedInAnnotation == "NO"
     assert not (planted.ink & ~box_mask(rec, planted.ink.shape)).any()
+
+
+def test_thousand_frame_cine_reads_one_frame_and_blacks_all(tmp_path):
+    root = tmp_path / "in"
+    _, planted = ref.long_cine(root / "cine.dcm", frames=1000)
+    out = tmp_path / "out"
+    r = run("deid", "--in", root, "--out", out, "--key-file", key_file(tmp_path))
+    assert r.returncode == 0, r.stderr
+    (rec,) = audit(out)
+    assert rec["pixels"]["status"] == "cleaned", rec["pixels"]
+    assert rec["pixels"]["frames"] == 1000 and rec["pixels"]["ocr_frames"] == 1
+    got = pydicom.dcmread(out / rec["output"]).pixel_array
+    assert got.shape[0] == 1000
+    ink = planted.ink & box_mask(rec, planted.ink.shape)
+    assert ink.sum() == planted.ink.sum(), "PHI ink outside the boxes"
+    assert (got[:, ink] == 0).all(), "a frame keeps PHI ink"
+
+
+def test_cine_whose_band_changes_in_every_frame_is_quarantined(tmp_path):
+    root = tmp_path / "in"
+    ref.long_cine(root / "cine.dcm", frames=40, changing_band=True)
+    out = tmp_path / "out"
+    r = run("deid", "--in", root, "--out", out, "--key-file", key_file(tmp_path))
+    assert r.returncode == 0, r.stderr
+    (rec,) = audit(out)
+    assert rec["status"] == "quarantined"
+    assert "text bands change in more than 32 frames" in rec["reason"]
+    assert not list(out.rglob("*.dcm"))

@@ -325,3 +325,25 @@ def planted_tokens(strings):
             if len(w) >= 4:
                 tokens.add(w)
     return tokens
+
+
+def long_cine(path, *, frames, changing_band=False, seed=8, rows=96, cols=128):
+    """A long 8-bit cine: the name in the top band of every frame over changing
+    speckle; changing_band: a frame counter in the bottom band as well, so that the
+    band differs in every frame."""
+    rng = np.random.default_rng(seed)
+    mask, ink = draw_texts((rows, cols), [Text("KOWALCZYK", (4, 2), "sans", 13)])
+    out = np.empty((frames, rows, cols), np.uint8)
+    for f in range(frames):
+        img = speckle(rows, cols, rng)
+        if changing_band:
+            img[-10:, :] = 0
+            img[-10:, : (f % cols) + 1] = 255  # a progress bar: one more column per frame
+        out[f] = np.clip(np.rint(mask * 255 + (1 - mask) * img), 0, 255).astype(np.uint8)
+    ds = base_dataset(modality="US", sop_class=US_MULTI_CLASS, rows=rows, cols=cols)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.NumberOfFrames = frames
+    ds.PixelData = out.tobytes()
+    finish(ds, path)
+    return ds, Planted(["KOWALCZYK"], [], ink)
