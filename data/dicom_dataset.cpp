@@ -19,7 +19,9 @@ namespace medtrain::data {
 namespace {
 
 void check_options(const DicomDatasetOptions& o) {
-  auto bad = [&](const std::string& what) { throw DataError(io::display_path(o.manifest) + ": dataset option " + what); };
+  auto bad = [&](const std::string& what) {
+    throw DataError(io::display_path(o.manifest) + ": dataset option " + what);
+  };
   if (o.depth < 0) bad("depth must be >= 0 (got " + std::to_string(o.depth) + ")");
   if (o.target != TargetKind::kClass && o.num_classes < 1) bad("num_classes must be >= 1 for this target");
   if (o.target == TargetKind::kMultiLabel && o.num_classes > static_cast<int64_t>(kMaxLabels)) {

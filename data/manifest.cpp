@@ -131,7 +131,10 @@ class Reader {
     for (const ManifestRow& r : rows) {
       const std::string key = fs::path(r.path).lexically_normal().generic_string();
       const auto [it, fresh] = seen.emplace(key, r.line);
-      if (!fresh) fail(r.line, "duplicate path " + io::display_path(r.path) + " (first on line " + std::to_string(it->second) + ")");
+      if (!fresh) {
+        fail(r.line,
+             "duplicate path " + io::display_path(r.path) + " (first on line " + std::to_string(it->second) + ")");
+      }
       if (!r.patient_id.empty() && !r.split.empty()) {
         const auto [p, first] = patient_split.emplace(r.patient_id, &r);
         if (!first && p->second->split != r.split) {

@@ -19,7 +19,8 @@ torch::Tensor dicom_mask(const std::string& path, bool volume) {
   if (image.pixels.dim() != 3) throw DataError(io::display_path(path) + ": a mask must be a grey image, not colour");
   torch::Tensor values = volume ? image.pixels : image.pixels[0];
   if (!torch::equal(values, values.round())) {
-    throw DataError(io::display_path(path) + ": mask pixel values are not whole numbers (a rescale slope/intercept applied?)");
+    throw DataError(io::display_path(path) +
+                    ": mask pixel values are not whole numbers (a rescale slope/intercept applied?)");
   }
   return values.to(torch::kInt64);
 }

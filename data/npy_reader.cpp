@@ -25,7 +25,9 @@ std::string field(const std::string& dict, const std::string& key, const std::st
                   const std::string& path) {
   const std::regex re("'" + key + "'\\s*:\\s*(" + pattern + ")");
   std::smatch m;
-  if (!std::regex_search(dict, m, re)) throw DataError(io::display_path(path) + ": .npy header has no valid '" + key + "': " + dict);
+  if (!std::regex_search(dict, m, re)) {
+    throw DataError(io::display_path(path) + ": .npy header has no valid '" + key + "': " + dict);
+  }
   return m[1].str();
 }
 
@@ -35,12 +37,16 @@ Header parse_header(const std::string& bytes, const std::string& path) {
   }
   const auto major = static_cast<uint8_t>(bytes[6]);
   const size_t len_bytes = major == 1 ? 2 : 4;
-  if (major < 1 || major > 3 || bytes.size() < 8 + len_bytes) throw DataError(io::display_path(path) + ": unsupported .npy version");
+  if (major < 1 || major > 3 || bytes.size() < 8 + len_bytes) {
+    throw DataError(io::display_path(path) + ": unsupported .npy version");
+  }
   size_t len = 0;
   for (size_t i = 0; i < len_bytes; ++i) len |= static_cast<size_t>(static_cast<uint8_t>(bytes[8 + i])) << (8 * i);
   Header h;
   h.data_offset = 8 + len_bytes + len;
-  if (h.data_offset > bytes.size()) throw DataError(io::display_path(path) + ": .npy header runs past the end of the file");
+  if (h.data_offset > bytes.size()) {
+    throw DataError(io::display_path(path) + ": .npy header runs past the end of the file");
+  }
   const std::string dict = bytes.substr(8 + len_bytes, len);
   h.descr = field(dict, "descr", "'[^']*'", path);
   h.descr = h.descr.substr(1, h.descr.size() - 2);
@@ -62,8 +68,8 @@ void convert(const char* src, int64_t n, int64_t* dst, const std::string& path) 
     std::memcpy(&v, src + i * sizeof(T), sizeof(T));
     if constexpr (std::is_floating_point_v<T>) {
       if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 9.0e15) {
-        throw DataError(io::display_path(path) + ": .npy value " + std::to_string(v) + " at element " + std::to_string(i) +
-                        " is not a whole number (a mask holds class indices)");
+        throw DataError(io::display_path(path) + ": .npy value " + std::to_string(v) + " at element " +
+                        std::to_string(i) + " is not a whole number (a mask holds class indices)");
       }
     }
     dst[i] = static_cast<int64_t>(v);
@@ -76,7 +82,10 @@ torch::Tensor read_npy_as_int64(const std::string& path) {
   // Guarded: a FIFO or device named as a mask fails instead of blocking.
   const std::string bytes = io::read_user_file(path, ".npy file", io::kMaxDicomBytes);
   const Header h = parse_header(bytes, path);
-  if (h.fortran) throw DataError(io::display_path(path) + ": .npy in Fortran order is not supported (save with np.ascontiguousarray)");
+  if (h.fortran) {
+    throw DataError(io::display_path(path) +
+                    ": .npy in Fortran order is not supported (save with np.ascontiguousarray)");
+  }
   int64_t count = 1;
   for (const int64_t d : h.shape) {
     if (d > 0 && count > (int64_t{1} << 40) / d) throw DataError(io::display_path(path) + ": .npy shape is too large");
@@ -93,8 +102,8 @@ torch::Tensor read_npy_as_int64(const std::string& path) {
     if (h.descr != t.descr) continue;
     const size_t need = static_cast<size_t>(count) * t.size;
     if (bytes.size() - h.data_offset < need) {
-      throw DataError(io::display_path(path) + ": .npy data is truncated: shape needs " + std::to_string(need) + " bytes, file has " +
-                      std::to_string(bytes.size() - h.data_offset));
+      throw DataError(io::display_path(path) + ": .npy data is truncated: shape needs " + std::to_string(need) +
+                      " bytes, file has " + std::to_string(bytes.size() - h.data_offset));
     }
     torch::Tensor out = torch::empty(h.shape, torch::kInt64);
     t.conv(bytes.data() + h.data_offset, count, out.data_ptr<int64_t>(), path);

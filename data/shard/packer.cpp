@@ -61,7 +61,8 @@ void set_mask(Record& r, const std::string& path, bool volume) {
   const torch::Tensor mask = read_mask(path, volume, 0).contiguous();
   const int64_t largest = mask.numel() > 0 ? mask.max().item<int64_t>() : 0;
   if (largest > 255) {
-    throw DataError(io::display_path(path) + ": mask value " + std::to_string(largest) + " does not fit a shard's u8 class index");
+    throw DataError(io::display_path(path) + ": mask value " + std::to_string(largest) +
+                    " does not fit a shard's u8 class index");
   }
   for (const int64_t d : mask.sizes()) r.mask_shape.push_back(static_cast<uint32_t>(d));
   r.mask.resize(static_cast<size_t>(mask.numel()));
@@ -323,7 +324,9 @@ PackSummary pack_dataset(const PackOptions& o) {
   }
   if (o.shard_bytes < 4096) throw DataError("pack: --shard-mb is too small");
   if (o.image_size < 0) throw DataError("pack: --image-size must be >= 0");
-  if (!fs::is_regular_file(o.manifest)) throw DataError(io::display_path(o.manifest) + ": manifest not found (pack --manifest)");
+  if (!fs::is_regular_file(o.manifest)) {
+    throw DataError(io::display_path(o.manifest) + ": manifest not found (pack --manifest)");
+  }
   if (!is_pack_target(o.target)) {
     throw DataError("pack: --target must be class, multilabel or mask (got \"" + o.target + "\")");
   }
@@ -341,10 +344,12 @@ PackSummary pack_dataset(const PackOptions& o) {
     throw DataError(io::display_path(o.manifest) + ": pack --target mask needs a 'mask' column in the manifest header");
   }
   if (o.target == "multilabel" && !manifest.has_labels) {
-    throw DataError(io::display_path(o.manifest) + ": pack --target multilabel needs a 'labels' column in the manifest header");
+    throw DataError(io::display_path(o.manifest) +
+                    ": pack --target multilabel needs a 'labels' column in the manifest header");
   }
   if (o.target == "class" && !manifest.has_label) {
-    throw DataError(io::display_path(o.manifest) + ": pack needs a 'label' column (or --target multilabel with a 'labels' column)");
+    throw DataError(io::display_path(o.manifest) +
+                    ": pack needs a 'label' column (or --target multilabel with a 'labels' column)");
   }
 
   ShardMetadata meta;

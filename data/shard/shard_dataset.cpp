@@ -116,7 +116,8 @@ ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(opt
   }
   meta_ = read_metadata(options_.dir);
   if (!meta_.complete) {
-    throw DataError(io::display_path(options_.dir + "/" + kMetadataFile) + ": the pack was interrupted (\"complete\": false); re-run "
+    throw DataError(io::display_path(options_.dir + "/" + kMetadataFile) +
+                    ": the pack was interrupted (\"complete\": false); re-run "
                     "`medtrain pack` with the same arguments to finish it");
   }
   check_target(meta_, options_);
@@ -129,8 +130,8 @@ ShardDataset::ShardDataset(ShardDatasetOptions options) : options_(std::move(opt
     s->source = (fs::path(options_.dir) / info.file).string();
     s->index = std::make_unique<ShardReader>(s->source);
     if (s->index->size() != info.records) {
-      throw DataError(io::display_path(s->source) + ": holds " + std::to_string(s->index->size()) + " records, metadata.json says " +
-                      std::to_string(info.records) + "; re-run `medtrain pack`");
+      throw DataError(io::display_path(s->source) + ": holds " + std::to_string(s->index->size()) +
+                      " records, metadata.json says " + std::to_string(info.records) + "; re-run `medtrain pack`");
     }
     if (!options_.records_only) check_index_labels(*s->index, info, options_.preprocess);
     uint64_t bytes = 0;
@@ -156,8 +157,8 @@ std::vector<size_t> ShardDataset::shard_sizes() const {
 
 std::pair<size_t, size_t> ShardDataset::locate(size_t index) const {
   if (index >= total_) {
-    throw DataError(io::display_path(options_.dir) + ": sample " + std::to_string(index) + " is outside split '" + options_.split +
-                    "' of " + std::to_string(total_));
+    throw DataError(io::display_path(options_.dir) + ": sample " + std::to_string(index) + " is outside split '" +
+                    options_.split + "' of " + std::to_string(total_));
   }
   const size_t s = static_cast<size_t>(std::upper_bound(first_.begin(), first_.end(), index) - first_.begin()) - 1;
   return {s, index - first_[s]};

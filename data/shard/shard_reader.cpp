@@ -22,7 +22,8 @@ bool pread_full(int fd, uint8_t* out, size_t size, uint64_t offset, const std::s
     const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw DataError(io::display_path(path) + ": read at offset " + std::to_string(offset) + " failed: " + std::strerror(errno));
+      throw DataError(io::display_path(path) + ": read at offset " + std::to_string(offset) +
+                      " failed: " + std::strerror(errno));
     }
     if (n == 0) return false;
     out += n;
@@ -40,7 +41,9 @@ ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
   if (fd_ < 0) throw DataError(io::display_path(path_) + ": cannot open shard: " + std::strerror(errno));
   try {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw DataError(io::display_path(path_) + ": cannot stat shard: " + std::strerror(errno));
+    if (::fstat(fd_, &st) != 0) {
+      throw DataError(io::display_path(path_) + ": cannot stat shard: " + std::strerror(errno));
+    }
     if (!S_ISREG(st.st_mode)) throw DataError(io::display_path(path_) + ": not a regular file, expected a shard");
     file_size_ = static_cast<uint64_t>(st.st_size);
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -71,13 +74,14 @@ ShardReader::~ShardReader() {
 }
 
 std::string ShardReader::where(size_t i) const {
-  return io::display_path(path_) + ": record " + std::to_string(i) + " at offset " + std::to_string(index_.at(i).offset);
+  return io::display_path(path_) + ": record " + std::to_string(i) + " at offset " +
+         std::to_string(index_.at(i).offset);
 }
 
 Block ShardReader::read_block(size_t first, size_t count) const {
   if (count == 0 || first + count > index_.size()) {
-    throw DataError(io::display_path(path_) + ": records [" + std::to_string(first) + ", " + std::to_string(first + count) +
-                    ") outside the shard's " + std::to_string(index_.size()));
+    throw DataError(io::display_path(path_) + ": records [" + std::to_string(first) + ", " +
+                    std::to_string(first + count) + ") outside the shard's " + std::to_string(index_.size()));
   }
   // Records are written back to back, but only the index is trusted: the block
   // spans from the lowest start to the highest end of the entries asked for.
@@ -92,8 +96,8 @@ Block ShardReader::read_block(size_t first, size_t count) const {
   b.offset = begin;
   b.bytes.resize(end - begin);
   if (!pread_full(fd_, b.bytes.data(), b.bytes.size(), begin, path_)) {
-    throw DataError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) + " that its index names (record " +
-                    std::to_string(first + count - 1) + "); the shard is truncated");
+    throw DataError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) +
+                    " that its index names (record " + std::to_string(first + count - 1) + "); the shard is truncated");
   }
   return b;
 }

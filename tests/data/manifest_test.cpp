@@ -165,7 +165,8 @@ TEST_F(ManifestTest, EmptyAndUnreadable) {
         try {
           read_manifest(o);
         } catch (const DataError& e) {
-          EXPECT_NE(std::string(e.what()).find("manifest " + dir_.str("nope.csv") + ": does not exist"), std::string::npos)
+          EXPECT_NE(std::string(e.what()).find("manifest " + dir_.str("nope.csv") + ": does not exist"),
+                    std::string::npos)
               << e.what();
           throw;
         }

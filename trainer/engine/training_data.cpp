@@ -99,7 +99,8 @@ DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   DataSplits splits;
   auto train = open(cfg.train_split, cfg.augment);
   if (train->size() == 0) {
-    throw UserError("data.shards " + data::io::display_path(cfg.shards) + ": no records in split '" + cfg.train_split + "'");
+    throw UserError("data.shards " + data::io::display_path(cfg.shards) + ": no records in split '" + cfg.train_split +
+                    "'");
   }
   splits.train_shard_sizes = train->shard_sizes();
   splits.train = train;
@@ -172,7 +173,8 @@ DataSplits open_data(const config::Config& config, bool records_only) {
   DataSplits splits;
   splits.train = open_split(config, cfg.train_split, cfg.augment);
   if (splits.train->size() == 0) {
-    throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" + cfg.train_split + "'");
+    throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" + cfg.train_split +
+                    "'");
   }
   if (!cfg.val_split.empty()) {
     auto val = open_split(config, cfg.val_split, /*augment=*/false);

@@ -53,8 +53,8 @@ TEST_F(HostilePackTest, VerifyRefusesAnIncompletePack) {
   meta.complete = false;  // as `pack` leaves it when interrupted
   write_metadata(out_, meta);
   const std::string msg = error_of([&] { verify_shards(v); });
-  for (const std::string& part : std::vector<std::string>{(fs::path(out_) / kMetadataFile).string(), "incomplete", "\"complete\": false",
-                                 "re-run it with the same arguments"}) {
+  for (const std::string& part : std::vector<std::string>{(fs::path(out_) / kMetadataFile).string(), "incomplete",
+                                                          "\"complete\": false", "re-run it with the same arguments"}) {
     EXPECT_NE(msg.find(part), std::string::npos) << part << " not in: " << msg;
   }
 }
@@ -95,8 +95,9 @@ TEST_F(HostilePackTest, TrainingChecksEveryIndexLabelAgainstNumClassesAtOpen) {
   EXPECT_GT(open(split, 2)->size(), 0u);
   EXPECT_GT(open(split, 0)->size(), 0u);  // 0: unchecked
   const std::string msg = error_of([&] { open(split, 1); });  // labels 0/1, one class
-  for (const std::string& part : std::vector<std::string>{out_, ".shard: record ", "of split '" + split + "' in the packed manifest",
-                                                         "label 1", "model.num_classes 1"}) {
+  for (const std::string& part :
+       std::vector<std::string>{out_, ".shard: record ", "of split '" + split + "' in the packed manifest", "label 1",
+                                "model.num_classes 1"}) {
     EXPECT_NE(msg.find(part), std::string::npos) << part << " not in: " << msg;
   }
 }
