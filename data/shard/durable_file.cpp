@@ -65,12 +65,4 @@ void commit_temp(const std::string& tmp, const std::string& path) {
   fsync_dir(path);
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace medtrain::data::shard

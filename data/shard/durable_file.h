@@ -19,6 +19,5 @@ void write_all(int fd, const char* p, size_t n, const std::string& path);
 void commit_temp(const std::string& path);
 // rename(tmp, path) + fsync of the folder.
 void commit_temp(const std::string& tmp, const std::string& path);
-std::string read_whole_file(const std::string& path);
 
 }  // namespace medtrain::data::shard
