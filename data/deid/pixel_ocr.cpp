@@ -4,6 +4,7 @@
 #include <tesseract/baseapi.h>
 #include <tesseract/resultiterator.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,12 +62,27 @@ const char* const kInstallHint =
     "install the Debian packages tesseract-ocr-eng and libtesseract5 (scripts/setup.sh does), set TESSDATA_PREFIX to "
     "the folder holding eng.traineddata, or run with --pixels quarantine";
 
+// Note [Tesseract's OpenMP]: Debian's libtesseract runs its LSTM with OpenMP
+// teams of several threads; with one engine per deid worker on 2 cores that
+// oversubscribes (a 1200x720 page: 3.7 s instead of 1.05 s). OMP_THREAD_LIMIT=1
+// would cap it, but libgomp reads its environment when it is loaded, before
+// main(), so setting it here is too late. Instead: max-active-levels 0 makes every
+// parallel region run on one thread, set in the libgomp Tesseract uses, found by
+// its soname (LibTorch bundles its own libgomp under another name, untouched).
+void single_threaded_tesseract() {
+  void* gomp = ::dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);
+  if (gomp == nullptr) return;  // Tesseract built without OpenMP: nothing to cap
+  using SetLevels = void (*)(int);
+  if (auto set = reinterpret_cast<SetLevels>(::dlsym(gomp, "omp_set_max_active_levels"))) set(0);
+  ::dlclose(gomp);
+}
+
 }  // namespace
 
 OcrEngine::OcrEngine() : api_(std::make_unique<tesseract::TessBaseAPI>()) {
   static std::once_flag once;
   std::call_once(once, [] {
-    setenv("OMP_THREAD_LIMIT", "1", 0);
+    single_threaded_tesseract();
     setMsgSeverity(L_SEVERITY_NONE);  // Leptonica would print to stderr
   });
   // debug_file: Tesseract's tprintf chatter goes nowhere instead of stderr.

@@ -3,8 +3,9 @@
 // English data, page segmentation mode 11: sparse text, which suits overlays
 // scattered over an image). Not thread-safe: one OcrEngine per thread
 // (TessBaseAPI instances must not be shared); ocr_engine_for_this_thread() keeps
-// one per worker. OMP_THREAD_LIMIT=1 is set before the first engine starts so
-// that Tesseract's own threads do not oversubscribe the deid workers.
+// one per worker. Tesseract's OpenMP is limited to one thread per engine (Note
+// [Tesseract's OpenMP] in pixel_ocr.cpp) so that it does not oversubscribe the
+// deid workers.
 #include <cstdint>
 #include <memory>
 #include <string>
