@@ -2,7 +2,6 @@
 
 #include <dcmtk/dcmdata/dctag.h>
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace medtrain::data {
@@ -273,10 +273,10 @@ class Scanner {
 
   std::optional<std::string> push_sequence(uint32_t len, Encoding enc) {
     if (++depth_ > limit_) {
-      return fmt::format(
-          "sequences nested more than {} levels deep (at byte {} of the data set); real files rarely nest more than "
-          "10, so this file is malformed or hostile and is not parsed",
-          limit_, pos_);
+      return "sequences nested more than " + std::to_string(limit_) + " levels deep (at byte " +
+             std::to_string(pos_) +
+             " of the data set); real files rarely nest more than 10, so this file is malformed or hostile and is "
+             "not parsed";
     }
     stack_.push_back({Kind::kSequence, len == kUndefined ? kOpenEnded : pos_ + len, enc});
     return std::nullopt;
@@ -306,9 +306,8 @@ class Scanner {
       } else if (!stack_.empty() && stack_.back().kind == Kind::kSequence) {
         stack_.push_back({Kind::kItem, len == kUndefined ? kOpenEnded : pos_ + len, enc});
       } else if (len == kUndefined) {
-        return fmt::format("an item of undefined length outside any sequence (at byte {} of the data set): not "
-                           "valid DICOM",
-                           pos_);
+        return "an item of undefined length outside any sequence (at byte " + std::to_string(pos_) +
+               " of the data set): not valid DICOM";
       } else {
         stopped_ = !skip(len);  // a stray item: skipped whole, as its length says
       }

@@ -12,7 +12,9 @@
 #include <random>
 #include <string>
 
+#include "data/data_error.h"
 #include "data/dicom_codecs.h"
+#include "data/dicom_decode.h"
 #include "data/dicom_depth_check.h"
 
 namespace medtrain::data {
@@ -306,6 +308,27 @@ TEST(DicomDepthCheck, FilesAreScannedLikeMemory) {
   unlink(name);
   EXPECT_EQ(check_sequence_depth_file("/nonexistent/file.dcm"), std::nullopt);  // the caller reports it
   EXPECT_EQ(check_sequence_depth_file("/dev/null"), std::nullopt);
+}
+
+// The readers behind inspect, pack and training refuse the file with a DataError
+// naming it (so data.on_error: skip can skip it) instead of recursing in DCMTK:
+// DCMTK itself overflows its stack on 10,000 levels (about 360 KB).
+TEST(DicomDepthCheck, TrainingReadersRefuseDeepFilesAsDataErrors) {
+  char name[] = "/tmp/medtrain_deep_XXXXXX";
+  const int fd = mkstemp(name);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const std::string bytes = part10(nested(10000, {}, false), kExplicitLE);
+  std::ofstream(name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  try {
+    read_dicom_info(name);
+    ADD_FAILURE() << "a 10000-level file was parsed";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(name), std::string::npos) << what;
+    EXPECT_NE(what.find("nested more than 64 levels"), std::string::npos) << what;
+  }
+  unlink(name);
 }
 
 }  // namespace
