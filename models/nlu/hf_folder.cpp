@@ -1,0 +1,100 @@
+#include "models/nlu/hf_folder.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "models/model_error.h"
+#include "models/pretrained/weight_file.h"
+#include "models/state_dict.h"
+
+namespace fs = std::filesystem;
+
+namespace medtrain::models::nlu {
+namespace {
+
+constexpr uint64_t kMaxConfigBytes = 1 << 20;
+
+// config.json, refusing anything but a small regular file (a FIFO would block).
+std::string read_config(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) throw ModelError(file.string() + ": missing (not a Hugging Face model folder?)");
+  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
+    throw ModelError(file.string() + ": not a regular file of at most 1 MiB");
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fs::path weights_in(const fs::path& dir) {
+  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+    if (fs::is_regular_file(dir / name)) return dir / name;
+  }
+  throw ModelError(dir.string() + ": no model.safetensors or pytorch_model.bin");
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The encoder's tensors under BertModel names; task heads and the legacy
+// position_ids buffer are left out and counted.
+NamedTensors encoder_tensors(NamedTensors tensors, std::vector<std::string>& notes) {
+  NamedTensors kept;
+  int heads = 0, prefixed = 0;
+  for (auto& [name, t] : tensors) {
+    std::string key = name;
+    if (starts_with(key, "bert.")) {
+      key = key.substr(5);
+      ++prefixed;
+    }
+    if (key == "embeddings.position_ids") continue;  // a buffer in transformers < 4.31, computed here
+    if (!starts_with(key, "embeddings.") && !starts_with(key, "encoder.") && !starts_with(key, "pooler.")) {
+      ++heads;
+      continue;
+    }
+    kept.emplace_back(key, t);
+  }
+  if (prefixed) notes.push_back(fmt::format("took {} tensors from under \"bert.\"", prefixed));
+  if (heads) notes.push_back(fmt::format("left out {} tensors of a task head (not part of the encoder)", heads));
+  return kept;
+}
+
+void check_vocab(const fs::path& dir, const BertConfig& c) {
+  std::ifstream in(dir / "vocab.txt");
+  if (!in) return;
+  int64_t lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  if (lines != c.vocab_size) {
+    throw ModelError(fmt::format("{}: {} entries, but config.json has vocab_size {} (tokenizer and weights of "
+                                 "different models?)",
+                                 (dir / "vocab.txt").string(), lines, c.vocab_size));
+  }
+}
+
+}  // namespace
+
+HfBert load_hf_bert(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw ModelError(dir.string() + ": not a folder (a Hugging Face model folder)");
+  const BertConfig config = parse_bert_config(read_config(dir / "config.json"), (dir / "config.json").string());
+  check_vocab(dir, config);
+  HfBert out;
+  out.weights_file = weights_in(dir);
+  auto file = pretrained::read_weight_file(out.weights_file);
+  out.notes = file.notes;
+  NamedTensors tensors = encoder_tensors(std::move(file.tensors), out.notes);
+  bool pooler = false;
+  for (const auto& [k, v] : tensors) pooler = pooler || starts_with(k, "pooler.");
+  out.model = BertModel(config, pooler);
+  // Strict: every missing or unexpected name and every shape that config.json
+  // does not explain is listed in one error.
+  load_state_dict(*out.model, tensors, {true, {}, out.weights_file.string() + " with " + (dir / "config.json").string()});
+  out.model->eval();
+  return out;
+}
+
+}  // namespace medtrain::models::nlu

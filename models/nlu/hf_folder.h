@@ -1,0 +1,26 @@
+#pragma once
+// A Hugging Face model folder as published (config.json + model.safetensors or
+// pytorch_model.bin, vocab.txt / tokenizer.json beside them) -> a BertModel with
+// those weights. Checkpoints of task models (BertForSequenceClassification:
+// "bert." prefixes, "classifier.*", "cls.*") load their encoder; what is left
+// out is said in the notes. A config.json that does not fit the weights is one
+// ModelError listing every mismatch.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/nlu/bert.h"
+
+namespace medtrain::models::nlu {
+
+struct HfBert {
+  BertModel model{nullptr};                // eval mode, CPU, fp32
+  std::vector<std::string> notes;          // e.g. "dropped 2 tensors of a task head (classifier.*)"
+  std::filesystem::path weights_file;
+};
+
+// ModelError naming the folder and the problem: no config.json, no weights,
+// weights that do not fit the config, a vocab.txt whose size is not vocab_size.
+HfBert load_hf_bert(const std::filesystem::path& dir);
+
+}  // namespace medtrain::models::nlu
