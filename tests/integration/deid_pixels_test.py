@@ -276,3 +276,15 @@ def test_cine_whose_band_changes_in_every_frame_is_quarantined(tmp_path):
     assert rec["status"] == "quarantined"
     assert "text bands change in more than 32 frames" in rec["reason"]
     assert not list(out.rglob("*.dcm"))
+
+
+def test_image_wider_than_4096_is_read_in_tiles(tmp_path):
+    root = tmp_path / "in"
+    _, planted = ref.wide_sc(root / "wide.dcm")
+    out = tmp_path / "out"
+    r = run("deid", "--in", root, "--out", out, "--key-file", key_file(tmp_path))
+    assert r.returncode == 0, r.stderr
+    (rec,) = audit(out)
+    assert rec["pixels"]["status"] == "cleaned", rec["pixels"]
+    assert not (planted.ink & ~box_mask(rec, planted.ink.shape)).any(), "PHI ink outside the boxes"
+    assert (pydicom.dcmread(out / rec["output"]).pixel_array[planted.ink] == 0).all()

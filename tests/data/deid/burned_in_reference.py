@@ -347,3 +347,16 @@ def long_cine(path, *, frames, changing_band=False, seed=8, rows=96, cols=128):
     ds.PixelData = out.tobytes()
     finish(ds, path)
     return ds, Planted(["KOWALCZYK"], [], ink)
+
+
+def wide_sc(path, *, rows=200, cols=5000):
+    """An 8-bit secondary capture wider than 4096 px (read in tiles): a date near the
+    first tile edge, the name in the last tile."""
+    texts = [Text("03/14/2024", (2000, 10), "sans", 22), Text("KOWALCZYK MARGARETHE", (4500, 10), "sans", 22)]
+    mask, ink = draw_texts((rows, cols), texts)
+    ds = base_dataset(modality="SC", sop_class=SC_CLASS, rows=rows, cols=cols)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.clip(np.rint(mask * 255), 0, 255).astype(np.uint8).tobytes()
+    finish(ds, path)
+    return ds, Planted([t.text for t in texts], [], ink)
