@@ -200,3 +200,17 @@ def test_pack_and_export_outputs_have_one_writer(tmp_path, demo_data, trained):
         r = run("export", "--checkpoint", trained / "ckpt/latest", "--out", tmp_path / "bundle")
     assert_user_error(r, "in use by medtrain export (pid 778)")
     assert not (tmp_path / "bundle").exists()
+
+
+def test_infer_from_a_fifo_manifest_or_bundle_file_does_not_block(tmp_path, trained):
+    bundle = tmp_path / "bundle"
+    assert run("export", "--checkpoint", trained / "ckpt/latest", "--out", bundle,
+               "--format", "safetensors").returncode == 0
+    fifo = tmp_path / "list.csv"
+    os.mkfifo(fifo)
+    r = run("infer", "--model", bundle, "--in", fifo, "--out", tmp_path / "p.csv", timeout=60)
+    assert_user_error(r, "list.csv", "a FIFO")
+    (bundle / "model.safetensors").unlink()
+    os.mkfifo(bundle / "model.safetensors")
+    r = run("infer", "--model", bundle, "--in", fifo, "--out", tmp_path / "p.csv", timeout=60)
+    assert_user_error(r, "model.safetensors", "a FIFO")

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "data/data_error.h"
 #include "data/manifest.h"
+#include "data/io/user_file.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -26,8 +28,12 @@ std::vector<std::string> folder_files(const fs::path& dir) {
 }
 
 std::vector<std::string> manifest_files(const fs::path& manifest) {
-  std::ifstream in(manifest);
-  if (!in) throw UserError("--in " + manifest.string() + ": cannot read the manifest");
+  std::istringstream in;
+  try {
+    in.str(data::io::read_user_file(manifest.string(), "--in manifest", data::io::kMaxManifestBytes));
+  } catch (const data::DataError& e) {
+    throw UserError(e.what());
+  }
   std::string line;
   size_t line_no = 0, path_col = 0, columns = 0;
   bool header = false;

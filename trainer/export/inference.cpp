@@ -6,6 +6,8 @@
 #include <optional>
 #include <sstream>
 
+#include "data/data_error.h"
+#include "data/io/user_file.h"
 #include "data/npy_writer.h"
 #include "models/model_error.h"
 #include "models/registry.h"
@@ -27,11 +29,17 @@ namespace fs = std::filesystem;
 
 std::string read_bundle_file(const fs::path& dir, const ModelCard& card, const char* name) {
   const fs::path path = dir / name;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("--model " + dir.string() + ": " + name + " is missing (export with --format safetensors)");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string bytes = buf.str();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw UserError("--model " + data::io::display_path(dir.string()) + ": " + name +
+                    " is missing (export with --format safetensors)");
+  }
+  std::string bytes;
+  try {
+    bytes = data::io::read_user_file(path.string(), "bundle file", uint64_t{64} << 30);
+  } catch (const data::DataError& e) {
+    throw UserError(e.what());
+  }
   auto expected = card.files.find(name);
   if (expected == card.files.end()) {
     throw UserError("--model " + dir.string() + ": " + kModelCardFile + " lists no checksum for " + name);
