@@ -82,8 +82,13 @@ GreyImage rows_of(const GreyImage& g, int y0, int y1) {
 // alone. Note [Bands on their own]: Tesseract's page layout analysis can drop a
 // whole text line when most of the page is image (dark text on a bright header
 // band over speckle came back empty); the band by itself reads fine.
+// Note [Cost of a pass]: OCR time grows with the pixels read, and speckle makes
+// Tesseract try "words" everywhere; the whole image is read at up to 2x, the text
+// bands (where overlays usually are, in smaller fonts) at up to 3x.
+constexpr int kWholeImageMaxScale = 2;
+
 std::vector<OcrWord> read_view(OcrEngine& engine, const GreyImage& view) {
-  std::vector<OcrWord> words = engine.read(view);
+  std::vector<OcrWord> words = engine.read(view, kWholeImageMaxScale);
   const int band = std::max(1, static_cast<int>(std::ceil(view.height * kBandShare)));
   if (band * 2 >= view.height) return words;
   for (int y0 : {0, view.height - band}) {

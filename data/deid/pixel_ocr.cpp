@@ -98,12 +98,14 @@ OcrEngine::~OcrEngine() {
   if (api_) api_->End();
 }
 
-std::vector<OcrWord> OcrEngine::read(const GreyImage& image) {
+std::vector<OcrWord> OcrEngine::read(const GreyImage& image, int max_scale) {
   std::vector<OcrWord> words;
   if (image.width <= 0 || image.height <= 0) return words;
   const bool tiled = image.width > kOcrTileSide || image.height > kOcrTileSide;
   int scale = 1;
-  if (!tiled && image.width < kOcrMinWidth) scale = std::min(3, (kOcrMinWidth + image.width - 1) / image.width);
+  if (!tiled && image.width < kOcrMinWidth) {
+    scale = std::max(1, std::min(max_scale, (kOcrMinWidth + image.width - 1) / image.width));
+  }
   PixPtr pix = to_pix(image);
   if (scale > 1) {
     PixPtr big(pixScaleGrayLI(pix.get(), static_cast<float>(scale), static_cast<float>(scale)));

@@ -35,10 +35,10 @@ class OcrEngine {
   OcrEngine& operator=(const OcrEngine&) = delete;
 
   // Words of `image` in its own pixel coordinates. Images narrower than
-  // kOcrMinWidth are upscaled 2x-3x first (small overlay fonts); images with a
-  // side above kOcrTileSide are read in overlapping tiles at native scale
-  // (never downscaled: that would lose small text).
-  std::vector<OcrWord> read(const GreyImage& image);
+  // kOcrMinWidth are upscaled first (small overlay fonts), by up to max_scale;
+  // images with a side above kOcrTileSide are read in overlapping tiles at
+  // native scale (never downscaled: that would lose small text).
+  std::vector<OcrWord> read(const GreyImage& image, int max_scale = 3);
 
  private:
   std::unique_ptr<tesseract::TessBaseAPI> api_;

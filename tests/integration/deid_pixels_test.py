@@ -20,7 +20,7 @@ from deid_reference import remap_uid  # noqa: E402
 
 KEY = b"pixels-test-key-\x00\x01-0123456789abcdef"
 REGIONS = SOURCE / "configs/deid/pixel_regions.yaml"
-AT_RISK = ["us", "us_jpeg", "ct16", "bright_rle", "cine", "rule"]
+AT_RISK = ["us", "us_jpeg", "ct16", "bright_rle", "cine", "rule", "document"]
 CINE_FRAMES_TO_READ = (0, 7)  # the header changes at frame 7
 
 
@@ -47,6 +47,7 @@ def corpus(tmp_path_factory):
         "cine": ("c/cine.dcm", ref.cine),
         "rule": ("c/rule.dcm", ref.rule_device),
         "plain": ("c/plain.dcm", ref.ct_not_at_risk),
+        "document": ("d/document.dcm", ref.document_sc),  # text in the middle: the whole-image pass
     }
     made = {}
     for name, (rel, make) in makers.items():

@@ -360,3 +360,18 @@ def wide_sc(path, *, rows=200, cols=5000):
     ds.PixelData = np.clip(np.rint(mask * 255), 0, 255).astype(np.uint8).tobytes()
     finish(ds, path)
     return ds, Planted([t.text for t in texts], [], ink)
+
+
+def document_sc(path, *, rows=240, cols=320):
+    """A scanned-document-like secondary capture: PHI in the middle of the page
+    (outside the top/bottom bands), small fonts, light text on a dark page."""
+    texts = [Text("DOB 08/02/1957", (40, 100), "sans", 11), Text("Kowalczyk", (40, 130), "serif-bold", 11),
+             Text("Report page 1", (40, 160), "sans", 11, phi=False)]
+    mask, ink = draw_texts((rows, cols), texts)
+    ds = base_dataset(modality="OT", sop_class=SC_CLASS, rows=rows, cols=cols)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = np.clip(np.rint(mask * 230 + 20), 0, 255).astype(np.uint8).tobytes()
+    finish(ds, path)
+    return ds, Planted([t.text for t in texts if t.phi], [t.text for t in texts if not t.phi], ink,
+                       (mask > 0.25) & ~ink)
