@@ -1,0 +1,231 @@
+// Loading a Tokenizer from an HF tokenizer.json or a vocab.txt. Parts we do
+// not implement are refused with the field's name, never silently ignored.
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "data/data_error.h"
+#include "data/text/tokenizer.h"
+#include "data/text/utf8.h"
+
+namespace medtrain::data::text {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& where, const std::string& field, const std::string& what) {
+  throw DataError(where + ": " + field + ": " + what);
+}
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot open the " + what + "; check the path");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::u32string to_u32(const std::string& s) { return decode_utf8_lossy(s).chars; }
+
+BertNormalizerOptions parse_normalizer(const json& j, const std::string& where) {
+  const std::string type = j.value("type", "");
+  if (type != "BertNormalizer") {
+    fail(where, "normalizer.type", "\"" + type + "\" is not supported (only BertNormalizer or null)");
+  }
+  BertNormalizerOptions o;
+  o.clean_text = j.value("clean_text", true);
+  o.handle_chinese_chars = j.value("handle_chinese_chars", true);
+  if (j.contains("strip_accents") && !j["strip_accents"].is_null()) {
+    o.strip_accents = j["strip_accents"].get<bool>();
+  }
+  o.lowercase = j.value("lowercase", true);
+  return o;
+}
+
+std::vector<TemplatePiece> parse_template(const json& pieces, const json& specials,
+                                          const std::string& where, const std::string& field) {
+  std::vector<TemplatePiece> out;
+  for (const json& p : pieces) {
+    TemplatePiece t;
+    if (p.contains("Sequence")) {
+      t.is_sequence = true;
+      t.sequence = p["Sequence"].value("id", "A") == "B" ? 1 : 0;
+      t.type_id = p["Sequence"].value("type_id", 0);
+    } else if (p.contains("SpecialToken")) {
+      const std::string name = p["SpecialToken"].value("id", "");
+      t.type_id = p["SpecialToken"].value("type_id", 0);
+      if (!specials.contains(name)) {
+        fail(where, field, "special token \"" + name + "\" is not in special_tokens");
+      }
+      t.special_ids = specials[name]["ids"].get<std::vector<int32_t>>();
+    } else {
+      fail(where, field, "expected Sequence or SpecialToken pieces");
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+TemplateProcessor bert_template(int32_t cls, int32_t sep) {
+  const auto special = [](int32_t id, int32_t type) {
+    TemplatePiece p;
+    p.special_ids = {id};
+    p.type_id = type;
+    return p;
+  };
+  const auto seq = [](int s) {
+    TemplatePiece p;
+    p.is_sequence = true;
+    p.sequence = s;
+    p.type_id = s;
+    return p;
+  };
+  return TemplateProcessor({special(cls, 0), seq(0), special(sep, 0)},
+                           {special(cls, 0), seq(0), special(sep, 0), seq(1), special(sep, 1)});
+}
+
+TemplateProcessor parse_processor(const json& j, const std::string& where) {
+  const std::string type = j.value("type", "");
+  if (type == "TemplateProcessing") {
+    const json specials = j.value("special_tokens", json::object());
+    return TemplateProcessor(parse_template(j.at("single"), specials, where, "post_processor.single"),
+                             parse_template(j.at("pair"), specials, where, "post_processor.pair"));
+  }
+  if (type == "BertProcessing") {
+    return bert_template(j.at("cls").at(1).get<int32_t>(), j.at("sep").at(1).get<int32_t>());
+  }
+  fail(where, "post_processor.type",
+       "\"" + type + "\" is not supported (TemplateProcessing, BertProcessing or null)");
+}
+
+TruncationOptions parse_truncation(const json& j, const std::string& where) {
+  TruncationOptions t;
+  t.max_length = j.value("max_length", size_t{512});
+  t.stride = j.value("stride", size_t{0});
+  const std::string strategy = j.value("strategy", "LongestFirst");
+  if (strategy == "LongestFirst") {
+    t.strategy = TruncationStrategy::kLongestFirst;
+  } else if (strategy == "OnlyFirst") {
+    t.strategy = TruncationStrategy::kOnlyFirst;
+  } else if (strategy == "OnlySecond") {
+    t.strategy = TruncationStrategy::kOnlySecond;
+  } else {
+    fail(where, "truncation.strategy", "unknown \"" + strategy + "\"");
+  }
+  t.left = j.value("direction", "Right") == "Left";
+  return t;
+}
+
+PaddingOptions parse_padding(const json& j, const std::string& where) {
+  PaddingOptions p;
+  const json& s = j.at("strategy");
+  if (s.is_object() && s.contains("Fixed")) {
+    p.fixed_length = s["Fixed"].get<size_t>();
+  } else if (!(s.is_string() && s.get<std::string>() == "BatchLongest")) {
+    fail(where, "padding.strategy", "expected \"BatchLongest\" or {\"Fixed\": N}");
+  }
+  if (j.contains("pad_to_multiple_of") && !j["pad_to_multiple_of"].is_null()) {
+    p.pad_to_multiple_of = j["pad_to_multiple_of"].get<size_t>();
+  }
+  p.left = j.value("direction", "Right") == "Left";
+  p.pad_id = j.value("pad_id", 0);
+  p.pad_type_id = j.value("pad_type_id", 0);
+  p.pad_token = j.value("pad_token", "[PAD]");
+  return p;
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_json_string(std::string_view text, const std::string& where) {
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {
+    throw DataError(where + ": not valid JSON (" + e.what() + ")");
+  }
+  try {
+    TokenizerParts parts;
+    const json& model = j.at("model");
+    if (model.value("type", "") != "WordPiece") {
+      fail(where, "model.type",
+           "\"" + model.value("type", "") + "\" is not supported; only WordPiece (BERT) models");
+    }
+    WordPieceOptions wp;
+    wp.unk_token = model.value("unk_token", "[UNK]");
+    wp.continuing_subword_prefix = model.value("continuing_subword_prefix", "##");
+    wp.max_input_chars_per_word = model.value("max_input_chars_per_word", size_t{100});
+    parts.model = std::make_unique<WordPiece>(
+        model.at("vocab").get<std::unordered_map<std::string, int32_t>>(), wp);
+
+    if (j.contains("normalizer") && !j["normalizer"].is_null()) {
+      parts.normalizer.emplace(parse_normalizer(j["normalizer"], where));
+    }
+    if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) {
+      const std::string type = j["pre_tokenizer"].value("type", "");
+      if (type != "BertPreTokenizer") {
+        fail(where, "pre_tokenizer.type", "\"" + type + "\" is not supported (BertPreTokenizer or null)");
+      }
+    } else {
+      parts.pre_tokenize = false;
+    }
+    if (j.contains("post_processor") && !j["post_processor"].is_null()) {
+      parts.processor = parse_processor(j["post_processor"], where);
+    }
+    for (const json& t : j.value("added_tokens", json::array())) {
+      const std::string content = t.at("content").get<std::string>();
+      if (t.value("normalized", false) || t.value("lstrip", false) || t.value("rstrip", false) ||
+          t.value("single_word", false)) {
+        fail(where, "added_tokens[\"" + content + "\"]",
+             "only normalized=false tokens without lstrip/rstrip/single_word are supported");
+      }
+      parts.added.add(to_u32(content), t.at("id").get<int32_t>());
+    }
+    if (j.contains("truncation") && !j["truncation"].is_null()) {
+      parts.truncation = parse_truncation(j["truncation"], where);
+    }
+    if (j.contains("padding") && !j["padding"].is_null()) {
+      parts.padding = parse_padding(j["padding"], where);
+    }
+    return Tokenizer(std::move(parts));
+  } catch (const json::exception& e) {
+    throw DataError(where + ": unexpected tokenizer.json layout (" + e.what() + ")");
+  }
+}
+
+Tokenizer Tokenizer::from_json_file(const std::string& path) {
+  return from_json_string(read_file(path, "tokenizer.json"), path);
+}
+
+Tokenizer Tokenizer::from_vocab_file(const std::string& path, const VocabFileOptions& options) {
+  std::istringstream in(read_file(path, "vocab.txt"));
+  std::unordered_map<std::string, int32_t> vocab;
+  std::string line;
+  int32_t id = 0;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.pop_back();
+    }
+    vocab.insert_or_assign(line, id++);  // as HF's WordPiece::read_file: a repeated line takes the later id
+  }
+  TokenizerParts parts;
+  parts.normalizer.emplace(options.normalizer);
+  for (const std::string* s : {&options.pad_token, &options.wordpiece.unk_token,
+                               &options.cls_token, &options.sep_token, &options.mask_token}) {
+    const auto it = vocab.find(*s);
+    if (it != vocab.end()) parts.added.add(to_u32(*s), it->second);
+  }
+  const auto need = [&](const std::string& token, const char* role) {
+    const auto it = vocab.find(token);
+    if (it == vocab.end()) {
+      throw DataError(path + ": the " + std::string(role) + " token \"" + token +
+                      "\" is not in the vocabulary; pass the vocab's own special tokens");
+    }
+    return it->second;
+  };
+  parts.processor = bert_template(need(options.cls_token, "cls"), need(options.sep_token, "sep"));
+  parts.model = std::make_unique<WordPiece>(std::move(vocab), options.wordpiece);
+  return Tokenizer(std::move(parts));
+}
+
+}  // namespace medtrain::data::text
