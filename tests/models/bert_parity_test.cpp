@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "kernels/device.h"
 #include "models/model_error.h"
 #include "models/nlu/hf_folder.h"
 #include "models/safetensors.h"
@@ -91,6 +92,24 @@ TEST(BertParity, TanhGeluModelFromAClassifierCheckpointLoadsItsEncoder) {
   const Outputs o = run(bert, io);
   EXPECT_LE(relative_error(o.hidden, get(io, "last_hidden_state")), 1e-5);
   EXPECT_LE(relative_error(o.pooled, get(io, "pooler_output")), 1e-5);
+}
+
+// On CUDA the encoder runs the fused LayerNorm and bias+GELU kernels and SDPA's
+// GPU kernels; it must give the CPU path's result (fp32; TF32 off).
+TEST(BertParity, CudaFusedPathMatchesTheCpuPath) {
+  if (medtrain::kernels::cuda_device_count() == 0) {
+    GTEST_SKIP() << "no CUDA device: " << medtrain::kernels::describe_devices();
+  }
+  at::globalContext().setAllowTF32CuBLAS(false);
+  const fs::path dir = reference() / "minilm";
+  HfBert bert = load_hf_bert(dir / "model");
+  const auto io = load_safetensors(dir / "io.safetensors");
+  const Outputs cpu = run(bert, io);
+  bert.model->to(torch::kCUDA);
+  torch::NoGradGuard no_grad;
+  const auto cuda = bert.model->forward(get(io, "input_ids").cuda(), get(io, "attention_mask").cuda(),
+                                        get(io, "token_type_ids").cuda());
+  EXPECT_LE(relative_error(cuda.cpu(), cpu.hidden), 1e-4);
 }
 
 TEST(BertParity, ConfigThatDoesNotFitTheWeightsIsOneErrorListingIt) {
