@@ -8,7 +8,7 @@
 // unicode-normalization, and categories (control, punctuation, Mn) from the
 // unicode_categories crate, whose tables are older than utf8proc's. Characters
 // whose category changed or that were assigned since can therefore differ;
-// tests/data/text/wordpiece_parity_test.py sweeps every code point and lists
+// tests/data/text/wordpiece_parity_test.py sweeps every code point of planes 0-1 and lists
 // such differences instead of hiding them.
 #include <cstddef>
 
