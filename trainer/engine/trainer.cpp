@@ -33,7 +33,9 @@
 #include "trainer/engine/evaluator.h"
 #include "trainer/engine/grad_scaler.h"
 #include "trainer/engine/lr_schedule.h"
+#include "trainer/engine/finite_checks.h"
 #include "trainer/engine/optimizer_factory.h"
+#include "trainer/engine/run_folder.h"
 #include "trainer/engine/run_logger.h"
 #include "trainer/engine/step_phases.h"
 #include "trainer/engine/stop_signal.h"
@@ -108,49 +110,6 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path.string());
-}
-
-// Note [A run folder has one run]: a fresh `train` into a folder whose ckpt/
-// holds checkpoints used to merge two runs (config.yaml replaced, metrics.jsonl
-// mixed, `best` still the old run's, and a later resume overwrote the old run's
-// checkpoint of the same step). Now it is refused, or with --overwrite the old
-// run's files are removed first; --resume continues it.
-void claim_run_folder(const fs::path& run_dir, const TrainOptions& options) {
-  std::error_code ec;
-  const fs::path ckpt = run_dir / "ckpt";
-  const bool has_checkpoints = !checkpoint::list_step_dirs(ckpt).empty() ||
-                               fs::exists(fs::symlink_status(ckpt / checkpoint::kLatestLink, ec));
-  if (!has_checkpoints || !options.resume.empty()) return;
-  if (!options.overwrite) {
-    throw UserError(fmt::format("run folder {} already holds checkpoints of an earlier run; continue it with "
-                                "--resume auto, start over with --overwrite (deletes them), or choose another "
-                                "run.name",
-                                data::io::display_path(run_dir.string())));
-  }
-  for (const char* name : {"ckpt", "tensorboard", "metrics.jsonl", "config.yaml"}) fs::remove_all(run_dir / name);
-  for (const auto& entry : fs::directory_iterator(run_dir)) {
-    if (entry.path().filename().string().rfind("timeline-rank", 0) == 0) fs::remove(entry.path());
-  }
-}
-
-// Why the run cannot go on from a non-finite loss (Note [Non-finite is an error]).
-std::string non_finite_advice(int64_t step, const std::optional<fs::path>& last) {
-  return fmt::format("step {}: the loss is not finite (NaN or inf); the run stopped without a checkpoint of this "
-                     "step (last good checkpoint: {}). Lower optim.lr, set optim.grad_clip_norm, or check the data "
-                     "and data.mean/std",
-                     step, last ? last->string() : std::string("none"));
-}
-
-// True when every floating-point parameter and buffer of `model` is finite.
-bool all_finite(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (const auto& t : model.parameters()) {
-    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) return false;
-  }
-  for (const auto& t : model.buffers()) {
-    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) return false;
-  }
-  return true;
 }
 
 // One rank's training run; the public train() is a thin wrapper.
@@ -248,7 +207,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
   scaler_.use_fused_kernel(fused);
   if (world_.is_main()) {
     run_lock_ = std::make_unique<data::io::OutputLock>(run_dir_.string(), "train");
-    claim_run_folder(run_dir_, options);
+    claim_run_folder(run_dir_, options.resume, options.overwrite);
   }
   resume_path_ = checkpoint::resolve_resume(options.resume, run_dir_ / "ckpt");
   if (resume_path_) resume_ckpt_ = checkpoint::load_checkpoint(*resume_path_);
@@ -429,8 +388,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
   return loss_sum.item<double>();
 }
 
-// Note [Non-finite is an error]: a NaN loss used to train on, writing NaN
-// checkpoints and `latest`, and exit 0. In fp32/bf16 a non-finite loss stops the
+// Note [Non-finite is an error] (finite_checks.h). In fp32/bf16 a non-finite loss stops the
 // run at once (every rank sees the same agreed loss, so all stop together), before
 // any checkpoint of that step. Under fp16 loss scaling an overflow is expected
 // now and then: the scaler already skipped the step; only a long run of skips
@@ -445,7 +403,7 @@ void Loop::check_finite(double loss_sum) {
     if (skipped_in_a_row_ < kMaxSkippedInARow) return;
   }
   log_->event(state_.step, "non_finite_loss", "run stopped");
-  throw UserError(non_finite_advice(state_.step, result_.last_checkpoint));
+  throw UserError(non_finite_loss_message(state_.step, result_.last_checkpoint));
 }
 
 void Loop::report_unused_parameters() {
