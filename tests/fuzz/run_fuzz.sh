@@ -17,8 +17,10 @@ CXX_FUZZ=${CXX_FUZZ:-clang++-14}
 PY=${MEDTRAIN_PYTHON:-$ROOT/.venv/bin/python}
 
 command -v "$CXX_FUZZ" >/dev/null || { echo "run_fuzz.sh: $CXX_FUZZ not found (Debian: clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+# fmt (header-only) comes from the torch wheel of $PY when the system has none.
+TORCH_INCLUDE=$("$PY" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "include"))' 2>/dev/null || true)
 cmake -S "$ROOT/tests/fuzz" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DMEDTRAIN_FUZZ=ON >/dev/null
+      -DCMAKE_CXX_COMPILER="$CXX_FUZZ" -DMEDTRAIN_FUZZ=ON -DMEDTRAIN_TORCH_INCLUDE="$TORCH_INCLUDE" >/dev/null
 cmake --build "$BUILD" -j"${FUZZ_JOBS:-2}"
 
 # Seeds: one small file per transfer syntax and layout, plus pydicom's bundled
