@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -257,8 +258,9 @@ class Scanner {
           // holds implicit VR little endian (PS3.5 6.2.2).
           if (auto problem = push_sequence(len, un ? Encoding{false, false} : enc)) return problem;
         }
-      } else if (!skip(len)) {
-        return std::nullopt;
+      } else {
+        const uint64_t at = pos_;
+        if (!skip(len)) return overlong(g, e, len, pos_ - at, at);
       }
     }
   }
@@ -327,6 +329,21 @@ class Scanner {
     pos_ += got;
     return got == n;
   }
+  // Note [Declared lengths]: DCMTK allocates a value's declared length before it
+  // reads it; a 9 KB file declaring 3 GB made it allocate 3 GB (found by the
+  // fuzzer). A value that runs past the end by a little is an ordinary
+  // truncation, which DCMTK reports; by more than kMaxShortfall, it is refused here.
+  static std::optional<std::string> overlong(uint16_t g, uint16_t e, uint64_t declared, uint64_t present,
+                                             uint64_t at) {
+    constexpr uint64_t kMaxShortfall = uint64_t{64} << 20;
+    if (declared - present <= kMaxShortfall) return std::nullopt;
+    char tag[16];
+    std::snprintf(tag, sizeof(tag), "(%04X,%04X)", g, e);
+    return std::string("element ") + tag + " at byte " + std::to_string(at) + " declares " +
+           std::to_string(declared) + " bytes but only " + std::to_string(present) +
+           " follow (truncated or corrupt)";
+  }
+
   bool skip(uint64_t n) {
     const uint64_t got = src_.skip(n);
     pos_ += got;

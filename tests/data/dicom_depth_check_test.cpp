@@ -275,7 +275,11 @@ TEST(DicomDepthCheck, OddLengthsAndHugeLengthsAreSkippedNotRead) {
   huge += "OB";
   huge += std::string(2, '\0');
   put32(huge, 0xFFFFFFF0u, false);
-  EXPECT_EQ(check(part10(huge + "xyz", kExplicitLE)), std::nullopt);
+  // Skipped by offset, never read; but so far past the end that DCMTK would
+  // allocate gigabytes for it: refused (Note [Declared lengths]).
+  const auto problem = check(part10(huge + "xyz", kExplicitLE));
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("declares 4294967280 bytes"), std::string::npos) << *problem;
 }
 
 TEST(DicomDepthCheck, RandomBytesNeverCrash) {
@@ -329,6 +333,27 @@ TEST(DicomDepthCheck, TrainingReadersRefuseDeepFilesAsDataErrors) {
     EXPECT_NE(what.find("nested more than 64 levels"), std::string::npos) << what;
   }
   unlink(name);
+}
+
+
+// Note [Declared lengths]: a small file declaring a value of gigabytes made DCMTK
+// allocate them (a fuzzer find); a short truncation stays DCMTK's to report.
+TEST(DicomDepthCheck, RefusesAValueDeclaredFarPastTheEnd) {
+  auto with_value = [](uint32_t declared, size_t present) {
+    std::string body;
+    put16(body, 0x0009, false);
+    put16(body, 0x1010, false);
+    body += "OB";
+    body += std::string(2, '\0');
+    put32(body, declared, false);
+    body += std::string(present, 'x');
+    return part10(body, kExplicitLE);
+  };
+  const auto problem = check(with_value(0xC0000000u, 100));
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("(0009,1010)"), std::string::npos) << *problem;
+  EXPECT_NE(problem->find("3221225472 bytes"), std::string::npos) << *problem;
+  EXPECT_EQ(check(with_value(4000, 100)), std::nullopt);  // an ordinary truncation
 }
 
 }  // namespace
