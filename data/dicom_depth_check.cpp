@@ -304,14 +304,14 @@ class Scanner {
     if (e == 0xE000) {
       if (!stack_.empty() && stack_.back().kind == Kind::kPixels) {
         if (len == kUndefined) return std::string("a pixel data fragment of undefined length: not valid DICOM");
-        stopped_ = !skip(len);
+        if (auto problem = skip_value(0xFFFE, e, len)) return problem;
       } else if (!stack_.empty() && stack_.back().kind == Kind::kSequence) {
         stack_.push_back({Kind::kItem, len == kUndefined ? kOpenEnded : pos_ + len, enc});
       } else if (len == kUndefined) {
         return "an item of undefined length outside any sequence (at byte " + std::to_string(pos_) +
                " of the data set): not valid DICOM";
       } else {
-        stopped_ = !skip(len);  // a stray item: skipped whole, as its length says
+        if (auto problem = skip_value(0xFFFE, e, len)) return problem;  // a stray item: skipped whole
       }
     } else if (e == 0xE00D) {
       if (open_ended(Kind::kItem)) pop();  // stray item delimiters are ignored, as DCMTK does
@@ -319,9 +319,17 @@ class Scanner {
       if (open_ended(Kind::kItem)) pop();  // a missing item delimiter: the sequence ends both
       if (open_ended(Kind::kSequence) || open_ended(Kind::kPixels)) pop();
     } else if (len != kUndefined) {
-      stopped_ = !skip(len);
+      if (auto problem = skip_value(0xFFFE, e, len)) return problem;
     }
     return std::nullopt;
+  }
+
+  // Skips a value of `len` bytes; sets stopped_ at the end of the data, and
+  // refuses a length far past it (Note [Declared lengths]).
+  std::optional<std::string> skip_value(uint16_t g, uint16_t e, uint32_t len) {
+    const uint64_t at = pos_;
+    stopped_ = !skip(len);
+    return stopped_ ? overlong(g, e, len, pos_ - at, at) : std::nullopt;
   }
 
   bool read(char* out, size_t n) {
