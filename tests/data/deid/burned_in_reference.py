@@ -203,6 +203,18 @@ def grey8_bright_rle(path, *, seed=3, rows=200, cols=300):
     return ds, Planted([t.text for t in texts if t.phi], [], ink)
 
 
+def write_cine(frames, path):
+    """An 8-bit MONOCHROME2 multi-frame ultrasound object of `frames` [F, rows, cols] at `path`."""
+    count, rows, cols = frames.shape
+    ds = base_dataset(modality="US", sop_class=US_MULTI_CLASS, rows=rows, cols=cols)
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.NumberOfFrames = count
+    ds.PixelData = frames.tobytes()
+    finish(ds, path)
+    return ds
+
+
 def cine(path, *, seed=4, frames=12, rows=200, cols=320):
     """8-bit multi-frame ultrasound: the header shows the name in every frame and,
     from frame 7 on, the accession number too (a band change OCR must notice)."""
@@ -216,12 +228,7 @@ def cine(path, *, seed=4, frames=12, rows=200, cols=320):
         img = speckle(rows, cols, rng)
         m = mask_a if f < 7 else mask_b
         out[f] = np.clip(np.rint(m * 255 + (1 - m) * img), 0, 255).astype(np.uint8)
-    ds = base_dataset(modality="US", sop_class=US_MULTI_CLASS, rows=rows, cols=cols)
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.NumberOfFrames = frames
-    ds.PixelData = out.tobytes()
-    finish(ds, path)
+    ds = write_cine(out, path)
     return ds, Planted([t.text for t in later], [], ink_a | ink_b)
 
 
@@ -340,12 +347,7 @@ def long_cine(path, *, frames, changing_band=False, seed=8, rows=96, cols=128):
             img[-10:, :] = 0
             img[-10:, : (f % cols) + 1] = 255  # a progress bar: one more column per frame
         out[f] = np.clip(np.rint(mask * 255 + (1 - mask) * img), 0, 255).astype(np.uint8)
-    ds = base_dataset(modality="US", sop_class=US_MULTI_CLASS, rows=rows, cols=cols)
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.NumberOfFrames = frames
-    ds.PixelData = out.tobytes()
-    finish(ds, path)
+    ds = write_cine(out, path)
     return ds, Planted(["KOWALCZYK"], [], ink)
 
 
