@@ -65,8 +65,12 @@ NamedTensors encoder_tensors(NamedTensors tensors, std::vector<std::string>& not
 }
 
 void check_vocab(const fs::path& dir, const BertConfig& c) {
-  std::ifstream in(dir / "vocab.txt");
-  if (!in) return;
+  const fs::path file = dir / "vocab.txt";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return;
+  // A FIFO or device would block the read below or never end it.
+  if (!fs::is_regular_file(file, ec)) throw ModelError(file.string() + ": not a regular file");
+  std::ifstream in(file);
   int64_t lines = 0;
   for (std::string line; std::getline(in, line);) ++lines;
   if (lines != c.vocab_size) {

@@ -5,6 +5,7 @@
 // pytorch_model.bin under a classification head loads its encoder and agrees;
 // config.json that does not fit the weights is one error listing the mismatch.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -120,6 +121,15 @@ TEST(BertParity, ConfigThatDoesNotFitTheWeightsIsOneErrorListingIt) {
   EXPECT_NE(load_error(r / "bad_act").find("\"hidden_act\" is \"swish\""), std::string::npos);
   EXPECT_NE(load_error(r / "bad_vocab").find("49 entries, but config.json has vocab_size 50"), std::string::npos);
   EXPECT_NE(load_error(r / "nope").find("not a folder"), std::string::npos);
+  // A FIFO where vocab.txt or config.json should be: refused, never read (a read would block).
+  for (const char* name : {"vocab.txt", "config.json"}) {
+    const fs::path dir = r / (std::string("fifo_") + name);
+    fs::copy(r / "tiny_tanh", dir, fs::copy_options::recursive);
+    fs::remove(dir / name);
+    ASSERT_EQ(::mkfifo((dir / name).c_str(), 0600), 0);
+    EXPECT_NE(load_error(dir).find(name), std::string::npos) << load_error(dir);
+    EXPECT_NE(load_error(dir).find("not a regular file"), std::string::npos) << load_error(dir);
+  }
 }
 
 TEST(BertConfig, RejectsWhatItDoesNotImplement) {
