@@ -1,6 +1,7 @@
 #include "data/dicom_depth_check.h"
 
 #include <dcmtk/dcmdata/dctag.h>
+#include <dcmtk/dcmdata/dcvr.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -189,16 +190,43 @@ bool valid_vr(const char* v) {
   return false;
 }
 
-// VRs whose explicit encoding has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
-bool long_form(const char* v) {
-  static const char* const kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "SV", "UV"};
-  for (const char* vr : kLong) {
-    if (is_vr(v, vr)) return true;
-  }
-  return false;
-}
+struct Header {
+  DcmEVR evr = EVR_UNKNOWN;
+  uint32_t len = 0;
+};
 
-bool dictionary_sequence(uint16_t g, uint16_t e) { return DcmTag(g, e).getEVR() == EVR_SQ; }
+// Note [Reading as DCMTK reads]: the VR and length of an element exactly as
+// DcmItem::readTagAndLength (DCMTK 3.6.7, default global flags) reads them. In
+// explicit VR the VR bytes decide, whatever the dictionary says; an unknown VR
+// of upper-case letters is a "future" VR with a 4-byte length after 2 reserved
+// bytes, any other unknown VR has a 2-byte length. In implicit VR the
+// dictionary decides. A model that differed here let a fuzzer hide thousands of
+// levels behind an unknown VR (Note [Stack budget] is the backstop).
+// `read(out, n)` returns whether all n bytes were there.
+template <class Read>
+bool read_header(Read&& read, uint16_t g, uint16_t e, Encoding enc, Header& h) {
+  char lb[4];
+  if (!enc.explicit_vr || DcmTag(g, e).getEVR() == EVR_na) {
+    h.evr = enc.explicit_vr ? EVR_na : DcmTag(g, e).getEVR();
+    if (!read(lb, 4)) return false;
+    h.len = u32(lb, enc.big_endian);
+    return true;
+  }
+  char vr[3] = {0, 0, 0};
+  if (!read(vr, 2)) return false;
+  h.evr = DcmVR(vr).getEVR();
+  if (h.evr == EVR_na) {
+    if (!read(lb, 4)) return false;
+    h.len = u32(lb, enc.big_endian);
+  } else if (DcmVR(h.evr).usesExtendedLengthEncoding()) {
+    if (!read(lb, 2) || !read(lb, 4)) return false;
+    h.len = u32(lb, enc.big_endian);
+  } else {
+    if (!read(lb, 2)) return false;
+    h.len = u16(lb, enc.big_endian);
+  }
+  return true;
+}
 
 class Scanner {
  public:
@@ -212,60 +240,58 @@ class Scanner {
       char head[4];
       if (!read(head, 4)) return std::nullopt;  // the end (or a truncation): every level present was seen
       const uint16_t g = u16(head, enc.big_endian), e = u16(head + 2, enc.big_endian);
-      if (g == 0xFFFE) {
+      if (g == 0xFFFE && (e == 0xE000 || e == 0xE00D || e == 0xE0DD)) {
         if (auto problem = delimiter(e, enc)) return problem;
         if (stopped_) return std::nullopt;
         continue;
       }
-      char vr[2] = {0, 0};
-      uint32_t len = 0;
-      bool sequence = false, un = false, pixel_like = false;
-      char lb[4];
-      if (enc.explicit_vr) {
-        if (!read(vr, 2)) return std::nullopt;
-        if (valid_vr(vr)) {
-          if (long_form(vr)) {
-            if (!read(lb, 2) || !read(lb, 4)) return std::nullopt;
-            len = u32(lb, enc.big_endian);
-          } else {
-            if (!read(lb, 2)) return std::nullopt;
-            len = u16(lb, enc.big_endian);
-          }
-          sequence = is_vr(vr, "SQ");
-          un = is_vr(vr, "UN");
-          pixel_like = is_vr(vr, "OB") || is_vr(vr, "OW");
-        } else {
-          // Not a VR: read as DCMTK does for such elements, as implicit (the two
-          // bytes begin a 4-byte length).
-          std::memcpy(lb, vr, 2);
-          if (!read(lb + 2, 2)) return std::nullopt;
-          len = u32(lb, enc.big_endian);
-          sequence = dictionary_sequence(g, e);
-        }
-      } else {
-        if (!read(lb, 4)) return std::nullopt;
-        len = u32(lb, enc.big_endian);
-        sequence = dictionary_sequence(g, e);
-      }
-      const bool pixel_data = g == 0x7FE0 && e == 0x0010;
-      if (sequence && !pixel_data) {
-        if (auto problem = push_sequence(len, enc)) return problem;
-      } else if (len == kUndefined) {
-        if (pixel_data || pixel_like) {
-          stack_.push_back({Kind::kPixels, kOpenEnded, enc});  // fragments: flat, no nesting
-        } else {
-          // Any other element of undefined length is read as a sequence; an UN one
-          // holds implicit VR little endian (PS3.5 6.2.2).
-          if (auto problem = push_sequence(len, un ? Encoding{false, false} : enc)) return problem;
-        }
-      } else {
-        const uint64_t at = pos_;
-        if (!skip(len)) return overlong(g, e, len, pos_ - at, at);
-      }
+      Header h;
+      if (!read_header([this](char* out, size_t n) { return read(out, n); }, g, e, enc, h)) return std::nullopt;
+      if (auto problem = element(g, e, enc, h)) return problem;
+      if (stopped_) return std::nullopt;
     }
   }
 
  private:
+  // What DcmItem::newDicomElement makes of the element: a sequence, flat pixel
+  // fragments, or a value to skip.
+  std::optional<std::string> element(uint16_t g, uint16_t e, Encoding enc, Header h) {
+    const bool pixel_data = g == 0x7FE0 && e == 0x0010;
+    const bool unknown = h.evr == EVR_UN || h.evr == EVR_UNKNOWN || h.evr == EVR_UNKNOWN2B;
+    if (h.evr == EVR_SQ) return push_sequence(h.len, enc);
+    if (h.len == kUndefined) {
+      // UN (and unknown VRs) of undefined length: a sequence in implicit VR
+      // little endian (CP-246, PS3.5 6.2.2).
+      if (unknown) return push_sequence(h.len, Encoding{false, false});
+      if (pixel_data || h.evr == EVR_OB || h.evr == EVR_OW || h.evr == EVR_ox || h.evr == EVR_px) {
+        stack_.push_back({Kind::kPixels, kOpenEnded, enc});  // fragments: flat, no nesting
+        return std::nullopt;
+      }
+      // DCMTK fails on any other VR of undefined length; read on as a sequence,
+      // which can only count more levels than DCMTK would reach.
+      return push_sequence(h.len, enc);
+    }
+    // A private element in implicit VR is a sequence when DCMTK's private
+    // dictionary says so for its creator, which this scan does not track: a value
+    // that starts with an item is scanned as a sequence.
+    if (!enc.explicit_vr && (g & 1) && e >= 0x1000 && h.len >= 8) {
+      const uint64_t at = pos_;
+      char head[4];
+      if (!read(head, 4)) {
+        stopped_ = true;
+        return std::nullopt;
+      }
+      if (u16(head, enc.big_endian) == 0xFFFE && u16(head + 2, enc.big_endian) == 0xE000) {
+        if (auto problem = push_sequence(h.len, enc, at)) return problem;
+        return delimiter(0xE000, enc);
+      }
+      const uint64_t from = pos_;
+      stopped_ = !skip(h.len - 4);
+      return stopped_ ? overlong(g, e, h.len, pos_ - from + 4, at) : std::nullopt;
+    }
+    return skip_value(g, e, h.len);
+  }
+
   enum class Kind { kSequence, kItem, kPixels };
   struct Frame {
     Kind kind;
@@ -273,14 +299,16 @@ class Scanner {
     Encoding enc;  // of the elements inside
   };
 
-  std::optional<std::string> push_sequence(uint32_t len, Encoding enc) {
+  // A sequence whose value starts at `start` (default: here).
+  std::optional<std::string> push_sequence(uint32_t len, Encoding enc, uint64_t start = UINT64_MAX) {
+    if (start == UINT64_MAX) start = pos_;
     if (++depth_ > limit_) {
       return "sequences nested more than " + std::to_string(limit_) + " levels deep (at byte " +
              std::to_string(pos_) +
              " of the data set); real files rarely nest more than 10, so this file is malformed or hostile and is "
              "not parsed";
     }
-    stack_.push_back({Kind::kSequence, len == kUndefined ? kOpenEnded : pos_ + len, enc});
+    stack_.push_back({Kind::kSequence, len == kUndefined ? kOpenEnded : start + len, enc});
     return std::nullopt;
   }
 
@@ -288,6 +316,8 @@ class Scanner {
     if (stack_.back().kind == Kind::kSequence) --depth_;
     stack_.pop_back();
   }
+
+  bool top_is(Kind kind) const { return !stack_.empty() && stack_.back().kind == kind; }
 
   bool open_ended(Kind kind) const {
     return !stack_.empty() && stack_.back().kind == kind && stack_.back().end == kOpenEnded;
@@ -314,12 +344,13 @@ class Scanner {
         if (auto problem = skip_value(0xFFFE, e, len)) return problem;  // a stray item: skipped whole
       }
     } else if (e == 0xE00D) {
-      if (open_ended(Kind::kItem)) pop();  // stray item delimiters are ignored, as DCMTK does
-    } else if (e == 0xE0DD) {
+      // DCMTK ends an item at its delimiter even when the item declared a length;
+      // elsewhere the delimiter is ignored or fails the parse.
+      if (top_is(Kind::kItem)) pop();
+    } else {  // (FFFE,E0DD)
       if (open_ended(Kind::kItem)) pop();  // a missing item delimiter: the sequence ends both
-      if (open_ended(Kind::kSequence) || open_ended(Kind::kPixels)) pop();
-    } else if (len != kUndefined) {
-      if (auto problem = skip_value(0xFFFE, e, len)) return problem;
+      // ...and a sequence ends at it even when it declared a length, as in DCMTK.
+      if (top_is(Kind::kSequence) || top_is(Kind::kPixels)) pop();
     }
     return std::nullopt;
   }
@@ -401,21 +432,15 @@ std::optional<std::string> scan(Source& src, int limit) {
       peeked.assign(head, 4);
       break;
     }
-    char vr[2];
-    char lb[4];
-    uint32_t len = 0;
-    if (src.read(vr, 2) < 2) return std::nullopt;
-    if (valid_vr(vr) && long_form(vr)) {
-      if (src.read(lb, 2) < 2 || src.read(lb, 4) < 4) return std::nullopt;
-      len = u32(lb, false);
-    } else if (valid_vr(vr)) {
-      if (src.read(lb, 2) < 2) return std::nullopt;
-      len = u16(lb, false);
-    } else {
-      std::memcpy(lb, vr, 2);
-      if (src.read(lb + 2, 2) < 2) return std::nullopt;
-      len = u32(lb, false);
+    Header h;
+    if (!read_header([&src](char* out, size_t k) { return src.read(out, k) == k; }, u16(head, false),
+                     u16(head + 2, false), Encoding{}, h)) {
+      return std::nullopt;
     }
+    const uint32_t len = h.len;
+    // DCMTK reads the meta group as it reads any item: a sequence there would
+    // nest unscanned. PS3.10 has none.
+    if (h.evr == EVR_SQ) return std::string("a sequence in the File Meta Information: not valid DICOM");
     if (len == kUndefined) return std::string("a File Meta Information element of undefined length: not valid DICOM");
     if (u16(head + 2, false) == 0x0010 && len <= 64) {
       syntax.resize(len);

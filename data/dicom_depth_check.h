@@ -14,12 +14,19 @@
 //
 // What it understands: explicit and implicit VR little endian, explicit VR big
 // endian, deflated explicit VR little endian (inflated on the fly), defined and
-// undefined lengths with item / sequence delimiters, encapsulated pixel data
-// (flat fragments, not nesting), UN of undefined length (a sequence in implicit
-// VR little endian, PS3.5 6.2.2) and, in implicit VR, sequences known to the
-// data dictionary. Data that ends early ends the scan without a problem: DCMTK
-// cannot nest deeper than the bytes that are there, and reports the truncation
-// itself. Thread-safe; no state.
+// undefined lengths with item / sequence delimiters (which end items and
+// sequences of defined length too, as in DCMTK), encapsulated pixel data (flat
+// fragments, not nesting), VRs read exactly as DCMTK 3.6.7 reads them (Note
+// [Reading as DCMTK reads] in the .cpp: unknown VRs included, UN and unknown VRs
+// of undefined length being sequences in implicit VR little endian), sequences
+// the data dictionary knows in implicit VR, and private implicit values that
+// start with an item. Data that ends early ends the scan without a problem:
+// DCMTK cannot nest deeper than the bytes that are there, and reports the
+// truncation itself. Thread-safe; no state.
+//
+// The scan is a model of DCMTK's reader, so DCMTK is also run under a stack
+// budget (data/dicom_guarded_read.h, Note [Stack budget]): a file the model
+// misreads fails to parse instead of overflowing the stack.
 #include <cstddef>
 #include <optional>
 #include <string>

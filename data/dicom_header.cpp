@@ -11,6 +11,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom_depth_check.h"
+#include "data/dicom_guarded_read.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {
@@ -174,7 +175,8 @@ void load_dicom_file(DcmFileFormat& file, const std::string& path) {
   }
   // DCMTK recurses once per sequence level: Note [Nesting before parsing].
   if (auto problem = check_sequence_depth_file(path)) dicom_fail(path, *problem);
-  const OFCondition cond = file.loadFile(path.c_str());
+  const OFCondition cond = load_dicom_guarded(file, path);  // Note [Stack budget]
+  if (cond == kNestingBudgetExceeded) dicom_fail(path, cond.text());
   if (cond.bad() && layout == Layout::kRawDataset) {
     dicom_fail(path, std::string("not a DICOM file (no 'DICM' marker at byte 128 and not a readable dataset: ") +
                          cond.text() + ")");

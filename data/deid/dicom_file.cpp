@@ -1,7 +1,6 @@
 #include "data/deid/dicom_file.h"
 
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcwcache.h>
 #include <fcntl.h>
@@ -18,6 +17,7 @@
 #include "data/data_error.h"
 #include "data/deid/keyed.h"
 #include "data/dicom_depth_check.h"
+#include "data/dicom_guarded_read.h"
 #include "data/io/user_file.h"
 #include "data/io/write_beneath.h"
 
@@ -39,7 +39,7 @@ std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& fi
   in.read(head, sizeof(head));
   if (!has_part10_marker(head, static_cast<size_t>(in.gcount()))) return std::string(kNotPart10);
   if (auto problem = check_sequence_depth_file(path)) return problem;  // Note [Nesting before parsing]
-  const OFCondition st = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
+  const OFCondition st = load_dicom_guarded(file, path, ERM_fileOnly);  // Note [Stack budget]
   if (st.bad()) return fmt::format("cannot parse DICOM: {}", st.text());
   return std::nullopt;
 }
@@ -47,12 +47,7 @@ std::optional<std::string> load_dicom(const std::string& path, DcmFileFormat& fi
 std::optional<std::string> parse_dicom(const std::string& bytes, DcmFileFormat& file) {
   if (!has_part10_marker(bytes.data(), bytes.size())) return std::string(kNotPart10);
   if (auto problem = check_sequence_depth(bytes.data(), bytes.size())) return problem;
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
-  file.transferInit();
-  const OFCondition st = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
+  const OFCondition st = read_dicom_guarded(file, bytes.data(), bytes.size());  // Note [Stack budget]
   if (st.bad()) return fmt::format("cannot parse DICOM: {}", st.text());
   return std::nullopt;
 }

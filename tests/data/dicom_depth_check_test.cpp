@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -16,6 +17,7 @@
 #include "data/dicom_codecs.h"
 #include "data/dicom_decode.h"
 #include "data/dicom_depth_check.h"
+#include "data/dicom_guarded_read.h"
 
 namespace medtrain::data {
 namespace {
@@ -354,6 +356,151 @@ TEST(DicomDepthCheck, RefusesAValueDeclaredFarPastTheEnd) {
   EXPECT_NE(problem->find("(0009,1010)"), std::string::npos) << *problem;
   EXPECT_NE(problem->find("3221225472 bytes"), std::string::npos) << *problem;
   EXPECT_EQ(check(with_value(4000, 100)), std::nullopt);  // an ordinary truncation
+}
+
+
+// Note [Reading as DCMTK reads]: headers the old model read differently from
+// DCMTK 3.6.7. Each case nests 70 levels where DCMTK would look, so a model that
+// skipped them would pass the file.
+std::string explicit_element(uint16_t g, uint16_t e, const std::string& vr, uint32_t len, bool reserved) {
+  std::string s;
+  put16(s, g, false);
+  put16(s, e, false);
+  s += vr;
+  if (reserved) {
+    s += std::string(2, '\0');
+    put32(s, len, false);
+  } else {
+    put16(s, static_cast<uint16_t>(len), false);
+  }
+  return s;
+}
+
+std::string implicit_nesting(int depth) {
+  const Enc implicit{false, false};
+  return item_head(implicit, 0xFFFFFFFF) + nested(depth, implicit, false) + delim(implicit, 0xE00D) +
+         delim(implicit, 0xE0DD);
+}
+
+TEST(DicomDepthCheck, AFutureVROfUndefinedLengthIsAnImplicitSequence) {
+  // The fuzzer's find: "ZZ" is no VR; DCMTK reads it as a future VR (2 reserved
+  // bytes, 4-byte length) and, with an undefined length, as a sequence in implicit
+  // VR little endian. The old scan read "ZZ" as the start of a length and skipped.
+  const Enc le;
+  const std::string deep = explicit_element(0x0011, 0x1010, "ZZ", 0xFFFFFFFF, true) + implicit_nesting(70);
+  EXPECT_TRUE(check(part10(deep, kExplicitLE)).has_value());
+  const std::string shallow = explicit_element(0x0011, 0x1010, "ZZ", 0xFFFFFFFF, true) + implicit_nesting(4) +
+                              element(0x0020, 0x0013, "IS", "42", le);
+  EXPECT_EQ(check(part10(shallow, kExplicitLE)), std::nullopt);
+  EXPECT_TRUE(dcmtk_parses(part10(shallow, kExplicitLE)));
+}
+
+TEST(DicomDepthCheck, AnIllegalVRHasATwoByteLength) {
+  // "z?" is illegal (not upper case): a 2-byte length, so the 70 levels after its
+  // 4-byte value are read as DCMTK reads them.
+  const Enc le;
+  const std::string bytes = explicit_element(0x0011, 0x1010, "z?", 4, false) + "abcd" + nested(70, le, false);
+  EXPECT_TRUE(check(part10(bytes, kExplicitLE)).has_value());
+  const std::string ok = explicit_element(0x0011, 0x1010, "z?", 4, false) + "abcd" + nested(5, le, false);
+  EXPECT_EQ(check(part10(ok, kExplicitLE)), std::nullopt);
+  EXPECT_TRUE(dcmtk_parses(part10(ok, kExplicitLE)));
+}
+
+TEST(DicomDepthCheck, PixelDataDeclaredAsASequenceIsASequence) {
+  const Enc le;
+  // An item of defined length: read as a pixel fragment, it would be skipped whole.
+  const std::string inner = nested(70, le, false);
+  const std::string bytes = explicit_element(0x7FE0, 0x0010, "SQ", 0xFFFFFFFF, true) +
+                            item_head(le, static_cast<uint32_t>(inner.size())) + inner + delim(le, 0xE0DD);
+  EXPECT_TRUE(check(part10(bytes, kExplicitLE)).has_value());
+}
+
+TEST(DicomDepthCheck, AnItemDelimiterEndsAnItemOfDefinedLength) {
+  // DCMTK ends the first item at its delimiter, then reads the next item of the
+  // same sequence: the nesting inside it must be seen, not skipped as part of the
+  // first item's declared length.
+  const Enc le;
+  const std::string inner = nested(70, le, false);
+  const std::string second = item_head(le, static_cast<uint32_t>(inner.size())) + inner;
+  const std::string bytes = sequence_head(le, 0xFFFFFFFF) + item_head(le, static_cast<uint32_t>(8 + second.size())) +
+                            delim(le, 0xE00D) + second + delim(le, 0xE0DD);
+  EXPECT_TRUE(check(part10(bytes, kExplicitLE)).has_value());
+}
+
+TEST(DicomDepthCheck, APrivateImplicitValueThatStartsWithAnItemIsScanned) {
+  // DCMTK's private dictionary makes some private tags sequences (by creator).
+  const Enc implicit{false, false};
+  const std::string inner = item_head(implicit, 0xFFFFFFFF) + nested(70, implicit, false) + delim(implicit, 0xE00D);
+  std::string bytes;
+  put16(bytes, 0x0029, false);
+  put16(bytes, 0x1010, false);
+  put32(bytes, static_cast<uint32_t>(inner.size()), false);
+  EXPECT_TRUE(check(part10(bytes + inner, kImplicitLE)).has_value());
+  // A private value that is not a sequence is skipped whole, whatever it holds.
+  std::string blob;
+  put16(blob, 0x0029, false);
+  put16(blob, 0x1010, false);
+  const std::string body = "ABCD" + nested(70, implicit, false);
+  put32(blob, static_cast<uint32_t>(body.size()), false);
+  EXPECT_EQ(check(part10(blob + body, kImplicitLE)), std::nullopt);
+}
+
+TEST(DicomDepthCheck, ASequenceInTheFileMetaInformationIsRefused) {
+  const Enc le;
+  std::string file = part10(element(0x0020, 0x0013, "IS", "42", le), kExplicitLE);
+  const std::string sq = explicit_element(0x0002, 0x0100, "SQ", 0, true);
+  file.insert(132 + 12, sq);  // after (0002,0000)
+  const auto problem = check(file);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("File Meta Information"), std::string::npos) << *problem;
+}
+
+// Note [Stack budget]: without the byte scan, DCMTK itself must stop with an
+// error on any nesting, on any thread's stack, never overflow.
+OFCondition guarded_parse(const std::string& bytes) {
+  register_dicom_codecs();
+  DcmFileFormat file;
+  return read_dicom_guarded(file, bytes.data(), bytes.size());
+}
+
+TEST(DicomGuardedRead, DeepNestingUnwindsWithAnErrorOnAnyStack) {
+  const std::string deep = part10(nested(100000, {}, false), kExplicitLE);
+  EXPECT_TRUE(guarded_parse(deep) == kNestingBudgetExceeded);
+  const std::string future = part10(explicit_element(0x0011, 0x1010, "ZZ", 0xFFFFFFFF, true) + implicit_nesting(50000),
+                                    kExplicitLE);
+  EXPECT_TRUE(guarded_parse(future) == kNestingBudgetExceeded);
+  // A 256 KiB thread stack: the budget follows the stack it runs on.
+  OFCondition on_small_stack;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t thread;
+  struct Job {
+    const std::string* bytes;
+    OFCondition* result;
+  } job{&deep, &on_small_stack};
+  ASSERT_EQ(pthread_create(
+                &thread, &attr,
+                [](void* arg) -> void* {
+                  auto* j = static_cast<Job*>(arg);
+                  *j->result = guarded_parse(*j->bytes);
+                  return nullptr;
+                },
+                &job),
+            0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(on_small_stack == kNestingBudgetExceeded) << on_small_stack.text();
+}
+
+TEST(DicomGuardedRead, OrdinaryFilesParseAsDcmtkParsesThem) {
+  for (bool defined : {false, true}) {
+    EXPECT_TRUE(guarded_parse(part10(nested(64, {}, defined), kExplicitLE)).good());
+    EXPECT_TRUE(guarded_parse(part10(nested(10, {false, false}, defined), kImplicitLE)).good());
+    EXPECT_TRUE(guarded_parse(part10(nested(10, {true, true}, defined), kExplicitBE)).good());
+  }
+  const std::string truncated = part10(nested(5, {}, false), kExplicitLE);
+  EXPECT_FALSE(guarded_parse(truncated.substr(0, truncated.size() - 30)).good());
 }
 
 }  // namespace

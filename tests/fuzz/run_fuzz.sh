@@ -4,7 +4,9 @@
 # transfer syntax we decode, the shard one from small shards and records.
 #   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the two)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14),
-# MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1).
+# MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1),
+# FUZZ_SEED (default 1: the same mutations on every run, so a test run is
+# reproducible; 0 lets libFuzzer pick one, for exploring).
 # Exit status: 0 when no crash was found; libFuzzer's non-zero status otherwise,
 # with the crashing input in $FUZZ_BUILD/artifacts/ (reproduce:
 # $FUZZ_BUILD/dicom_reader_fuzz $FUZZ_BUILD/artifacts/crash-..., or
@@ -41,12 +43,13 @@ mkdir -p "$BUILD/corpus" "$BUILD/artifacts"
 # (the pre-scan refuses such lengths in plain data sets: Note [Declared
 # lengths]). Memory actually used stays capped by -rss_limit_mb. The growing corpus is kept in
 # $BUILD/corpus so later runs start where this one stopped.
+SEED=${FUZZ_SEED:-1}
 DICOM_SECONDS=$(( (SECONDS_TO_RUN + 1) / 2 ))
 SHARD_SECONDS=$(( SECONDS_TO_RUN - DICOM_SECONDS ))
 [ "$SHARD_SECONDS" -ge 1 ] || SHARD_SECONDS=1
 set +e  # run both fuzzers even when the first finds a crash
 "$BUILD/dicom_reader_fuzz" "$BUILD/corpus" "$SEEDS" \
-  -max_total_time="$DICOM_SECONDS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=8192 -max_len=65536 \
+  -seed="$SEED" -max_total_time="$DICOM_SECONDS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=8192 -max_len=65536 \
   -artifact_prefix="$BUILD/artifacts/" -print_final_stats=1 2>&1 | tail -n 25
 DICOM_STATUS=${PIPESTATUS[0]}
 set -e
@@ -78,7 +81,7 @@ fi
 mkdir -p "$BUILD/shard_corpus" "$BUILD/artifacts/shard"
 set +e
 "$BUILD/shard_reader_fuzz" "$BUILD/shard_corpus" "$SHARD_SEEDS" \
-  -max_total_time="$SHARD_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -seed="$SEED" -max_total_time="$SHARD_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$BUILD/artifacts/shard/" -print_final_stats=1 2>&1 | tail -n 25
 SHARD_STATUS=${PIPESTATUS[0]}
 set -e
