@@ -84,6 +84,13 @@ double rank_auc(const std::vector<double>& scores, const std::vector<bool>& posi
   return u / (p * static_cast<double>(negatives));
 }
 
+// sklearn's F-score with zero_division=0.
+double f1_from_counts(int64_t true_positives, int64_t false_positives, int64_t false_negatives) {
+  const int64_t denominator = 2 * true_positives + false_positives + false_negatives;
+  return denominator == 0 ? 0.0
+                          : 2.0 * static_cast<double>(true_positives) / static_cast<double>(denominator);
+}
+
 }  // namespace
 
 double accuracy(const torch::Tensor& logits, const torch::Tensor& targets) {
@@ -147,6 +154,72 @@ std::vector<double> auroc_per_label(const torch::Tensor& logits, const torch::Te
     }
     out[static_cast<size_t>(l)] = rank_auc(s, positive);
   }
+  return out;
+}
+
+double macro_f1_multiclass(const torch::Tensor& logits, const torch::Tensor& targets) {
+  check_inputs("macro_f1_multiclass", logits, targets);
+  if (targets.numel() == 0) return kNaN;
+  const auto predicted = logits.detach().argmax(1).to(at::kCPU, at::kLong).contiguous();
+  const auto truth = targets.detach().to(at::kCPU, at::kLong).contiguous();
+  const int64_t n = truth.numel();
+  const int64_t classes = logits.size(1);
+  const int64_t* p = predicted.data_ptr<int64_t>();
+  const int64_t* y = truth.data_ptr<int64_t>();
+  std::vector<int64_t> tp(classes, 0), fp(classes, 0), fn(classes, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (p[i] == y[i]) {
+      ++tp[y[i]];
+    } else {
+      ++fp[p[i]];
+      ++fn[y[i]];
+    }
+  }
+  double sum = 0;
+  int64_t present = 0;
+  for (int64_t c = 0; c < classes; ++c) {
+    if (tp[c] + fp[c] + fn[c] == 0) continue;  // neither a target nor a prediction
+    sum += f1_from_counts(tp[c], fp[c], fn[c]);
+    ++present;
+  }
+  return sum / static_cast<double>(present);
+}
+
+MultilabelF1 multilabel_f1(const torch::Tensor& logits, const torch::Tensor& targets) {
+  if (!logits.defined() || !targets.defined()) fail("multilabel_f1", "logits and targets must be defined");
+  if (logits.dim() != 2 || logits.sizes() != targets.sizes() ||
+      !at::isFloatingType(logits.scalar_type())) {
+    fail("multilabel_f1", "logits must be a floating [N, L] tensor and targets a [N, L] tensor of ",
+         "0/1 of the same shape, got ", logits.scalar_type(), " ", logits.sizes(), " and ",
+         targets.scalar_type(), " ", targets.sizes());
+  }
+  const int64_t n = logits.size(0), labels = logits.size(1);
+  MultilabelF1 out;
+  if (n == 0) {
+    out.micro = out.macro = kNaN;
+    out.per_label.assign(static_cast<size_t>(labels), kNaN);
+    return out;
+  }
+  const auto predicted = logits.detach().gt(0).to(at::kCPU);
+  const auto truth = targets.detach().to(at::kCPU, at::kDouble).gt(0.5);
+  // Per label: column sums of the three outcomes, in int64 (no float rounding).
+  const auto tp = (predicted & truth).sum(0, /*keepdim=*/false, at::kLong).contiguous();
+  const auto fp = (predicted & truth.logical_not()).sum(0, false, at::kLong).contiguous();
+  const auto fn = (predicted.logical_not() & truth).sum(0, false, at::kLong).contiguous();
+  const int64_t* tp_p = tp.data_ptr<int64_t>();
+  const int64_t* fp_p = fp.data_ptr<int64_t>();
+  const int64_t* fn_p = fn.data_ptr<int64_t>();
+  int64_t tp_all = 0, fp_all = 0, fn_all = 0;
+  double sum = 0;
+  for (int64_t l = 0; l < labels; ++l) {
+    out.per_label.push_back(f1_from_counts(tp_p[l], fp_p[l], fn_p[l]));
+    sum += out.per_label.back();
+    tp_all += tp_p[l];
+    fp_all += fp_p[l];
+    fn_all += fn_p[l];
+  }
+  out.micro = f1_from_counts(tp_all, fp_all, fn_all);
+  out.macro = labels == 0 ? kNaN : sum / static_cast<double>(labels);
   return out;
 }
 
