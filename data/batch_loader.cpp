@@ -32,6 +32,7 @@ uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index) {
 struct BatchLoader::Impl {
   struct Slot {
     size_t len = 0;
+    int64_t padded = 0;             // ragged datasets: the longest sample of the batch
     torch::Tensor images, targets;  // [len, ...], allocated by the first sample stored
     std::vector<bool> kept;         // row r holds a sample
     size_t remaining = 0;
@@ -46,6 +47,7 @@ struct BatchLoader::Impl {
   };
 
   std::shared_ptr<const Dataset> dataset;
+  RaggedLayout ragged;
   std::vector<size_t> indices;
   LoaderOptions opt;
   size_t num_batches = 0;
@@ -81,39 +83,55 @@ struct BatchLoader::Impl {
     return o;
   }
 
+  void init_slot(Slot& s, size_t b) const {
+    s.len = batch_len(b);
+    s.kept.assign(s.len, false);
+    s.remaining = s.len;
+    if (!ragged.ragged) return;
+    for (size_t i = 0; i < s.len; ++i) {
+      s.padded = std::max(s.padded, dataset->length(indices[b * opt.batch_size + i]));
+    }
+  }
+
   Slot& slot_for(size_t b) {
     auto [it, fresh] = slots.try_emplace(b);
-    if (fresh) {
-      it->second.len = batch_len(b);
-      it->second.kept.assign(it->second.len, false);
-      it->second.remaining = it->second.len;
-    }
+    if (fresh) init_slot(it->second, b);
     return it->second;
   }
 
-  torch::Tensor batch_tensor(const torch::Tensor& part, size_t len) const {
+  // [len, part...]; ragged: [len, padded, part[1:]...] filled with `pad`.
+  torch::Tensor batch_tensor(const torch::Tensor& part, size_t len, int64_t padded = -1, int64_t pad = 0) const {
     auto sizes = part.sizes().vec();
+    if (padded >= 0 && !sizes.empty()) sizes[0] = padded;
     sizes.insert(sizes.begin(), static_cast<int64_t>(len));
     auto options = part.options();
     if (opt.pin_memory) options = options.pinned_memory(true);
-    return at::empty(sizes, options);
+    return padded >= 0 ? at::full(sizes, pad, options) : at::empty(sizes, options);
+  }
+
+  // The rows a sample must fit: all of a row, or for ragged data all but its length.
+  bool fits(const torch::Tensor& part, const torch::Tensor& batch, bool ragged_dim, int64_t padded) const {
+    const auto row = batch.sizes().slice(1);
+    if (!ragged_dim) return part.sizes() == row;
+    return part.dim() == static_cast<int64_t>(row.size()) && part.dim() >= 1 && part.size(0) <= padded &&
+           part.sizes().slice(1) == row.slice(1);
   }
 
   // Under the lock: the slot's tensors exist and fit the sample, else the
   // outcome becomes the error the old stack-at-the-end gave.
   void prepare_row(Slot& s, Outcome& o) const {
     if (!o.sample) return;
+    const bool r = ragged.ragged, rt = ragged.ragged && ragged.ragged_target;
     if (!s.images.defined()) {
-      s.images = batch_tensor(o.sample->image, s.len);
-      s.targets = batch_tensor(o.sample->target, s.len);
-      return;
+      s.images = batch_tensor(o.sample->image, s.len, r ? s.padded : -1, ragged.input_pad);
+      s.targets = batch_tensor(o.sample->target, s.len, rt ? s.padded : -1, ragged.target_pad);
     }
     const auto row_of = [](const torch::Tensor& t) { return t.sizes().slice(1); };
-    if (o.sample->image.sizes() != row_of(s.images)) {
+    if (!fits(o.sample->image, s.images, r, s.padded)) {
       o.error = std::make_exception_ptr(DataError("batch: samples have different image shapes " +
                                                   c10::str(row_of(s.images)) + " and " +
                                                   c10::str(o.sample->image.sizes()) + "; resize them to one size"));
-    } else if (o.sample->target.sizes() != row_of(s.targets)) {
+    } else if (!fits(o.sample->target, s.targets, rt, s.padded)) {
       o.error = std::make_exception_ptr(DataError("batch: samples have different target shapes " +
                                                   c10::str(row_of(s.targets)) + " and " +
                                                   c10::str(o.sample->target.sizes())));
@@ -122,10 +140,15 @@ struct BatchLoader::Impl {
   }
 
   // Outside the lock: each row is written by exactly one worker.
-  static void copy_row(Slot& s, size_t pos, const Outcome& o) {
+  void copy_row(Slot& s, size_t pos, const Outcome& o) const {
     if (!o.sample) return;
-    s.images[static_cast<int64_t>(pos)].copy_(o.sample->image);
-    s.targets[static_cast<int64_t>(pos)].copy_(o.sample->target);
+    const auto row = static_cast<int64_t>(pos);
+    auto into = [&](torch::Tensor dst, const torch::Tensor& src, bool ragged_dim) {
+      if (ragged_dim) dst = dst.narrow(0, 0, src.size(0));
+      dst.copy_(src);
+    };
+    into(s.images[row], o.sample->image, ragged.ragged);
+    into(s.targets[row], o.sample->target, ragged.ragged && ragged.ragged_target);
   }
 
   static void store(Slot& s, size_t pos, const Outcome& o) {
@@ -179,9 +202,7 @@ struct BatchLoader::Impl {
   Slot take(size_t b) {
     if (threads.empty()) {  // workers == 0: decode here, in order
       Slot s;
-      s.len = batch_len(b);
-      s.kept.assign(s.len, false);
-      s.remaining = s.len;
+      init_slot(s, b);
       for (size_t i = 0; i < s.len; ++i) {
         Outcome o = decode(b * opt.batch_size + i);
         prepare_row(s, o);
@@ -242,6 +263,7 @@ BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<siz
     throw DataError("loader: resume at batch " + std::to_string(first_batch) + " but the epoch has only " +
                     std::to_string(m.num_batches) + " batches");
   }
+  m.ragged = dataset->ragged();
   m.dataset = std::move(dataset);
   m.indices = std::move(indices);
   m.opt = options;

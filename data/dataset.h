@@ -17,8 +17,20 @@ enum class TargetKind {
 };
 
 struct Sample {
-  torch::Tensor image;   // float32 [C, H, W] or [C, D, H, W], normalized, CPU
-  torch::Tensor target;  // see TargetKind
+  torch::Tensor image;   // float32 [C, H, W] or [C, D, H, W], normalized, CPU; or, for
+                         // text, int64 token ids [L] (Note [Ragged samples])
+  torch::Tensor target;  // see TargetKind; int64 [L] per-token tags for token tagging
+};
+
+// Note [Ragged samples]: text samples differ in length. A dataset whose samples
+// do says so here; the loader then pads each batch to its longest sample
+// (dynamic padding), filling inputs with `input_pad` and, when the targets are
+// per token too, targets with `target_pad` (ignored by the loss and metrics).
+struct RaggedLayout {
+  bool ragged = false;         // samples' first dimension varies (length(index))
+  bool ragged_target = false;  // the target has that dimension too
+  int64_t input_pad = 0;
+  int64_t target_pad = -100;
 };
 
 class Dataset {
@@ -39,6 +51,11 @@ class Dataset {
   // storage. Called by the loader's read-ahead thread; may block while it
   // reads; must not throw (a failure is get()'s to report). Default: nothing.
   virtual void prefetch(size_t /*index*/) const {}
+  // Note [Ragged samples]. Default: every sample has the same shape.
+  virtual RaggedLayout ragged() const { return {}; }
+  // Ragged datasets: the first dimension of sample `index`, known without
+  // building it (the loader sizes each batch before its samples are made).
+  virtual int64_t length(size_t /*index*/) const { return 0; }
 };
 
 }  // namespace medtrain::data

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -82,15 +83,27 @@ void check_vocab(const fs::path& dir, const BertConfig& c) {
 
 }  // namespace
 
-HfBert load_hf_bert(const fs::path& dir) {
+BertConfig read_hf_bert_config(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw ModelError(dir.string() + ": not a folder (a Hugging Face model folder)");
   const BertConfig config = parse_bert_config(read_config(dir / "config.json"), (dir / "config.json").string());
   check_vocab(dir, config);
+  return config;
+}
+
+HfBert load_hf_bert(const fs::path& dir, bool keep_pooler) {
+  const BertConfig config = read_hf_bert_config(dir);
   HfBert out;
   out.weights_file = weights_in(dir);
   auto file = pretrained::read_weight_file(out.weights_file);
   out.notes = file.notes;
   NamedTensors tensors = encoder_tensors(std::move(file.tensors), out.notes);
+  if (!keep_pooler) {
+    const size_t before = tensors.size();
+    tensors.erase(std::remove_if(tensors.begin(), tensors.end(),
+                                 [](const auto& kv) { return starts_with(kv.first, "pooler."); }),
+                  tensors.end());
+    if (tensors.size() != before) out.notes.push_back("left out the pooler (the task head does not use it)");
+  }
   bool pooler = false;
   for (const auto& [k, v] : tensors) pooler = pooler || starts_with(k, "pooler.");
   out.model = BertModel(config, pooler);

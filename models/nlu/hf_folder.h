@@ -21,6 +21,12 @@ struct HfBert {
 
 // ModelError naming the folder and the problem: no config.json, no weights,
 // weights that do not fit the config, a vocab.txt whose size is not vocab_size.
-HfBert load_hf_bert(const std::filesystem::path& dir);
+// keep_pooler false: the pooler's tensors are left out (and noted), for task
+// heads that do not use it.
+HfBert load_hf_bert(const std::filesystem::path& dir, bool keep_pooler = true);
+
+// config.json alone (checked against vocab.txt), for building the architecture
+// whose weights come from elsewhere (a checkpoint).
+BertConfig read_hf_bert_config(const std::filesystem::path& dir);
 
 }  // namespace medtrain::models::nlu

@@ -22,7 +22,7 @@ struct RunConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "dicom";      // dataset kind
+  std::string dataset = "dicom";      // dicom | text (JSONL reports: data/text/text_dataset.h)
   std::string root;                   // folder that manifest paths are relative to
   std::string manifest;               // CSV: path,label|labels|mask,patient_id,split
   std::string train_split = "train";
@@ -50,13 +50,15 @@ struct DataConfig {
   bool window_from_file = false;      // use each file's Window Center/Width when present
   std::string shards;                 // folder made by `medtrain pack`; empty = read the DICOM tree
   int64_t shuffle_buffer = 1024;      // shards: samples mixed across shard boundaries
+  int64_t max_length = 128;           // text: tokens per text, specials included; longer ones are cut
   double cache_ram_gb = 0.0;          // shards: node-local RAM cache of shard bytes; 0 = off
   std::string cache_dir;              // shards: node-local disk copy of the shards; empty = off
 };
 
 struct ModelConfig {
   std::string name = "resnet18";
-  std::string task = "auto";          // auto | multiclass | multilabel | segmentation
+  std::string task = "auto";          // auto | multiclass | multilabel | segmentation |
+                                      // text_classification | token_classification
   int64_t num_classes = 2;            // classes, labels (multilabel) or mask classes incl. background
   int64_t in_channels = 1;
   bool channels_last = false;
@@ -80,7 +82,7 @@ struct OptimConfig {
 };
 
 struct ScheduleConfig {
-  std::string name = "cosine";        // constant | cosine | step
+  std::string name = "cosine";        // constant | cosine | linear | step
   int64_t warmup_steps = 0;           // linear warmup from 0 to optim.lr
   double min_lr = 0.0;                // cosine floor
   int64_t step_size = 1000;           // step: decay every step_size steps

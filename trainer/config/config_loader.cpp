@@ -47,7 +47,16 @@ void check_every_key(const Resolved& r) {
 void check_across_keys(const Resolved& r) {
   const Config& c = r.config;
   const auto n_names = static_cast<int64_t>(c.data.label_names.size());
-  if (n_names != 0 && n_names != c.model.num_classes) {
+  // Token tagging names entity types; each is tagged B- and I-, plus O.
+  const bool tagging = c.model.task == "token_classification";
+  const int64_t classes = tagging ? 2 * n_names + 1 : n_names;
+  if (tagging && (n_names == 0 || classes != c.model.num_classes)) {
+    throw detail::key_error(
+        "data.label_names", r.origin("data.label_names"),
+        fmt::format("has {} entity types, tagged B-/I- each plus O, so model.num_classes ({}) must be {}, not {}",
+                    n_names, r.origin("model.num_classes").str(), classes, c.model.num_classes));
+  }
+  if (!tagging && n_names != 0 && n_names != c.model.num_classes) {
     throw detail::key_error(
         "data.label_names", r.origin("data.label_names"),
         fmt::format(

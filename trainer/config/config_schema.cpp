@@ -80,7 +80,10 @@ void add_run_data(Tables& t) {
            "intra-op CPU threads per rank; 0 = LibTorch default");
   Section<DataConfig>(t.sections, t.keys, "data", &Config::data,
                       "The dataset and its preprocessing")
-      .key("dataset", &DataConfig::dataset, one_of({"dicom"}), "dataset kind")
+      .key("dataset", &DataConfig::dataset, one_of({"dicom", "text"}),
+           "dicom: images from a CSV manifest (or data.shards); text: reports from a JSONL manifest "
+           "(id, patient, split, text, labels or spans; docs/text.md), tokenised with model.pretrained's "
+           "tokenizer")
       .key("root", &DataConfig::root, any(), "folder that manifest paths are relative to")
       .key("manifest", &DataConfig::manifest, any(),
            "CSV with columns path, then label (multiclass), labels (multilabel: names or indices "
@@ -139,6 +142,9 @@ void add_run_data(Tables& t) {
            "manifest")
       .key("shuffle_buffer", &DataConfig::shuffle_buffer, ge(0),
            "shards: samples mixed across shard boundaries when shuffling; 0 = shard order only")
+      .key("max_length", &DataConfig::max_length, between(3, 8192),
+           "text: tokens per text including [CLS] and [SEP] (at most the model's max positions); longer "
+           "texts are cut at the end and counted in the log")
       .key("cache_ram_gb", &DataConfig::cache_ram_gb, ge(0),
            "shards: node-local RAM cache (LRU) of shard bytes in GiB; 0 = off")
       .key("cache_dir", &DataConfig::cache_dir, any(),
@@ -150,10 +156,14 @@ void add_model_optim(Tables& t) {
   Section<ModelConfig>(t.sections, t.keys, "model", &Config::model, "The network")
       .key("name", &ModelConfig::name, non_empty(),
            "architecture from the model zoo (`medtrain models` lists them)")
-      .key("task", &ModelConfig::task, one_of({"auto", "multiclass", "multilabel", "segmentation"}),
+      .key("task", &ModelConfig::task,
+           one_of({"auto", "multiclass", "multilabel", "segmentation", "text_classification",
+                   "token_classification"}),
            "head and loss: multiclass (softmax + cross-entropy), multilabel (sigmoid + binary "
            "cross-entropy per label), segmentation (Dice + cross-entropy per pixel); auto = "
-           "segmentation for U-Nets, else multiclass")
+           "segmentation for U-Nets, else multiclass. Text (model.name bert): text_classification "
+           "(multilabel findings), multiclass, or token_classification (BIO tags of the spans' "
+           "entity types, data.label_names)")
       .key("num_classes", &ModelConfig::num_classes, ge(1),
            "outputs of the head: classes, labels (multilabel), or mask classes including "
            "background (segmentation)")
@@ -187,10 +197,11 @@ void add_model_optim(Tables& t) {
 void add_schedule_dist(Tables& t) {
   Section<ScheduleConfig>(t.sections, t.keys, "schedule", &Config::schedule,
                           "Learning-rate schedule, counted in optimizer steps")
-      .key("name", &ScheduleConfig::name, one_of({"constant", "cosine", "step"}),
-           "shape after warmup")
+      .key("name", &ScheduleConfig::name, one_of({"constant", "cosine", "linear", "step"}),
+           "shape after warmup (linear: straight down to min_lr at the last step, as transformers' "
+           "get_linear_schedule_with_warmup with min_lr 0)")
       .key("warmup_steps", &ScheduleConfig::warmup_steps, ge(0), "linear warmup from 0 to optim.lr")
-      .key("min_lr", &ScheduleConfig::min_lr, ge(0), "cosine: floor reached at the last step")
+      .key("min_lr", &ScheduleConfig::min_lr, ge(0), "cosine and linear: floor reached at the last step")
       .key("step_size", &ScheduleConfig::step_size, ge(1),
            "step: multiply by gamma every step_size steps")
       .key("gamma", &ScheduleConfig::gamma, gt(0).le(1), "step: decay factor");

@@ -5,11 +5,13 @@
 #include <memory>
 
 #include "data/sampler.h"
+#include "data/text/bio_tags.h"
 #include "trainer/engine/autocast.h"
 #include "trainer/engine/task.h"
 #include "trainer/engine/training_data.h"
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/metrics/dice.h"
+#include "trainer/metrics/entity_metrics.h"
 
 namespace medtrain::engine {
 namespace {
@@ -32,8 +34,13 @@ void classification_metrics(Task task, const torch::Tensor& logits, const torch:
     out["val/loss"] = F::cross_entropy(logits, targets).item<double>();
     out["val/accuracy"] = metrics::accuracy(logits, targets);
     out["val/auroc"] = metrics::auroc(logits, targets);
+    out["val/f1_macro"] = metrics::macro_f1_multiclass(logits, targets);
     return;
   }
+  const auto f1 = metrics::multilabel_f1(logits, targets);
+  out["val/f1_micro"] = f1.micro;
+  out["val/f1_macro"] = f1.macro;
+  for (size_t i = 0; i < f1.per_label.size(); ++i) out["val/f1_" + output_name(cfg, i)] = f1.per_label[i];
   out["val/loss"] = F::binary_cross_entropy_with_logits(logits, targets).item<double>();
   out["val/accuracy"] = logits.gt(0).eq(targets.gt(0.5)).to(torch::kDouble).mean().item<double>();
   const auto per_label = metrics::auroc_per_label(logits, targets);
@@ -45,6 +52,66 @@ void classification_metrics(Task task, const torch::Tensor& logits, const torch:
   }
   // Macro average over the labels that have both outcomes in the split (CheXNet's mean AUROC).
   out["val/auroc"] = finite > 0 ? sum / finite : std::nan("");
+}
+
+// Token tagging: entity-level counts (seqeval's semantics) over the scored
+// tokens of each text, and the cross-entropy over those tokens.
+struct TaggingSums {
+  metrics::EntityCounts entities;
+  double loss_sum = 0, tokens = 0, samples = 0;
+
+  void add(const torch::Tensor& logits, const torch::Tensor& targets, const std::vector<std::string>& tags) {
+    namespace F = torch::nn::functional;
+    const auto flat = logits.reshape({-1, logits.size(-1)});
+    const auto gold = targets.reshape({-1});
+    const auto scored = gold.ne(data::text::kIgnoreTag);
+    loss_sum += F::cross_entropy(flat, gold, F::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
+    tokens += scored.sum().item<double>();
+    samples += static_cast<double>(targets.size(0));
+    const auto pred = logits.argmax(-1).cpu();
+    const auto truth = targets.cpu();
+    for (int64_t r = 0; r < truth.size(0); ++r) {
+      std::vector<std::string> g, p;
+      for (int64_t t = 0; t < truth.size(1); ++t) {
+        const int64_t y = truth[r][t].item<int64_t>();
+        if (y == data::text::kIgnoreTag) continue;
+        g.push_back(tags.at(static_cast<size_t>(y)));
+        p.push_back(tags.at(static_cast<size_t>(pred[r][t].item<int64_t>())));
+      }
+      entities.add(g, p);
+    }
+  }
+};
+
+std::map<std::string, double> tagging_metrics(TaggingSums& sums, const config::Config& cfg, c10::Device device,
+                                              dist::Communicator* comm) {
+  const auto& types = cfg.data.label_names;
+  auto packed = sums.entities.to_vector(types);
+  std::vector<double> row(packed.begin(), packed.end());
+  row.insert(row.end(), {sums.loss_sum, sums.tokens, sums.samples});
+  auto all = torch::tensor(row, torch::kDouble).unsqueeze(0);
+  if (comm) all = gather(comm, all, device).sum(0, /*keepdim=*/true);
+  std::vector<int64_t> counts(packed.size());
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] = std::llround(all[0][static_cast<int64_t>(i)].item<double>());
+  const auto n = static_cast<int64_t>(counts.size());
+  std::map<std::string, double> out;
+  const double tokens = all[0][n + 1].item<double>(), samples = all[0][n + 2].item<double>();
+  if (samples == 0) return out;
+  out["val/loss"] = tokens > 0 ? all[0][n].item<double>() / tokens : std::nan("");
+  const auto scores = metrics::EntityCounts::from_vector(counts, types).scores();
+  for (const auto& [name, prf] : scores) {
+    if (name == "micro") {
+      out["val/precision"] = prf.precision;
+      out["val/recall"] = prf.recall;
+      out["val/f1"] = prf.f1;
+    } else if (name == "macro") {
+      out["val/f1_macro"] = prf.f1;
+    } else {
+      out["val/f1_" + name] = prf.f1;
+    }
+  }
+  out["val/samples"] = samples;
+  return out;
 }
 
 }  // namespace
@@ -64,6 +131,8 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
   data::BatchLoader loader(view, order, loader_options(cfg, 0, /*training=*/false));
   std::vector<torch::Tensor> logits, targets;
   metrics::DiceCounts dice;
+  TaggingSums tagging;
+  const auto tags = data::text::bio_tag_names(cfg.data.label_names);
   double loss_sum = 0, samples = 0;
   AutocastGuard autocast(device.type(), autocast_dtype(cfg.run.precision));
   while (auto batch = loader.next()) {
@@ -71,6 +140,10 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     auto x = batch->images.to(device);
     if (cfg.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     auto out = model.forward(x).to(torch::kFloat32);
+    if (task == Task::kTokenTagging) {  // texts differ in length: counts, not logits, are kept
+      tagging.add(out, batch->targets.to(device), tags);
+      continue;
+    }
     if (task == Task::kSegmentation) {
       // Per-pixel logits of a whole split would not fit in memory: keep sums.
       const auto y = batch->targets.to(device);
@@ -83,6 +156,7 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     logits.push_back(out.cpu());
     targets.push_back(batch->targets);
   }
+  if (task == Task::kTokenTagging) return tagging_metrics(tagging, cfg, device, comm);
   std::map<std::string, double> out;
   if (task == Task::kSegmentation) {
     const int64_t k = cfg.model.num_classes;

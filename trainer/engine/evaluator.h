@@ -1,10 +1,14 @@
 #pragma once
 // Evaluation over a whole split, from the outputs of every sample (not
 // averaged per batch), by model.task:
-//   multiclass    val/loss (cross-entropy), val/accuracy, val/auroc
+//   multiclass    val/loss (cross-entropy), val/accuracy, val/auroc, val/f1_macro
 //   multilabel    val/loss (binary cross-entropy), val/accuracy (per label at
 //                 logit 0), val/auroc_<label> and val/auroc, their mean over
-//                 labels with both outcomes present
+//                 labels with both outcomes present; val/f1_micro, val/f1_macro
+//                 and val/f1_<label> (predicted: logit > 0)
+//   token tagging val/loss (cross-entropy per scored token), entity-level
+//                 val/precision, val/recall, val/f1 (micro), val/f1_macro and
+//                 val/f1_<type>, with seqeval's semantics (metrics/entity_metrics.h)
 //   segmentation  val/loss (Dice + CE, task.h), val/dice_<class> over all
 //                 pixels of the split (metrics/dice.h) and val/dice, the mean
 //                 over the foreground classes

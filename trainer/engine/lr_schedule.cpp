@@ -14,6 +14,11 @@ double learning_rate_at(const config::ScheduleConfig& s, double base_lr, int64_t
   if (s.name == "step") {
     return base_lr * std::pow(s.gamma, static_cast<double>(after / s.step_size));
   }
+  if (s.name == "linear") {
+    const int64_t span = std::max<int64_t>(1, total_steps - s.warmup_steps);
+    const double progress = std::min(1.0, static_cast<double>(after) / static_cast<double>(span));
+    return base_lr - (base_lr - s.min_lr) * progress;
+  }
   if (s.name == "cosine") {
     const int64_t span = std::max<int64_t>(1, total_steps - s.warmup_steps);
     const double progress = std::min(1.0, static_cast<double>(after) / static_cast<double>(span));

@@ -1,7 +1,7 @@
 #pragma once
 // Learning rate as a pure function of the optimizer step, so a resumed run
 // needs no scheduler state: linear warmup from 0 to the base rate over
-// warmup_steps, then constant, cosine down to min_lr at total_steps, or step
+// warmup_steps, then constant, cosine or linear down to min_lr at total_steps, or step
 // decay by gamma every step_size steps (counted after warmup).
 #include <cstdint>
 

@@ -36,9 +36,38 @@ void check_unet_input(const config::Config& cfg) {
   need("depth", d.depth);
 }
 
+constexpr const char* kTextModel = "bert";
+
+Task resolve_text_task(const config::Config& cfg) {
+  const std::string& asked = cfg.model.task;
+  if (cfg.model.name != kTextModel) {
+    throw UserError(fmt::format("data.dataset text needs model.name {} (a BERT-family encoder from model.pretrained), "
+                                "not {}",
+                                kTextModel, cfg.model.name));
+  }
+  if (cfg.model.pretrained.empty()) {
+    throw UserError("model.name bert needs model.pretrained: a Hugging Face model folder (config.json, weights, "
+                    "tokenizer.json or vocab.txt)");
+  }
+  if (asked == "token_classification") return Task::kTokenTagging;
+  if (asked == "text_classification" || asked == "multilabel") return Task::kMultilabel;
+  if (asked == "multiclass") return Task::kMulticlass;
+  throw UserError(fmt::format("model.task {} does not fit text; use text_classification (findings: multilabel), "
+                              "multiclass or token_classification",
+                              asked));
+}
+
 }  // namespace
 
+bool is_text(const config::Config& cfg) { return cfg.data.dataset == "text"; }
+
 Task resolve_task(const config::Config& cfg) {
+  if (is_text(cfg)) return resolve_text_task(cfg);
+  if (cfg.model.name == kTextModel || cfg.model.task == "text_classification" ||
+      cfg.model.task == "token_classification") {
+    throw UserError(fmt::format("model.name {} with model.task {} reads text: set data.dataset: text", cfg.model.name,
+                                cfg.model.task));
+  }
   const std::string kind = zoo_task(cfg.model.name);
   const std::string& asked = cfg.model.task;
   const Task task = asked == "multilabel"     ? Task::kMultilabel
@@ -70,6 +99,7 @@ std::string task_name(Task task) {
   switch (task) {
     case Task::kMultilabel: return "multilabel";
     case Task::kSegmentation: return "segmentation";
+    case Task::kTokenTagging: return "token_classification";
     default: return "multiclass";
   }
 }
@@ -77,7 +107,8 @@ std::string task_name(Task task) {
 data::TargetKind target_kind(Task task) {
   switch (task) {
     case Task::kMultilabel: return data::TargetKind::kMultiLabel;
-    case Task::kSegmentation: return data::TargetKind::kMask;
+    case Task::kSegmentation:
+    case Task::kTokenTagging: return data::TargetKind::kMask;  // a class per position
     default: return data::TargetKind::kClass;
   }
 }
@@ -100,6 +131,8 @@ torch::Tensor task_loss(Task task, const torch::Tensor& logits, const torch::Ten
       return F::binary_cross_entropy_with_logits(logits.to(torch::kFloat32), targets);
     case Task::kSegmentation:
       return F::cross_entropy(logits.to(torch::kFloat32), targets) + soft_dice_loss(logits, targets);
+    case Task::kTokenTagging:  // -100 (special tokens, padding) is cross_entropy's default ignore_index
+      return F::cross_entropy(logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}), targets.reshape({-1}));
     default:
       if (fused && logits.is_cuda() && logits.dim() == 2) {
         // Gradient computed in the forward pass; logits read twice, never stored.

@@ -6,6 +6,12 @@
 //                                                                  sigmoid(logits), mean over N*L
 //   segmentation  logits [N, K, *sp]     targets int64 [N, *sp]    cross-entropy per pixel
 //                                                                  + soft Dice (below)
+//   token tagging logits [N, L, K]       targets int64 [N, L]      cross-entropy per token,
+//                                        (-100: not scored)        over scored tokens
+//
+// Text (data.dataset: text, model.name: bert) trains multiclass, multilabel
+// (model.task text_classification = multilabel: report findings) or token
+// tagging (model.task token_classification: BIO tags of entity spans).
 //
 // The segmentation loss is MONAI's DiceCELoss(softmax=True, to_onehot_y=True)
 // with its defaults, so recipes tuned with MONAI carry over: Dice per sample
@@ -21,13 +27,15 @@
 
 namespace medtrain::engine {
 
-enum class Task { kMulticlass, kMultilabel, kSegmentation };
+enum class Task { kMulticlass, kMultilabel, kSegmentation, kTokenTagging };
 
 // model.task, with "auto" resolved through the model zoo (U-Nets segment,
 // the rest classify). UserError when the task does not fit the model (a
 // classifier cannot segment, a U-Net cannot classify) or the data
 // (segmentation of 2D images needs a 2D U-Net, of volumes a 3D one).
 Task resolve_task(const config::Config& cfg);
+// data.dataset is text (so model.name is a text model).
+bool is_text(const config::Config& cfg);
 std::string task_name(Task task);
 data::TargetKind target_kind(Task task);
 

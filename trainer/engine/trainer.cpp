@@ -18,6 +18,7 @@
 #include "data/rng.h"
 #include "data/sampler.h"
 #include "models/model_error.h"
+#include "models/nlu/text_model.h"
 #include "models/pretrained/load_pretrained.h"
 #include "models/registry.h"
 #include "models/state_dict.h"
@@ -73,10 +74,36 @@ fs::path pretrained_weights_file(const std::string& path) {
 // instead); else it receives what loading the pretrained weights did, to log.
 std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::Device device,
                                                 std::vector<std::string>* pretrained_notes = nullptr) {
-  resolve_task(cfg);  // a task that does not fit the model is a UserError before any work
+  const Task task = resolve_task(cfg);  // a task that does not fit the model is a UserError before any work
   // Same seed on every rank: initial weights must agree before the first step.
   torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
-  auto model = models::create_model({cfg.model.name, cfg.model.num_classes, cfg.model.in_channels});
+  std::shared_ptr<models::ImageModel> model;
+  if (is_text(cfg)) {
+    // The architecture comes from the Hugging Face folder; its weights unless a checkpoint follows.
+    const bool weights = pretrained_notes != nullptr;
+    std::vector<std::string> notes;
+    std::shared_ptr<models::nlu::BertTaskModel> text;
+    try {
+      text = models::nlu::create_text_model(
+          cfg.model.pretrained,
+          task == Task::kTokenTagging ? models::nlu::TextHead::kToken : models::nlu::TextHead::kSequence,
+          cfg.model.num_classes, weights, &notes);
+    } catch (const models::ModelError& e) {
+      throw UserError(std::string("model.pretrained: ") + e.what());
+    }
+    if (cfg.data.max_length > text->config().max_position_embeddings) {
+      throw UserError(fmt::format("data.max_length {} exceeds the {} positions of model.pretrained {}",
+                                  cfg.data.max_length, text->config().max_position_embeddings, cfg.model.pretrained));
+    }
+    model = text;
+    if (weights) {
+      pretrained_notes->push_back("model.pretrained: encoder from " + cfg.model.pretrained);
+      for (const auto& note : notes) pretrained_notes->push_back("model.pretrained: " + note);
+    }
+    model->to(device);
+    return model;
+  }
+  model = models::create_model({cfg.model.name, cfg.model.num_classes, cfg.model.in_channels});
   if (pretrained_notes != nullptr && !cfg.model.pretrained.empty()) {
     const fs::path file = pretrained_weights_file(cfg.model.pretrained);
     models::pretrained::PretrainedReport report;

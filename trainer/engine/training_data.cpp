@@ -12,6 +12,7 @@
 #include "data/sampler.h"
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_order.h"
+#include "data/text/text_dataset.h"
 #include "trainer/engine/task.h"
 #include "trainer/user_error.h"
 
@@ -150,10 +151,63 @@ void require_deidentified(const config::DataConfig& cfg) {
   }
 }
 
+data::text::TextDatasetOptions text_options(const config::Config& config, const std::string& split) {
+  data::text::TextDatasetOptions o;
+  o.manifest = config.data.manifest;
+  o.split = split;
+  const Task task = resolve_task(config);
+  o.target = task == Task::kTokenTagging ? data::text::TextTarget::kTags
+             : task == Task::kMulticlass ? data::text::TextTarget::kClass
+                                         : data::text::TextTarget::kMultiLabel;
+  o.label_names = config.data.label_names;
+  o.tokenizer_dir = config.model.pretrained;
+  o.max_length = config.data.max_length;
+  return o;
+}
+
+std::string text_report(const char* split, const data::text::TextDataset& d) {
+  const auto& s = d.stats();
+  std::string line = fmt::format("{} {} texts, longest {} tokens", split, s.texts, s.longest);
+  if (s.truncated > 0) line += fmt::format(", {} cut at data.max_length", s.truncated);
+  if (s.spans_cut > 0) line += fmt::format(", {} spans lost to the cut", s.spans_cut);
+  return line;
+}
+
+// data.dataset text: JSONL reports, tokenised at open (data/text/text_dataset.h).
+DataSplits open_text_splits(const config::Config& config) {
+  const config::DataConfig& cfg = config.data;
+  if (!cfg.shards.empty()) throw UserError("data.shards: text is read from data.manifest (JSONL), not from shards");
+  if (cfg.manifest.empty()) throw UserError("data.manifest: required (a JSONL file of reports; docs/text.md)");
+  if (cfg.label_names.empty()) {  // the config loader checked their number against model.num_classes
+    throw UserError("data.label_names: text needs the names (findings, classes, or entity types of the spans)");
+  }
+  DataSplits splits;
+  auto train = data::text::open_text_dataset(text_options(config, cfg.train_split));
+  if (train->size() == 0) {
+    throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" +
+                    cfg.train_split + "'");
+  }
+  std::string report = text_report("train", *train);
+  splits.train = train;
+  if (!cfg.val_split.empty()) {
+    auto val = data::text::open_text_dataset(text_options(config, cfg.val_split));
+    if (val->size() > 0) {
+      report += "; " + text_report("val", *val);
+      splits.val = val;
+    }
+  }
+  splits.report = [report] { return report; };
+  return splits;
+}
+
 }  // namespace
 
 DataSplits open_data(const config::Config& config, bool records_only) {
   const config::DataConfig& cfg = config.data;
+  if (is_text(config)) {
+    if (records_only) throw UserError("--records-only: reads shards; text runs read data.manifest");
+    return open_text_splits(config);
+  }
   if (!cfg.shards.empty()) {
     if (cfg.require_deidentified) {
       // Shards hold pixels, not headers: check the manifest the pack was made from.

@@ -190,6 +190,10 @@ ExportResult export_bundle(const ExportOptions& o) {
     throw UserError("--out " + o.out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
   }
   const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
+  if (engine::is_text(cfg)) {
+    throw UserError("export: " + o.checkpoint.string() +
+                    " is a text model; exporting text models (tokenizer in the bundle, ONNX) is not supported yet");
+  }
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
   auto model = models::create_model({card.architecture, card.num_classes, card.in_channels});
   models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
