@@ -79,6 +79,7 @@ struct OptimConfig {
   int64_t batch_size = 32;            // per rank, per micro-step
   int64_t grad_accum_steps = 1;       // micro-steps per optimizer step
   double grad_clip_norm = 0.0;        // 0 = off
+  std::vector<std::string> no_decay;  // parameter-name endings without weight decay (e.g. bias)
 };
 
 struct ScheduleConfig {

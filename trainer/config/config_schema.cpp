@@ -191,7 +191,10 @@ void add_model_optim(Tables& t) {
       .key("grad_accum_steps", &OptimConfig::grad_accum_steps, ge(1),
            "micro-steps per optimizer step")
       .key("grad_clip_norm", &OptimConfig::grad_clip_norm, ge(0),
-           "clip the global gradient L2 norm to this; 0 = off");
+           "clip the global gradient L2 norm to this; 0 = off")
+      .key("no_decay", &OptimConfig::no_decay, any(),
+           "parameter-name endings that get no weight decay (transformers' recipe: [bias, "
+           "LayerNorm.weight]); empty = decay on every parameter");
 }
 
 void add_schedule_dist(Tables& t) {

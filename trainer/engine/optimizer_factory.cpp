@@ -12,20 +12,51 @@
 
 namespace medtrain::engine {
 
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// optim.no_decay: parameters whose names end with one of the entries (biases,
+// LayerNorm weights: transformers' recipe) form a second group without weight
+// decay. Empty groups are left out (LibTorch refuses them).
+template <class Options>
+std::vector<torch::optim::OptimizerParamGroup> param_groups(const config::OptimConfig& cfg,
+                                                            const torch::nn::Module& model, const Options& base) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& item : model.named_parameters()) {
+    bool exempt = false;
+    for (const auto& tail : cfg.no_decay) exempt = exempt || ends_with(item.key(), tail);
+    (exempt ? no_decay : decay).push_back(item.value());
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!decay.empty()) groups.emplace_back(decay, std::make_unique<Options>(base));
+  if (!no_decay.empty()) {
+    auto options = std::make_unique<Options>(base);
+    options->weight_decay(0.0);
+    groups.emplace_back(no_decay, std::move(options));
+  }
+  return groups;
+}
+
+}  // namespace
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::OptimConfig& cfg,
                                                         torch::nn::Module& model, bool fused) {
-  auto params = model.parameters();
   if (cfg.name == "adamw") {
     const auto options =
         torch::optim::AdamWOptions(cfg.lr).betas({cfg.beta1, cfg.beta2}).eps(cfg.eps).weight_decay(cfg.weight_decay);
-    if (fused) return std::make_unique<kernels::FusedAdamW>(params, options);
-    return std::make_unique<torch::optim::AdamW>(params, options);
+    auto groups = param_groups(cfg, model, options);
+    if (fused) return std::make_unique<kernels::FusedAdamW>(std::move(groups), options);
+    return std::make_unique<torch::optim::AdamW>(std::move(groups), options);
   }
   if (cfg.name == "sgd") {
     const auto options =
         torch::optim::SGDOptions(cfg.lr).momentum(cfg.momentum).nesterov(cfg.nesterov).weight_decay(cfg.weight_decay);
-    if (fused) return std::make_unique<kernels::FusedSGD>(params, options);
-    return std::make_unique<torch::optim::SGD>(params, options);
+    auto groups = param_groups(cfg, model, options);
+    if (fused) return std::make_unique<kernels::FusedSGD>(std::move(groups), options);
+    return std::make_unique<torch::optim::SGD>(std::move(groups), options);
   }
   throw UserError("optim.name: unknown optimizer '" + cfg.name + "' (adamw, sgd)");
 }
