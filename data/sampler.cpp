@@ -1,5 +1,7 @@
 #include "data/sampler.h"
 
+#include <algorithm>
+
 #include <random>
 #include <string>
 
@@ -21,6 +23,31 @@ size_t DistributedSampler::per_rank() const {
   return dataset_size_ / global_batch * static_cast<size_t>(options_.batch_size);
 }
 
+void DistributedSampler::bucket(std::vector<size_t>& order, int64_t epoch) const {
+  const size_t b = static_cast<size_t>(options_.batch_size);
+  const size_t window = options_.bucket_batches * b;
+  const auto longer = [&](size_t x, size_t y) { return options_.lengths[x] > options_.lengths[y]; };
+  // Only whole micro-batches are sorted: the tail past the last one, left out,
+  // stays a random draw (sorted, it would always be the shortest texts).
+  const size_t batches = order.size() / b;
+  for (size_t start = 0; start < batches * b; start += window) {
+    const auto first = order.begin() + static_cast<std::ptrdiff_t>(start);
+    const auto last = order.begin() + static_cast<std::ptrdiff_t>(std::min(batches * b, start + window));
+    std::stable_sort(first, last, longer);
+  }
+  // Shuffle whole micro-batches; the tail stays last.
+  std::vector<size_t> perm(batches);
+  for (size_t i = 0; i < batches; ++i) perm[i] = i;
+  std::mt19937_64 rng(mix_seed(mix_seed(options_.seed, static_cast<uint64_t>(epoch)), 0x62756b74));  // "bukt"
+  for (size_t i = batches; i > 1; --i) std::swap(perm[i - 1], perm[uniform_below(rng, i)]);
+  std::vector<size_t> out;
+  out.reserve(order.size());
+  for (size_t k : perm) out.insert(out.end(), order.begin() + static_cast<std::ptrdiff_t>(k * b),
+                                   order.begin() + static_cast<std::ptrdiff_t>((k + 1) * b));
+  out.insert(out.end(), order.begin() + static_cast<std::ptrdiff_t>(batches * b), order.end());
+  order = std::move(out);
+}
+
 std::vector<size_t> DistributedSampler::epoch_indices(int64_t epoch) const {
   std::vector<size_t> order(dataset_size_);
   for (size_t i = 0; i < dataset_size_; ++i) order[i] = i;
@@ -33,6 +60,7 @@ std::vector<size_t> DistributedSampler::epoch_indices(int64_t epoch) const {
   const size_t w = static_cast<size_t>(options_.world_size);
   const size_t b = static_cast<size_t>(options_.batch_size);
   const size_t r = static_cast<size_t>(options_.rank);
+  if (options_.bucket_batches > 0 && !options_.lengths.empty()) bucket(order, epoch);
   std::vector<size_t> mine;
   mine.reserve(per_rank());
   for (size_t k = 0; k < per_rank() / b; ++k) {

@@ -8,6 +8,12 @@
 // run may change the number of ranks as long as the global batch stays. The
 // tail shorter than one global micro-batch (< world * batch_size samples) is
 // left out, so every rank gets the same number of full batches.
+//
+// Length buckets (text): with `lengths`, windows of bucket_batches global
+// micro-batches of the shuffled order are sorted by length before the cut, and
+// the micro-batches of the epoch are then shuffled, so each batch holds texts
+// of similar length (little padding) while the order stays random. The
+// buckets are made before the rank split, so the equivalence above still holds.
 #include <cstdint>
 #include <vector>
 
@@ -19,6 +25,8 @@ struct SamplerOptions {
   int rank = 0;
   int world_size = 1;
   int64_t batch_size = 1;
+  std::vector<int64_t> lengths;  // per sample; empty = no length buckets
+  size_t bucket_batches = 0;     // micro-batches per sorted window; 0 = no length buckets
 };
 
 class DistributedSampler {
@@ -30,6 +38,7 @@ class DistributedSampler {
   size_t per_rank() const;
 
  private:
+  void bucket(std::vector<size_t>& order, int64_t epoch) const;
   size_t dataset_size_;
   SamplerOptions options_;
 };

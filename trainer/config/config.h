@@ -51,6 +51,7 @@ struct DataConfig {
   std::string shards;                 // folder made by `medtrain pack`; empty = read the DICOM tree
   int64_t shuffle_buffer = 1024;      // shards: samples mixed across shard boundaries
   int64_t max_length = 128;           // text: tokens per text, specials included; longer ones are cut
+  int64_t length_buckets = 50;        // text: batches per window sorted by length; 0 = off
   double cache_ram_gb = 0.0;          // shards: node-local RAM cache of shard bytes; 0 = off
   std::string cache_dir;              // shards: node-local disk copy of the shards; empty = off
 };

@@ -145,6 +145,9 @@ void add_run_data(Tables& t) {
       .key("max_length", &DataConfig::max_length, between(3, 8192),
            "text: tokens per text including [CLS] and [SEP] (at most the model's max positions); longer "
            "texts are cut at the end and counted in the log")
+      .key("length_buckets", &DataConfig::length_buckets, ge(0),
+           "text: training batches of similar length (less padding): windows of this many batches of the "
+           "shuffled order are sorted by length, then the batches are shuffled; 0 = off")
       .key("cache_ram_gb", &DataConfig::cache_ram_gb, ge(0),
            "shards: node-local RAM cache (LRU) of shard bytes in GiB; 0 = off")
       .key("cache_dir", &DataConfig::cache_dir, any(),

@@ -238,8 +238,13 @@ DataSplits open_data(const config::Config& config, bool records_only) {
 }
 
 TrainOrder make_train_order(const config::Config& cfg, const DataSplits& data, int rank, int world_size) {
-  const data::SamplerOptions o{static_cast<uint64_t>(cfg.run.seed), cfg.data.shuffle, rank, world_size,
-                               cfg.optim.batch_size};
+  data::SamplerOptions o{static_cast<uint64_t>(cfg.run.seed), cfg.data.shuffle, rank, world_size,
+                         cfg.optim.batch_size};
+  if (is_text(cfg) && cfg.data.length_buckets > 0) {
+    o.bucket_batches = static_cast<size_t>(cfg.data.length_buckets);
+    o.lengths.resize(data.train->size());
+    for (size_t i = 0; i < o.lengths.size(); ++i) o.lengths[i] = data.train->length(i);
+  }
   TrainOrder order;
   if (!data.train_shard_sizes.empty()) {
     auto sampler = std::make_shared<data::shard::ShardSampler>(data.train_shard_sizes,
