@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "data/data_error.h"
-#include "data/mask_file.h"
-#include "data/series_volume.h"
+#include "data/dicom/mask_file.h"
+#include "data/dicom/series_volume.h"
 
 namespace medtrain::data {
 namespace {

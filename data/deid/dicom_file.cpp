@@ -16,8 +16,8 @@
 
 #include "data/data_error.h"
 #include "data/deid/keyed.h"
-#include "data/dicom_depth_check.h"
-#include "data/dicom_guarded_read.h"
+#include "data/dicom/dicom_depth_check.h"
+#include "data/dicom/dicom_guarded_read.h"
 #include "data/io/user_file.h"
 #include "data/io/write_beneath.h"
 

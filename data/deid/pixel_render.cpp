@@ -10,7 +10,7 @@
 #include <cmath>
 
 #include "data/data_error.h"
-#include "data/dicom_header.h"
+#include "data/dicom/dicom_header.h"
 
 namespace medtrain::data::deid {
 namespace {

@@ -5,15 +5,15 @@
 // file's window (first WindowCenter/Width; min-max of the frame when absent),
 // MONOCHROME1 as displayed (low = white), colour as RGB luma (YBR converted).
 // The stored-value and modality-LUT steps are the decoder's (Note [Pixel
-// pipeline] in data/dicom_pixels.h). Thread-safe for distinct datasets.
+// pipeline] in data/dicom/dicom_pixels.h). Thread-safe for distinct datasets.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "data/deid/pixel_ocr.h"
-#include "data/dicom_decode.h"
-#include "data/dicom_pixels.h"
+#include "data/dicom/dicom_decode.h"
+#include "data/dicom/dicom_pixels.h"
 
 class DcmDataset;
 

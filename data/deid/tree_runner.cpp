@@ -19,7 +19,7 @@
 #include "data/deid/key_file.h"
 #include "data/deid/keyed.h"
 #include "data/deid/pixel_ocr.h"
-#include "data/dicom_codecs.h"
+#include "data/dicom/dicom_codecs.h"
 #include "data/io/output_lock.h"
 #include "data/io/user_file.h"
 

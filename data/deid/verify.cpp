@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "data/deid/deidentifier.h"
-#include "data/dicom_codecs.h"
+#include "data/dicom/dicom_codecs.h"
 #include "data/deid/dicom_file.h"
 #include "data/deid/profile.h"
 

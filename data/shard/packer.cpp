@@ -15,11 +15,11 @@
 #include <tuple>
 
 #include "data/data_error.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/io/user_file.h"
 #include "data/manifest.h"
-#include "data/mask_file.h"
-#include "data/series_volume.h"
+#include "data/dicom/mask_file.h"
+#include "data/dicom/series_volume.h"
 #include "data/shard/crc32c.h"
 #include "data/shard/digest.h"
 #include "data/shard/durable_file.h"

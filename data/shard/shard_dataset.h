@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 #include "data/shard/shard_cache.h"
 #include "data/shard/shard_metadata.h"
 #include "data/shard/shard_reader.h"

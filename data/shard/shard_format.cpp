@@ -232,7 +232,7 @@ Record decode_record(const uint8_t* d, size_t size, const std::string& where) {
   if (header + id_len + patient_len + stored + mask_stored != size) bad("record lengths do not add up to its size");
   if (r.label < 0) bad("negative label " + std::to_string(r.label));
   // Bounded like a DICOM file's rescale (Note [Finite modality values] in
-  // data/dicom_header.cpp): every linear value q * slope + intercept, |q| <=
+  // data/dicom/dicom_header.cpp): every linear value q * slope + intercept, |q| <=
   // 65535, is then finite in float32, and so is windowing. A width <= 0 is
   // ignored when reading (packs made before the DICOM check may hold one).
   const auto huge = [](double x) { return !(std::abs(x) <= 1e30); };

@@ -15,8 +15,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "data/dicom_dataset.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_dataset.h"
+#include "data/dicom/dicom_image.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // the decoded HU image (window, normalize with plain loops; resize with a
 // brute-force separable triangle filter, the definition of antialiased
 // bilinear with align_corners=false); augmentation depends on the seed only.
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 
 #include "data/batch_loader.h"
 #include "data/data_error.h"
-#include "data/dicom_image.h"
-#include "data/synthetic_dicom.h"
+#include "data/dicom/dicom_image.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "tests/data/test_files.h"
 
 namespace medtrain::data {

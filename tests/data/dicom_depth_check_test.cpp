@@ -1,4 +1,4 @@
-// The nesting pre-scan (data/dicom_depth_check.h) on files built byte by byte
+// The nesting pre-scan (data/dicom/dicom_depth_check.h) on files built byte by byte
 // here: every encoding it claims to read, defined and undefined lengths, the
 // limit's edge, truncation at every byte, and files DCMTK itself must parse.
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -14,10 +14,10 @@
 #include <string>
 
 #include "data/data_error.h"
-#include "data/dicom_codecs.h"
-#include "data/dicom_decode.h"
-#include "data/dicom_depth_check.h"
-#include "data/dicom_guarded_read.h"
+#include "data/dicom/dicom_codecs.h"
+#include "data/dicom/dicom_decode.h"
+#include "data/dicom/dicom_depth_check.h"
+#include "data/dicom/dicom_guarded_read.h"
 
 namespace medtrain::data {
 namespace {

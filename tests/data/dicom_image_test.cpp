@@ -1,7 +1,7 @@
 // read_dicom_image: bad inputs name the file and the problem; a few stored-value
 // rules checked against values worked out by hand from PS3.3 C.7.6.3 (the
 // bulk of the value checks is the pydicom parity test).
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>

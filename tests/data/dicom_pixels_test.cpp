@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "data/dicom_pixels.h"
+#include "data/dicom/dicom_pixels.h"
 
 namespace medtrain::data {
 namespace {

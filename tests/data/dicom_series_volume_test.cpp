@@ -2,7 +2,7 @@
 // file name), spacing from the gaps, and every kind of inconsistent series a
 // clear error naming the folder, the file and the attribute. resample_volume
 // against a brute-force trilinear interpolation written here.
-#include "data/series_volume.h"
+#include "data/dicom/series_volume.h"
 
 #include <gtest/gtest.h>
 

@@ -12,12 +12,12 @@
 #include <sstream>
 
 #include "data/data_error.h"
-#include "data/dicom_dataset.h"
-#include "data/dicom_image.h"
-#include "data/mask_file.h"
+#include "data/dicom/dicom_dataset.h"
+#include "data/dicom/dicom_image.h"
+#include "data/dicom/mask_file.h"
 #include "data/npy_reader.h"
 #include "data/npy_writer.h"
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "tests/data/test_files.h"
 
 namespace medtrain::data {

@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "data/data_error.h"
-#include "data/dicom_dataset.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_dataset.h"
+#include "data/dicom/dicom_image.h"
 #include "data/manifest.h"
-#include "data/mask_file.h"
+#include "data/dicom/mask_file.h"
 #include "tests/data/test_files.h"
 
 namespace medtrain::data {

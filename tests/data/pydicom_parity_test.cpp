@@ -15,9 +15,9 @@
 #include <set>
 
 #include "data/data_error.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/manifest.h"
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "tests/data/test_files.h"
 
 namespace medtrain::data {

@@ -2,7 +2,7 @@
 // exact positive share, patient-level split), the files are the CT images we
 // claim (read back with DCMTK, not with our decoder), the output is a pure
 // function of the seed, and the lesion survives resizing to 64x64.
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -14,10 +14,10 @@
 #include <sstream>
 
 #include "data/data_error.h"
-#include "data/dicom_dataset.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_dataset.h"
+#include "data/dicom/dicom_image.h"
 #include "data/manifest.h"
-#include "data/synthetic_phantom.h"
+#include "data/dicom/synthetic_phantom.h"
 #include "tests/data/test_files.h"
 
 namespace medtrain::data {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dicom_codecs.h"
+#include "data/dicom/dicom_codecs.h"
 #include "tests/common/temp_dir.h"
 
 namespace medtrain::data::testing {

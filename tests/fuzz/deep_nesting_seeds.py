@@ -1,5 +1,5 @@
 """Writes the DICOM fuzzer's deep-nesting seeds (Note [Nesting before parsing] in
-data/dicom_depth_check.h): files at, just past and far past the nesting limit,
+data/dicom/dicom_depth_check.h): files at, just past and far past the nesting limit,
 cut short and deflated, each under libFuzzer's -max_len (64 KiB).
     python tests/fuzz/deep_nesting_seeds.py SEED_DIR"""
 import struct

@@ -1,4 +1,4 @@
-// libFuzzer target for the DICOM reader (data/dicom_decode.h): any byte string
+// libFuzzer target for the DICOM reader (data/dicom/dicom_decode.h): any byte string
 // must either decode or raise DataError, never crash, hang, leak or read out of
 // bounds (ASan/UBSan). Built by tests/fuzz/run_fuzz.sh; see docs/dicom.md.
 //
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "data/data_error.h"
-#include "data/dicom_decode.h"
+#include "data/dicom/dicom_decode.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "data/text/synthetic_reports.h"
 #include "trainer/cli/commands.h"
 #include "trainer/user_error.h"

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/io/user_file.h"
 #include "data/npy_writer.h"
-#include "data/series_volume.h"
+#include "data/dicom/series_volume.h"
 #include "trainer/cli/commands.h"
 #include "trainer/user_error.h"
 

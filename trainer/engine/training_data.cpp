@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "data/deid/verify.h"
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 #include "data/io/user_file.h"
 #include "data/manifest.h"
 #include "data/sampler.h"

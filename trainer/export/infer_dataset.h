@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 
 namespace medtrain::exporter {
 

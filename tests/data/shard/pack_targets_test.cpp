@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "data/data_error.h"
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 #include "data/shard/packer.h"
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_metadata.h"
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "tests/common/temp_dir.h"
 #include "tests/data/shard/shard_test_util.h"
 

@@ -10,7 +10,7 @@
 
 #include "data/batch_loader.h"
 #include "data/data_error.h"
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 #include "data/shard/crc32c.h"
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_format.h"

@@ -11,7 +11,7 @@
 
 #include "data/data_error.h"
 #include "data/shard/packer.h"
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 #include "tests/common/temp_dir.h"
 
 namespace medtrain::data::shard::testing {

@@ -4,7 +4,7 @@
 //
 // Note [Stack budget]: DCMTK 3.6.7 reads each sequence level with a chain of
 // recursive calls and has no depth limit of its own (3.6.9+ does). The byte scan
-// of data/dicom_depth_check.h refuses deep nesting with a clear message first,
+// of data/dicom/dicom_depth_check.h refuses deep nesting with a clear message first,
 // but it models DCMTK's reading rules by hand, and a fuzzer found an encoding
 // (a non-standard VR of undefined length) that the model had wrong: DCMTK nested
 // thousands of levels and overflowed the stack. These functions hand DCMTK a

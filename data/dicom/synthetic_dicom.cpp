@@ -1,4 +1,4 @@
-#include "data/synthetic_dicom.h"
+#include "data/dicom/synthetic_dicom.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -16,10 +16,10 @@
 #include <sstream>
 
 #include "data/data_error.h"
-#include "data/dicom_codecs.h"
+#include "data/dicom/dicom_codecs.h"
 #include "data/npy_writer.h"
 #include "data/rng.h"
-#include "data/synthetic_phantom.h"
+#include "data/dicom/synthetic_phantom.h"
 
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 #pragma once
 // JPEG 2000 codestreams (transfer syntaxes 1.2.840.10008.1.2.4.90 / .91, the
 // fragments of one frame) decoded with OpenJPEG from memory. Open-source DCMTK
-// has no JPEG 2000 codec, so data/dicom_decode.cpp hands these frames here.
+// has no JPEG 2000 codec, so data/dicom/dicom_decode.cpp hands these frames here.
 // Thread-safe: each call creates its own OpenJPEG codec and stream.
 #include <cstddef>
 #include <cstdint>

@@ -18,7 +18,7 @@
 //               slices are contiguous, 2.5 mm apart), the lesion a sphere across
 //               slices (positive_fraction of the patients), mask masks/P0003.npy
 //               [slices, S, S] in the volume's order (along +z: the last
-//               instance first, as data/series_volume.h orders the series)
+//               instance first, as data/dicom/series_volume.h orders the series)
 // The slices of a patient form one series in every mode. Pixel data, labels, file names
 // and the manifest are a pure function of the options; UIDs are freshly
 // generated (dcmGenerateUniqueIdentifier) on every run, as DICOM requires.

@@ -25,7 +25,7 @@
 // truncation itself. Thread-safe; no state.
 //
 // The scan is a model of DCMTK's reader, so DCMTK is also run under a stack
-// budget (data/dicom_guarded_read.h, Note [Stack budget]): a file the model
+// budget (data/dicom/dicom_guarded_read.h, Note [Stack budget]): a file the model
 // misreads fails to parse instead of overflowing the stack.
 #include <cstddef>
 #include <optional>

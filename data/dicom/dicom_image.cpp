@@ -1,4 +1,4 @@
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 
 namespace medtrain::data {
 

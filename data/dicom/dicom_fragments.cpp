@@ -1,4 +1,4 @@
-#include "data/dicom_fragments.h"
+#include "data/dicom/dicom_fragments.h"
 
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcpixseq.h>

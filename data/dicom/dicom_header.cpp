@@ -1,4 +1,4 @@
-#include "data/dicom_header.h"
+#include "data/dicom/dicom_header.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "data/data_error.h"
-#include "data/dicom_depth_check.h"
-#include "data/dicom_guarded_read.h"
+#include "data/dicom/dicom_depth_check.h"
+#include "data/dicom/dicom_guarded_read.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {

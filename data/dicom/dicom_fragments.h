@@ -1,6 +1,6 @@
 #pragma once
 // The fragments of encapsulated Pixel Data grouped into frames, for codecs we
-// drive ourselves (JPEG 2000). Internal to data/dicom_decode.cpp.
+// drive ourselves (JPEG 2000). Internal to data/dicom/dicom_decode.cpp.
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cstdint>

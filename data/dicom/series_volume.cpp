@@ -1,4 +1,4 @@
-#include "data/series_volume.h"
+#include "data/dicom/series_volume.h"
 
 #include <torch/nn/functional/upsampling.h>
 
@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "data/data_error.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {

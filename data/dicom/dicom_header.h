@@ -1,10 +1,10 @@
 #pragma once
 // Loading a DICOM file with DCMTK and reading the Image Pixel module (and the
 // few geometry attributes the series reader needs) into DicomImageInfo.
-// Internal to data/dicom_*.cpp; DCMTK types stay out of public headers.
+// Internal to data/dicom/dicom_*.cpp; DCMTK types stay out of public headers.
 #include <string>
 
-#include "data/dicom_decode.h"
+#include "data/dicom/dicom_decode.h"
 
 class DcmFileFormat;
 class DcmDataset;

@@ -1,4 +1,4 @@
-#include "data/dicom_guarded_read.h"
+#include "data/dicom/dicom_guarded_read.h"
 
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcistrmf.h>

@@ -1,10 +1,10 @@
-#include "data/mask_file.h"
+#include "data/dicom/mask_file.h"
 
 #include <torch/nn/functional/upsampling.h>
 
 #include "data/data_error.h"
 #include "data/io/user_file.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/npy_reader.h"
 
 namespace medtrain::data {

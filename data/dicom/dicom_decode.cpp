@@ -1,4 +1,4 @@
-#include "data/dicom_decode.h"
+#include "data/dicom/dicom_decode.h"
 
 #include <dcmtk/dcmdata/dccodec.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -12,11 +12,11 @@
 #include <cstring>
 #include <vector>
 
-#include "data/dicom_codecs.h"
-#include "data/dicom_fragments.h"
-#include "data/dicom_header.h"
-#include "data/dicom_j2k.h"
-#include "data/dicom_pixels.h"
+#include "data/dicom/dicom_codecs.h"
+#include "data/dicom/dicom_fragments.h"
+#include "data/dicom/dicom_header.h"
+#include "data/dicom/dicom_j2k.h"
+#include "data/dicom/dicom_pixels.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {

@@ -1,4 +1,4 @@
-#include "data/dicom_dataset.h"
+#include "data/dicom/dicom_dataset.h"
 
 #include <torch/nn/functional/upsampling.h>
 
@@ -8,11 +8,11 @@
 #include <random>
 
 #include "data/data_error.h"
-#include "data/dicom_image.h"
+#include "data/dicom/dicom_image.h"
 #include "data/image_resize.h"
 #include "data/io/user_file.h"
-#include "data/mask_file.h"
-#include "data/series_volume.h"
+#include "data/dicom/mask_file.h"
+#include "data/dicom/series_volume.h"
 #include "data/rng.h"
 
 namespace medtrain::data {

@@ -1,4 +1,4 @@
-#include "data/synthetic_phantom.h"
+#include "data/dicom/synthetic_phantom.h"
 
 #include <algorithm>
 #include <cmath>

@@ -37,7 +37,7 @@
 
 #include "data/dataset.h"
 #include "data/manifest.h"
-#include "data/series_volume.h"
+#include "data/dicom/series_volume.h"
 #include "data/spatial_augment.h"
 #include "data/volume_fit.h"
 

@@ -1,4 +1,4 @@
-#include "data/dicom_depth_check.h"
+#include "data/dicom/dicom_depth_check.h"
 
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcvr.h>

@@ -2,7 +2,7 @@
 // Decodes one DICOM file into modality values (Hounsfield units for CT) as a
 // tensor. The decoding itself (transfer syntaxes, colour, MONOCHROME1, the
 // stored-value and modality-LUT pipeline) is decode_dicom in
-// data/dicom_decode.h; Note [Pixel pipeline] in data/dicom_pixels.h says what
+// data/dicom/dicom_decode.h; Note [Pixel pipeline] in data/dicom/dicom_pixels.h says what
 // happens to each value, docs/dicom.md lists what is supported.
 // Thread-safe: concurrent calls on different files share nothing but DCMTK's
 // codec registry, which DCMTK guards itself.
@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "data/dicom_decode.h"
+#include "data/dicom/dicom_decode.h"
 
 namespace medtrain::data {
 

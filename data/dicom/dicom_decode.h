@@ -7,7 +7,7 @@
 // Output layout, row-major: [frames, rows, cols] for one sample per pixel,
 // [frames, rows, cols, 3] (RGB, samples last, as numpy/pydicom) for colour,
 // whatever the file's PlanarConfiguration or colour space (YBR_* -> RGB).
-// Value pipeline: see Note [Pixel pipeline] in data/dicom_pixels.h.
+// Value pipeline: see Note [Pixel pipeline] in data/dicom/dicom_pixels.h.
 //
 // Thread-safe: concurrent calls share only DCMTK's codec registry, which DCMTK
 // guards itself, and OpenJPEG codecs are created per call.

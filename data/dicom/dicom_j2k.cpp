@@ -1,4 +1,4 @@
-#include "data/dicom_j2k.h"
+#include "data/dicom/dicom_j2k.h"
 
 #include <openjpeg.h>
 

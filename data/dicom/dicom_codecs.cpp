@@ -1,4 +1,4 @@
-#include "data/dicom_codecs.h"
+#include "data/dicom/dicom_codecs.h"
 
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcrleerg.h>

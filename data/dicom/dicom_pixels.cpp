@@ -1,4 +1,4 @@
-#include "data/dicom_pixels.h"
+#include "data/dicom/dicom_pixels.h"
 
 #include <algorithm>
 #include <cmath>
