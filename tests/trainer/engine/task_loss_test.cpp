@@ -99,6 +99,28 @@ TEST(MultilabelLoss, MatchesTorchBceAndPairwiseAuroc) {
   EXPECT_TRUE(std::isnan(per_label[3]));
 }
 
+TEST(TokenTaggingLoss, MatchesTorchCrossEntropyIgnoringMinus100) {
+  torch::manual_seed(9);
+  const int64_t n = 3, len = 11, k = 7;
+  const auto logits = torch::randn({n, len, k}) * 3;
+  auto tags = torch::randint(0, k, {n, len}, torch::kLong);
+  tags.select(1, 0).fill_(-100);                        // [CLS]
+  tags[0].narrow(0, 6, len - 6).fill_(-100);            // a short text: [SEP] and padding
+  tags[1].narrow(0, 9, len - 9).fill_(-100);
+  tags[2][len - 1] = -100;
+  const auto ref = reference("token_tagging", logits, tags);
+  const double ours = task_loss(Task::kTokenTagging, logits, tags, false).item<double>();
+  EXPECT_NEAR(ours, ref["ce"].get<double>(), 1e-6);
+  // The pad positions do not count: changing their logits changes nothing.
+  auto noisy = logits.clone();
+  noisy.masked_fill_(tags.eq(-100).unsqueeze(-1), 100.0);
+  EXPECT_NEAR(task_loss(Task::kTokenTagging, noisy, tags, false).item<double>(), ours, 1e-6);
+  // and half precision logits are scored in float32 (a scalar float32 loss)
+  const auto half = task_loss(Task::kTokenTagging, logits.to(torch::kBFloat16), tags, false);
+  EXPECT_EQ(half.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(half.dim(), 0);
+}
+
 config::Config with(const std::vector<std::string>& overrides) { return config::config_from_overrides(overrides); }
 
 TEST(ResolveTask, AutoFollowsTheModelZoo) {

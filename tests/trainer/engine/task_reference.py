@@ -7,7 +7,9 @@ for segmentation), and prints one JSON line: MONAI's DiceCELoss(softmax=True,
 to_onehot_y=True) and its DiceLoss part for segmentation logits [N, K, *sp];
 torch's BCEWithLogits and a brute-force pairwise AUROC per label for
 multilabel logits [N, L] (mode from DIR/mode.txt); and, for segmentation, the
-Dice score per class of the argmax prediction counted over all pixels."""
+Dice score per class of the argmax prediction counted over all pixels; for
+token tagging logits [N, L, K] and tags [N, L] (-100: not scored), torch's
+cross_entropy(ignore_index=-100) with the classes on dim 1, as PyTorch wants."""
 import json
 import sys
 from pathlib import Path
@@ -30,7 +32,10 @@ def main():
     logits = torch.from_numpy(np.load(d / "logits.npy")).double()
     targets = torch.from_numpy(np.load(d / "targets.npy")).double()
     out = {}
-    if mode == "segmentation":
+    if mode == "token_tagging":
+        tags = targets.long()
+        out["ce"] = float(torch.nn.functional.cross_entropy(logits.permute(0, 2, 1), tags, ignore_index=-100))
+    elif mode == "segmentation":
         from monai.losses import DiceCELoss, DiceLoss
         y = targets.long().unsqueeze(1)
         out["dice_ce"] = float(DiceCELoss(softmax=True, to_onehot_y=True)(logits, y))
