@@ -1,6 +1,8 @@
 // medtrain export --checkpoint C [--format safetensors,onnx] --out DIR [--overwrite]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <fmt/ranges.h>
 
 #include <memory>
@@ -29,6 +31,7 @@ Command add_export_command(CLI::App& app) {
             const auto r = exporter::export_bundle(*o);
             fmt::print("exported {} (step {}, {}) to {}: {}\n", r.checkpoint.string(), r.card.step,
                        r.card.architecture, o->out.string(), fmt::join(r.files, ", "));
+            for (const auto& note : r.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
             return kExitOk;
           }};
 }

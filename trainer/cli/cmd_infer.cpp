@@ -8,17 +8,18 @@
 
 #include "trainer/cli/commands.h"
 #include "trainer/export/inference.h"
+#include "trainer/export/text_inference.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::cli {
 
 Command add_infer_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("infer", "predict DICOM files with an exported bundle (docs/export.md)");
+  auto* cmd = app.add_subcommand("infer", "predict DICOM files (or, with a text bundle, reports) with an exported bundle (docs/export.md)");
   auto o = std::make_shared<exporter::InferOptions>();
   auto model = std::make_shared<std::string>(), in = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>(), on_error = std::make_shared<std::string>("fail");
   cmd->add_option("--model", *model, "bundle folder written by `medtrain export`")->required();
-  cmd->add_option("--in", *in, "a DICOM file, a folder (recursive) or a manifest .csv with a path column")
+  cmd->add_option("--in", *in, "a DICOM file, a folder (recursive) or a manifest .csv with a path column; text bundles: a .jsonl of reports, a .txt file or a folder of .txt files")
       ->required();
   cmd->add_option("--out", *out, "predictions file: .csv or .jsonl")->required();
   cmd->add_option("--batch-size", o->batch_size, "images per forward pass")
@@ -35,6 +36,15 @@ Command add_infer_command(CLI::App& app) {
             o->in = *in;
             o->out = *out;
             o->on_error = *on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
+            if (exporter::is_text_bundle(o->model_dir)) {
+              const auto t = exporter::run_text_inference(*o);
+              if (t.truncated > 0) {
+                std::fprintf(stderr, "%zu of %zu texts were longer than the model's window: their tail was not read\n",
+                             t.truncated, t.texts);
+              }
+              fmt::print("predicted {} texts on {} -> {}\n", t.texts, t.device, o->out.string());
+              return kExitOk;
+            }
             const auto s = exporter::run_inference(*o);
             for (const auto& [path, reason] : s.skipped) std::fprintf(stderr, "skipped %s\n", reason.c_str());
             if (!s.skipped.empty()) {

@@ -16,7 +16,9 @@
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/checkpoint/sha256.h"
 #include "trainer/config/config_loader.h"
+#include "models/nlu/text_model.h"
 #include "trainer/export/onnx/onnx_graph.h"
+#include "trainer/export/text_bundle.h"
 #include "trainer/export/torch_to_onnx.h"
 #include "trainer/engine/task.h"
 #include "trainer/user_error.h"
@@ -190,11 +192,21 @@ ExportResult export_bundle(const ExportOptions& o) {
     throw UserError("--out " + o.out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
   }
   const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
-  if (engine::is_text(cfg)) {
-    throw UserError("export: " + o.checkpoint.string() +
-                    " is a text model; exporting text models (tokenizer in the bundle, ONNX) is not supported yet");
-  }
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
+  if (engine::is_text(cfg)) {
+    if (o.formats.onnx) result.notes.push_back("ONNX is not written for text models yet: the bundle has safetensors");
+    auto text = models::nlu::create_text_model(
+        cfg.model.pretrained,
+        card.task == "token_classification" ? models::nlu::TextHead::kToken : models::nlu::TextHead::kSequence,
+        card.num_classes, /*weights=*/false);
+    models::load_state_dict(*text, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
+    write_text_bundle(cfg, *text, staging.dir, card, result.files);
+    checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
+    result.files.push_back(kModelCardFile);
+    commit(staging, o);
+    result.card = std::move(card);
+    return result;
+  }
   auto model = models::create_model({card.architecture, card.num_classes, card.in_channels});
   models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
 

@@ -3,6 +3,7 @@
 //   DIR/model.safetensors   the model's state dict (parameters, then buffers)
 //   DIR/model.onnx          opset 17, dynamic batch (see torch_to_onnx.h)
 //   DIR/model.yaml          architecture, preprocessing, labels, provenance (model_card.h)
+// (text models: text_bundle.h)
 // written into a hidden sibling directory, every file fsynced, then renamed
 // into place, so DIR is either absent, the old bundle, or the complete new one.
 #include <filesystem>
@@ -32,6 +33,7 @@ struct ExportOptions {
 struct ExportResult {
   std::filesystem::path checkpoint;  // the checkpoint as named
   std::vector<std::string> files;    // written into out
+  std::vector<std::string> notes;    // what was asked for but not written, and why
   ModelCard card;
 };
 

@@ -27,29 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_bundle_file(const fs::path& dir, const ModelCard& card, const char* name) {
-  const fs::path path = dir / name;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    throw UserError("--model " + data::io::display_path(dir.string()) + ": " + name +
-                    " is missing (export with --format safetensors)");
-  }
-  std::string bytes;
-  try {
-    bytes = data::io::read_user_file(path.string(), "bundle file", uint64_t{64} << 30);
-  } catch (const data::DataError& e) {
-    throw UserError(e.what());
-  }
-  auto expected = card.files.find(name);
-  if (expected == card.files.end()) {
-    throw UserError("--model " + dir.string() + ": " + kModelCardFile + " lists no checksum for " + name);
-  }
-  if (checkpoint::sha256_hex(bytes) != expected->second) {
-    throw UserError("--model " + dir.string() + ": " + name + " fails its SHA-256 check against " + kModelCardFile +
-                    " (file changed or corrupt)");
-  }
-  return bytes;
-}
 
 data::DicomDatasetOptions preprocessing_options(const ModelCard& card, const fs::path& model_dir) {
   data::DicomDatasetOptions o;
@@ -139,6 +116,30 @@ class Collector {
 
 }  // namespace
 
+std::string read_bundle_file(const fs::path& dir, const ModelCard& card, const char* name) {
+  const fs::path path = dir / name;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw UserError("--model " + data::io::display_path(dir.string()) + ": " + name +
+                    " is missing (export with --format safetensors)");
+  }
+  std::string bytes;
+  try {
+    bytes = data::io::read_user_file(path.string(), "bundle file", uint64_t{64} << 30);
+  } catch (const data::DataError& e) {
+    throw UserError(e.what());
+  }
+  auto expected = card.files.find(name);
+  if (expected == card.files.end()) {
+    throw UserError("--model " + dir.string() + ": " + kModelCardFile + " lists no checksum for " + name);
+  }
+  if (checkpoint::sha256_hex(bytes) != expected->second) {
+    throw UserError("--model " + dir.string() + ": " + name + " fails its SHA-256 check against " + kModelCardFile +
+                    " (file changed or corrupt)");
+  }
+  return bytes;
+}
+
 LoadedModel load_bundle(const fs::path& dir, const c10::Device& device) {
   LoadedModel loaded;
   loaded.card = read_model_card(dir);
@@ -156,6 +157,8 @@ LoadedModel load_bundle(const fs::path& dir, const c10::Device& device) {
   loaded.model->eval();
   return loaded;
 }
+
+bool is_text_bundle(const fs::path& dir) { return read_model_card(dir).text_max_length > 0; }
 
 InferSummary run_inference(const InferOptions& o) {
   check_output_path(o.out);

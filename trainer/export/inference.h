@@ -30,6 +30,13 @@ struct LoadedModel {
 // UserError naming the bundle file at fault (missing, checksum, shapes).
 LoadedModel load_bundle(const std::filesystem::path& dir, const c10::Device& device);
 
+// The bytes of bundle file `name` (a path below `dir`), after checking them
+// against the SHA-256 that model.yaml lists; UserError naming the file otherwise.
+std::string read_bundle_file(const std::filesystem::path& dir, const ModelCard& card, const char* name);
+
+// model.yaml says the bundle holds a text model (text_bundle.h, text_inference.h).
+bool is_text_bundle(const std::filesystem::path& dir);
+
 struct InferOptions {
   std::filesystem::path model_dir;
   std::filesystem::path in;

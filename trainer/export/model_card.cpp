@@ -86,6 +86,14 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
     r.fail("labels", root["labels"],
            fmt::format("{} names for num_classes {}", c.labels.size(), c.num_classes));
   }
+  if (c.text_max_length > 0) {  // a text bundle: no image preprocessing
+    if (c.task != "multiclass" && c.task != "multilabel" && c.task != "token_classification") {
+      r.fail("task", root["task"], "'" + c.task + "' is not multiclass, multilabel or token_classification");
+    }
+    bounded(r, "num_classes", root["num_classes"], "model.num_classes", c.num_classes);
+    bounded(r, "text.max_length", root["text"]["max_length"], "data.max_length", c.text_max_length);
+    return;
+  }
   const YAML::Node pre = root["preprocessing"];
   if (c.task != "multiclass" && c.task != "multilabel" && c.task != "segmentation") {
     r.fail("task", root["task"], "'" + c.task + "' is not multiclass, multilabel or segmentation");
@@ -104,6 +112,33 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
   bounded(r, "preprocessing.std", pre["std"], "data.std", p.std);
 }
 
+void emit_text(YAML::Emitter& out, const ModelCard& c) {
+  out << YAML::Key << "text" << YAML::Value << YAML::BeginMap << YAML::Key << "max_length" << YAML::Value
+      << c.text_max_length << YAML::Key << "encoder" << YAML::Value << "encoder" << YAML::EndMap;
+}
+
+void emit_preprocessing(YAML::Emitter& out, const Preprocessing& p) {
+  out << YAML::Key << "preprocessing" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "window_center" << YAML::Value << number(p.window_center);
+  out << YAML::Key << "window_width" << YAML::Value << number(p.window_width);
+  out << YAML::Key << "window_from_file" << YAML::Value << p.window_from_file;
+  out << YAML::Key << "image_size" << YAML::Value << p.image_size;
+  out << YAML::Key << "depth" << YAML::Value << p.depth;
+  out << YAML::Key << "mean" << YAML::Value << number(p.mean);
+  out << YAML::Key << "std" << YAML::Value << number(p.std);
+  out << YAML::EndMap;
+}
+
+void read_preprocessing(const Reader& r, const YAML::Node& root, Preprocessing& p) {
+  p.window_center = r.as<double>("preprocessing", "window_center", "a number");
+  p.window_width = r.as<double>("preprocessing", "window_width", "a number");
+  p.window_from_file = r.as<bool>("preprocessing", "window_from_file", "true or false");
+  p.image_size = r.as<int64_t>("preprocessing", "image_size", "an integer");
+  if (root["preprocessing"]["depth"].IsDefined()) p.depth = r.as<int64_t>("preprocessing", "depth", "an integer");
+  p.mean = r.as<double>("preprocessing", "mean", "a number");
+  p.std = r.as<double>("preprocessing", "std", "a number");
+}
+
 }  // namespace
 
 std::string model_card_yaml(const ModelCard& c) {
@@ -115,24 +150,24 @@ std::string model_card_yaml(const ModelCard& c) {
   out << YAML::Key << "num_classes" << YAML::Value << c.num_classes;
   out << YAML::Key << "in_channels" << YAML::Value << c.in_channels;
   const int64_t s = c.preprocessing.image_size, d = c.preprocessing.depth;
-  const auto shape = d > 0 ? std::vector<int64_t>{-1, c.in_channels, d, s, s} : std::vector<int64_t>{-1, c.in_channels, s, s};
+  const bool text = c.text_max_length > 0;
+  const auto shape = text    ? std::vector<int64_t>{-1, -1}
+                     : d > 0 ? std::vector<int64_t>{-1, c.in_channels, d, s, s}
+                             : std::vector<int64_t>{-1, c.in_channels, s, s};
   out << YAML::Key << "input" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "input"
       << YAML::Key << "shape" << YAML::Value << YAML::Flow << shape << YAML::Key << "dtype" << YAML::Value
-      << "float32" << YAML::Key << "layout" << YAML::Value << (d > 0 ? "NCDHW" : "NCHW") << YAML::EndMap;
+      << (text ? "int64" : "float32") << YAML::Key << "layout" << YAML::Value
+      << (text ? "token ids, padded" : d > 0 ? "NCDHW" : "NCHW") << YAML::EndMap;
   // Quoted: a label named "0" or "yes" stays a string for every YAML reader.
   out << YAML::Key << "labels" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& l : c.labels) out << YAML::DoubleQuoted << l;
   out << YAML::EndSeq;
   const Preprocessing& p = c.preprocessing;
-  out << YAML::Key << "preprocessing" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "window_center" << YAML::Value << number(p.window_center);
-  out << YAML::Key << "window_width" << YAML::Value << number(p.window_width);
-  out << YAML::Key << "window_from_file" << YAML::Value << p.window_from_file;
-  out << YAML::Key << "image_size" << YAML::Value << p.image_size;
-  out << YAML::Key << "depth" << YAML::Value << p.depth;
-  out << YAML::Key << "mean" << YAML::Value << number(p.mean);
-  out << YAML::Key << "std" << YAML::Value << number(p.std);
-  out << YAML::EndMap;
+  if (c.text_max_length > 0) {
+    emit_text(out, c);
+  } else {
+    emit_preprocessing(out, p);
+  }
   out << YAML::Key << "training" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "step" << YAML::Value << c.step << YAML::Key << "epoch" << YAML::Value << c.epoch;
   out << YAML::Key << "config_sha256" << YAML::Value << YAML::DoubleQuoted << c.config_sha256;
@@ -175,13 +210,12 @@ ModelCard parse_model_card(const std::string& text, const std::string& where) {
   c.in_channels = r.as<int64_t>("", "in_channels", "an integer");
   c.labels = r.as<std::vector<std::string>>("", "labels", "a list of names");
   Preprocessing& p = c.preprocessing;
-  p.window_center = r.as<double>("preprocessing", "window_center", "a number");
-  p.window_width = r.as<double>("preprocessing", "window_width", "a number");
-  p.window_from_file = r.as<bool>("preprocessing", "window_from_file", "true or false");
-  p.image_size = r.as<int64_t>("preprocessing", "image_size", "an integer");
-  if (root["preprocessing"]["depth"].IsDefined()) p.depth = r.as<int64_t>("preprocessing", "depth", "an integer");
-  p.mean = r.as<double>("preprocessing", "mean", "a number");
-  p.std = r.as<double>("preprocessing", "std", "a number");
+  if (root["text"].IsDefined()) {
+    c.text_max_length = r.as<int64_t>("text", "max_length", "an integer");
+    if (c.text_max_length < 1) r.fail("text.max_length", root["text"]["max_length"], "must be >= 1");
+  } else {
+    read_preprocessing(r, root, p);
+  }
   c.step = r.as<int64_t>("training", "step", "an integer");
   c.epoch = r.as<int64_t>("training", "epoch", "an integer");
   c.config_sha256 = r.as<std::string>("training", "config_sha256", "a string");

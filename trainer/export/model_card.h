@@ -16,6 +16,7 @@
 //              torch_version: ..., medtrain_version: ...}
 //   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
 //   onnx: {file: model.onnx, opset: 17, outputs: [logits, probabilities]}   # absent without onnx
+//   text: {max_length: 128, encoder: encoder}   # text bundles only (text_bundle.h), instead of preprocessing
 //   files: {model.safetensors: <sha256>, model.onnx: <sha256>}
 #include <cstdint>
 #include <filesystem>
@@ -55,6 +56,10 @@ struct ModelCard {
   std::string medtrain_version;
   std::map<std::string, double> metrics;
   int64_t onnx_opset = 0;                    // 0: the bundle has no model.onnx
+  // Text bundles (text_bundle.h): tokens per text, > 0; 0 for image bundles.
+  // Their model.yaml has `text: {max_length: N, encoder: encoder}` instead of
+  // `preprocessing`, and task may be token_classification.
+  int64_t text_max_length = 0;
   std::map<std::string, std::string> files;  // bundle file name -> SHA-256 (hex)
 };
 
