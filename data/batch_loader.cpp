@@ -35,6 +35,7 @@ struct BatchLoader::Impl {
     int64_t padded = 0;             // ragged datasets: the longest sample of the batch
     torch::Tensor images, targets;  // [len, ...], allocated by the first sample stored
     std::vector<bool> kept;         // row r holds a sample
+    std::vector<int64_t> lengths;   // ragged datasets: row r's sample length
     size_t remaining = 0;
     size_t skipped = 0;
     std::exception_ptr error;  // the first failing sample by position
@@ -44,6 +45,7 @@ struct BatchLoader::Impl {
     std::optional<Sample> sample;
     std::exception_ptr error;
     bool skipped = false;
+    size_t index = 0;  // into the dataset
   };
 
   std::shared_ptr<const Dataset> dataset;
@@ -69,6 +71,7 @@ struct BatchLoader::Impl {
 
   Outcome decode(size_t t) const {
     Outcome o;
+    o.index = indices[t];
     try {
       o.sample = dataset->get(indices[t], sample_seed(opt.seed, opt.epoch, indices[t]));
     } catch (const DataError&) {
@@ -88,6 +91,7 @@ struct BatchLoader::Impl {
     s.kept.assign(s.len, false);
     s.remaining = s.len;
     if (!ragged.ragged) return;
+    s.lengths.assign(s.len, 0);
     for (size_t i = 0; i < s.len; ++i) {
       s.padded = std::max(s.padded, dataset->length(indices[b * opt.batch_size + i]));
     }
@@ -109,11 +113,12 @@ struct BatchLoader::Impl {
     return padded >= 0 ? at::full(sizes, pad, options) : at::empty(sizes, options);
   }
 
-  // The rows a sample must fit: all of a row, or for ragged data all but its length.
-  bool fits(const torch::Tensor& part, const torch::Tensor& batch, bool ragged_dim, int64_t padded) const {
+  // The rows a sample must fit: all of a row, or for ragged data all but its
+  // length, which must be the one the dataset declared for it.
+  bool fits(const torch::Tensor& part, const torch::Tensor& batch, bool ragged_dim, int64_t declared) const {
     const auto row = batch.sizes().slice(1);
     if (!ragged_dim) return part.sizes() == row;
-    return part.dim() == static_cast<int64_t>(row.size()) && part.dim() >= 1 && part.size(0) <= padded &&
+    return part.dim() == static_cast<int64_t>(row.size()) && part.dim() >= 1 && part.size(0) == declared &&
            part.sizes().slice(1) == row.slice(1);
   }
 
@@ -127,11 +132,17 @@ struct BatchLoader::Impl {
       s.targets = batch_tensor(o.sample->target, s.len, rt ? s.padded : -1, ragged.target_pad);
     }
     const auto row_of = [](const torch::Tensor& t) { return t.sizes().slice(1); };
-    if (!fits(o.sample->image, s.images, r, s.padded)) {
+    const int64_t declared = r ? dataset->length(o.index) : 0;
+    if (r && (o.sample->image.dim() < 1 || o.sample->image.size(0) != declared)) {
+      o.error = std::make_exception_ptr(DataError(
+          "batch: " + dataset->describe(o.index) + " has length " +
+          std::to_string(o.sample->image.dim() < 1 ? 0 : o.sample->image.size(0)) + " but its dataset declared " +
+          std::to_string(declared) + " (a dataset bug)"));
+    } else if (!fits(o.sample->image, s.images, r, declared)) {
       o.error = std::make_exception_ptr(DataError("batch: samples have different image shapes " +
                                                   c10::str(row_of(s.images)) + " and " +
                                                   c10::str(o.sample->image.sizes()) + "; resize them to one size"));
-    } else if (!fits(o.sample->target, s.targets, rt, s.padded)) {
+    } else if (!fits(o.sample->target, s.targets, rt, declared)) {
       o.error = std::make_exception_ptr(DataError("batch: samples have different target shapes " +
                                                   c10::str(row_of(s.targets)) + " and " +
                                                   c10::str(o.sample->target.sizes())));
@@ -149,6 +160,7 @@ struct BatchLoader::Impl {
     };
     into(s.images[row], o.sample->image, ragged.ragged);
     into(s.targets[row], o.sample->target, ragged.ragged && ragged.ragged_target);
+    if (ragged.ragged) s.lengths[pos] = o.sample->image.size(0);
   }
 
   static void store(Slot& s, size_t pos, const Outcome& o) {
@@ -236,10 +248,17 @@ struct BatchLoader::Impl {
       if (s.kept[r]) rows.push_back(static_cast<int64_t>(r));
     }
     const auto keep = torch::tensor(rows, torch::kInt64);
-    batch.images = batch_tensor(s.images[0], rows.size());  // pinned like the rest
-    batch.targets = batch_tensor(s.targets[0], rows.size());
-    at::index_select_out(batch.images, s.images, 0, keep);
-    at::index_select_out(batch.targets, s.targets, 0, keep);
+    torch::Tensor images = s.images, targets = s.targets;
+    if (ragged.ragged) {  // as wide as the longest sample kept, not the longest asked for
+      int64_t width = 0;
+      for (int64_t r : rows) width = std::max(width, s.lengths[static_cast<size_t>(r)]);
+      images = images.narrow(1, 0, width);
+      if (ragged.ragged_target) targets = targets.narrow(1, 0, width);
+    }
+    batch.images = batch_tensor(images[0], rows.size());  // pinned like the rest
+    batch.targets = batch_tensor(targets[0], rows.size());
+    at::index_select_out(batch.images, images, 0, keep);
+    at::index_select_out(batch.targets, targets, 0, keep);
     return batch;
   }
 };

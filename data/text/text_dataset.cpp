@@ -42,9 +42,11 @@ std::vector<int64_t> tag_tokens(const Encoding& enc, const TextRow& row, const s
   std::vector<int64_t> tags(enc.size(), kIgnoreTag);
   size_t span = 0;
   std::vector<bool> seen(row.spans.size(), false);
+  int64_t read_up_to = 0;  // the end of the last text token kept
   for (size_t i = 0; i < enc.size(); ++i) {
     if (enc.special_tokens_mask[i] != 0) continue;
     const int64_t start = enc.offsets[i].start;
+    read_up_to = std::max<int64_t>(read_up_to, enc.offsets[i].end);
     while (span < row.spans.size() && row.spans[span].end <= start) ++span;
     if (span < row.spans.size() && row.spans[span].start <= start) {
       const size_t type = index_of(types, row.spans[span].label);
@@ -54,8 +56,9 @@ std::vector<int64_t> tag_tokens(const Encoding& enc, const TextRow& row, const s
       tags[i] = 0;  // O
     }
   }
-  // A span no token starts in: cut off by truncation (or inside one token).
-  for (bool s : seen) spans_cut += s ? 0 : 1;
+  // A span that ends past the last token kept was cut short or lost by
+  // truncation; one no token starts in (inside a single token) is lost too.
+  for (size_t k = 0; k < row.spans.size(); ++k) spans_cut += !seen[k] || row.spans[k].end > read_up_to ? 1 : 0;
   return tags;
 }
 
@@ -86,11 +89,18 @@ std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& o) {
   if (o.max_length < 3) throw DataError(fmt::format("text: max_length {} leaves no room for text", o.max_length));
   TextManifestOptions mo;
   mo.path = o.manifest;
-  mo.split = o.split;
-  // Names are checked here, for the field this target reads: a report
-  // manifest may carry both findings and PHI spans.
-  const TextManifest manifest = read_text_manifest(mo);
+  // Names are checked here, for the field this target reads (a report manifest
+  // may carry both findings and PHI spans), on every row whatever the split, so
+  // that the train and val readers accept and refuse the same file.
+  TextManifest manifest = read_text_manifest(mo);
   check_names(manifest, o);
+  if (!o.split.empty()) {
+    std::vector<TextRow> kept;
+    for (auto& row : manifest.rows) {
+      if (row.split == o.split) kept.push_back(std::move(row));
+    }
+    manifest.rows = std::move(kept);
+  }
   if (o.target == TextTarget::kTags && !manifest.has_spans) {
     throw DataError(fmt::format("{}: token tagging needs \"spans\" in the rows; none has them", o.manifest));
   }

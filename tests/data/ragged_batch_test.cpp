@@ -173,11 +173,8 @@ INSTANTIATE_TEST_SUITE_P(Targets, RaggedBatches, ::testing::Values(true, false),
 // Note [Ragged samples]: "the loader pads each batch to its longest sample".
 // After a skip, the batch is still as wide as the skipped sample was: here the
 // skipped sample (length 9) is the longest, the kept ones are at most 2 long.
-// EXPECTED TO FAIL on 3da4f65: data/batch_loader.cpp, Impl::init_slot sets
-// Slot::padded from dataset->length() of every position before decoding, and
-// hand_over (rows of skipped samples dropped) keeps that width, so the batch
-// is [2, 9] of which 6 columns are all padding. Harmless for the loss (pad is
-// ignored) but wasted compute, and not what the Note promises.
+// A skipped sample does not set the batch's width (found failing on 3da4f65: the
+// batch kept the skipped sample's columns, all padding).
 TEST(RaggedLoader, AfterASkipTheBatchIsAsWideAsItsLongestKeptSample) {
   // lengths: 0 -> 1, 7 -> 9, 2 -> 2 (((2*5)%9)+1).
   auto ds = std::make_shared<RaggedDataset>(16, true, std::set<size_t>{7});
@@ -210,10 +207,8 @@ TEST(RaggedLoader, ASampleLongerThanItsLengthIsADataErrorNotAnOverflow) {
 // sample is longer still: it fits the batch, but its length was wrong, and
 // whether the same sample fails must not depend on which samples share its
 // batch (the shuffle).
-// EXPECTED TO FAIL on 3da4f65: data/batch_loader.cpp, Impl::fits() only checks
-// part.size(0) <= padded (the batch's longest *declared* length); it never
-// compares the sample with dataset->length(index), so the liar is accepted
-// here and refused in ASampleLongerThanItsLengthIsADataErrorNotAnOverflow (RaggedLoader).
+// A sample whose length is not the one its dataset declared is refused whatever
+// else is in its batch (found failing on 3da4f65: only length <= the batch width was checked).
 TEST(RaggedLoader, ASampleLongerThanItsLengthFailsWhateverItsBatch) {
   // Sample 2 says 2 holds 7; sample 7 says 9: the batch is 9 wide.
   auto ds = std::make_shared<RaggedDataset>(16, true, std::set<size_t>{}, std::set<size_t>{2});

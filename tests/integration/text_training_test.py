@@ -154,10 +154,38 @@ def test_multiclass_needs_one_label_per_row(tmp_path):
     assert_user_error(r, "r.jsonl:3", "exactly one")
 
 
-def test_exporting_a_text_model_says_it_is_not_supported_yet(tmp_path):
+@pytest.mark.parametrize("config,task", [("report_labels.yaml", "multilabel"),
+                                         ("phi_tagger.yaml", "token_classification")])
+def test_a_text_bundle_predicts_without_the_training_folder(tmp_path, config, task):
     manifest = tiny_manifest(tmp_path)
-    r = run("train", *text_args("report_labels.yaml", manifest, tmp_path, "t", "--set", "run.max_steps=1"))
+    r = run("train", *text_args(config, manifest, tmp_path, "t", "--set", "run.max_steps=1"))
     assert r.returncode == 0, r.stderr
     e = run("export", "--checkpoint", tmp_path / "t/ckpt/latest", "--out", tmp_path / "bundle")
-    assert_user_error(e, "text model", "not supported yet")
-    assert not (tmp_path / "bundle").exists()
+    assert e.returncode == 0, e.stderr
+    assert "ONNX is not written for text models" in e.stderr
+    for name in ("model.safetensors", "model.yaml", "encoder/config.json", "encoder/tokenizer.json"):
+        assert (tmp_path / "bundle" / name).is_file(), name
+    assert f"task: {task}" in (tmp_path / "bundle/model.yaml").read_text()
+    # Texts from a manifest and from a folder of .txt files.
+    (tmp_path / "txt").mkdir()
+    (tmp_path / "txt/a.txt").write_text("Patient Jane Roe. Small effusion. " * 40)  # past max_length
+    for source, ids in ((manifest, [f"R{i}" for i in range(8)]), (tmp_path / "txt", ["a.txt"])):
+        out = tmp_path / "pred.jsonl"
+        p = run("infer", "--model", tmp_path / "bundle", "--in", source, "--out", out)
+        assert p.returncode == 0, p.stderr
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [row["id"] for row in rows] == ids
+        for row in rows:
+            assert "text" not in row  # the text itself is never written
+            if task == "token_classification":
+                for span in row["spans"]:
+                    assert 0 <= span["start"] < span["end"] and span["label"] in PHI
+            else:
+                assert set(row["probabilities"]) == set(FINDINGS)
+    # A changed tokenizer fails its checksum; predictions as .csv are refused.
+    tok = tmp_path / "bundle/encoder/tokenizer.json"
+    bad = run("infer", "--model", tmp_path / "bundle", "--in", manifest, "--out", tmp_path / "p.csv")
+    assert_user_error(bad, ".jsonl")
+    tok.write_text(tok.read_text().replace("[UNK]", "[UNX]", 1))
+    bad = run("infer", "--model", tmp_path / "bundle", "--in", manifest, "--out", tmp_path / "p2.jsonl")
+    assert_user_error(bad, "tokenizer.json", "SHA-256")

@@ -13,6 +13,8 @@
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_order.h"
 #include "data/text/text_dataset.h"
+#include "models/model_error.h"
+#include "models/nlu/hf_folder.h"
 #include "trainer/engine/task.h"
 #include "trainer/user_error.h"
 
@@ -186,6 +188,17 @@ DataSplits open_text_splits(const config::Config& config) {
   if (train->size() == 0) {
     throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" +
                     cfg.train_split + "'");
+  }
+  int64_t model_pad = 0;
+  try {
+    model_pad = models::nlu::read_hf_bert_config(config.model.pretrained).pad_token_id;
+  } catch (const models::ModelError& e) {
+    throw UserError(std::string("model.pretrained: ") + e.what());
+  }
+  if (train->pad_id() != model_pad) {
+    throw UserError(fmt::format("model.pretrained {}: the tokenizer pads with id {} but config.json has pad_token_id "
+                                "{}; padding would be read as text",
+                                config.model.pretrained, train->pad_id(), model_pad));
   }
   std::string report = text_report("train", *train);
   splits.train = train;

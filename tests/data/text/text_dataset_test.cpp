@@ -293,10 +293,8 @@ TEST_F(TextDatasetTest, TruncationIsCountedAndSpansPastTheCutAreCut) {
 }
 
 // text_dataset.h: spans_cut counts "spans lost or shortened by the cut".
-// EXPECTED TO FAIL on 3da4f65: data/text/text_dataset.cpp, tag_tokens() counts
-// only spans in which no token starts (`for (bool s : seen) spans_cut += s ? 0
-// : 1;`); a span whose first tokens survive the cut and whose last are cut
-// off is tagged shorter than its gold span and not counted.
+// A span that loses its last tokens to the cut is counted (found failing on
+// 3da4f65: only spans with no token left were).
 TEST_F(TextDatasetTest, ASpanShortenedByTheCutIsCountedAsCut) {
   const std::string text = "Seen by John Smith and later by Mary Jones on Monday";
   std::vector<Gold> gold;
@@ -373,11 +371,8 @@ TEST_F(TextDatasetTest, MissingTokenizerFolderAndTinyMaxLengthAreRefused) {
 
 // text_manifest.h: "Every row is checked, whatever the split filter (so a
 // train and a val reader accept and refuse the same file)".
-// EXPECTED TO FAIL on 3da4f65: data/text/text_dataset.cpp, open_text_dataset()
-// passes no label_names to read_text_manifest and check_names() walks only
-// manifest.rows, which are the rows *after* the split filter: the train
-// dataset opens, and the unknown label of a val row fails only when the val
-// dataset is opened (after the train one, at the first validation).
+// A bad label in any split stops the train reader too (found failing on 3da4f65:
+// names were checked only on the rows after the split filter).
 TEST_F(TextDatasetTest, TrainAndValReadersRefuseTheSameFile) {
   const std::string rows = R"({"id": "a", "split": "train", "text": "Effusion.", "labels": ["effusion"]}
 {"id": "b", "split": "val", "text": "Nodule.", "labels": ["nodle"]}
