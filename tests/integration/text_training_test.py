@@ -189,3 +189,51 @@ def test_a_text_bundle_predicts_without_the_training_folder(tmp_path, config, ta
     tok.write_text(tok.read_text().replace("[UNK]", "[UNX]", 1))
     bad = run("infer", "--model", tmp_path / "bundle", "--in", manifest, "--out", tmp_path / "p2.jsonl")
     assert_user_error(bad, "tokenizer.json", "SHA-256")
+
+
+def no_dropout_minilm(tmp_path):
+    """MiniLM with dropout off (ranks draw different dropout masks, so only a
+    deterministic model can be compared across ranks): config.json edited,
+    the rest linked."""
+    folder = tmp_path / "minilm"
+    folder.mkdir()
+    for f in MINILM.iterdir():
+        if f.name != "config.json":
+            (folder / f.name).symlink_to(f)
+    config = json.loads((MINILM / "config.json").read_text())
+    config["hidden_dropout_prob"] = 0.0
+    config["attention_probs_dropout_prob"] = 0.0
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_two_ranks_equal_one_process_with_two_fold_accumulation(tmp_path, reports):
+    """The reducer and the length buckets on text: 2 ranks x batch 4 end where one
+    process with 2-fold accumulation ends; one rank's batch alone is far off."""
+    from safetensors.numpy import load_file
+    from mpi_util import MPIRUN, mpirun
+
+    if MPIRUN is None:
+        pytest.skip("mpirun not installed (Debian openmpi-bin)")
+    model = no_dropout_minilm(tmp_path)
+    steps = ["--set", f"model.pretrained={model}", "--set", "run.max_steps=2", "--set", "run.eval_every_steps=0",
+             "--set", "checkpoint.every_steps=0", "--set", "optim.lr=5e-4", "--set", "schedule.name=constant",
+             "--set", "schedule.warmup_steps=0", "--set", "data.length_buckets=4"]
+
+    def weights(name):
+        return load_file(str(tmp_path / name / "ckpt/latest/model.safetensors"))
+
+    r = mpirun(2, "train", *text_args("report_labels.yaml", reports, tmp_path, "dp", *steps))
+    assert r.returncode == 0, r.stdout + r.stderr
+    one = run("train", *text_args("report_labels.yaml", reports, tmp_path, "one", *steps,
+                                  "--set", "optim.grad_accum_steps=2"))
+    assert one.returncode == 0, one.stderr
+    alone = run("train", *text_args("report_labels.yaml", reports, tmp_path, "alone", *steps))
+    assert alone.returncode == 0, alone.stderr
+    a, b, c = weights("dp"), weights("one"), weights("alone")
+
+    def worst(x, y):
+        return max(float(abs(x[k].astype("float64") - y[k].astype("float64")).max()) for k in x)
+
+    assert worst(a, b) < 2e-5, worst(a, b)
+    assert worst(a, c) > 20 * worst(a, b) + 1e-4, (worst(a, c), worst(a, b))
