@@ -421,33 +421,48 @@ std::optional<std::string> scan(Source& src, int limit) {
     Scanner scanner(all, limit);
     return scanner.run(guess_encoding(preamble, got));
   }
-  // The File Meta Information: group 0002, explicit VR little endian.
+  // The File Meta Information, explicit VR little endian. Note [Meta as DCMTK
+  // reads it]: with a group length (0002,0000) first, DCMTK reads every element
+  // that starts within that many bytes, whatever its group (a fuzzer hid the
+  // deflated syntax UID behind a foreign tag there, and the scan read deflated
+  // bytes as plain ones); without one, it reads while the tags are group 0002.
   std::string syntax;
   std::string peeked;
-  while (true) {
+  uint64_t consumed = 0, meta_end = UINT64_MAX;  // bytes after the group length element; its value
+  auto read = [&](char* out, size_t k) {
+    const size_t n = src.read(out, k);
+    consumed += n;
+    return n == k;
+  };
+  for (bool first = true;; first = false) {
+    if (meta_end != UINT64_MAX && consumed >= meta_end) break;
     char head[4];
-    const size_t n = src.read(head, 4);
-    if (n < 4) return std::nullopt;
-    if (u16(head, false) != 0x0002) {
+    if (!read(head, 4)) return std::nullopt;
+    const uint16_t g = u16(head, false), e = u16(head + 2, false);
+    if (meta_end == UINT64_MAX && g != 0x0002) {
       peeked.assign(head, 4);
       break;
     }
     Header h;
-    if (!read_header([&src](char* out, size_t k) { return src.read(out, k) == k; }, u16(head, false),
-                     u16(head + 2, false), Encoding{}, h)) {
-      return std::nullopt;
-    }
+    if (!read_header(read, g, e, Encoding{}, h)) return std::nullopt;
     const uint32_t len = h.len;
     // DCMTK reads the meta group as it reads any item: a sequence there would
     // nest unscanned. PS3.10 has none.
     if (h.evr == EVR_SQ) return std::string("a sequence in the File Meta Information: not valid DICOM");
     if (len == kUndefined) return std::string("a File Meta Information element of undefined length: not valid DICOM");
-    if (u16(head + 2, false) == 0x0010 && len <= 64) {
-      syntax.resize(len);
-      if (src.read(syntax.data(), len) < len) return std::nullopt;
-      syntax = trim_uid(syntax);
-    } else if (src.skip(len) < len) {
-      return std::nullopt;
+    if (g == 0x0002 && (e == 0x0010 || (first && e == 0x0000 && len == 4)) && len <= 64) {
+      std::string value(len, '\0');
+      if (!read(value.data(), len)) return std::nullopt;
+      if (e == 0x0010) {
+        syntax = trim_uid(value);
+      } else {
+        meta_end = u32(value.data(), false);
+        consumed = 0;
+      }
+    } else {
+      const uint64_t got = src.skip(len);
+      consumed += got;
+      if (got < len) return std::nullopt;
     }
   }
   if (syntax == "1.2.840.10008.1.2.1.99") {

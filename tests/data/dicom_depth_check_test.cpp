@@ -202,20 +202,21 @@ TEST(DicomDepthCheck, HundredThousandLevelsAreRefusedNotParsed) {
   EXPECT_TRUE(check(nested(1000, {false, false}, false)).has_value());
 }
 
+std::string squeeze(const std::string& raw) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, raw.size()) + 16, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
 TEST(DicomDepthCheck, DeflatedDataSetsAreInflatedThenScanned) {
-  auto squeeze = [](const std::string& raw) {
-    z_stream zs{};
-    EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    std::string out(deflateBound(&zs, raw.size()) + 16, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-    zs.avail_in = static_cast<uInt>(raw.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-  };
   const std::string shallow = part10(squeeze(nested(10, {}, false)), kDeflated);
   EXPECT_EQ(check(shallow), std::nullopt);
   EXPECT_TRUE(dcmtk_parses(shallow));
@@ -501,6 +502,28 @@ TEST(DicomGuardedRead, OrdinaryFilesParseAsDcmtkParsesThem) {
   }
   const std::string truncated = part10(nested(5, {}, false), kExplicitLE);
   EXPECT_FALSE(guarded_parse(truncated.substr(0, truncated.size() - 30)).good());
+}
+
+
+// Note [Meta as DCMTK reads it]: a fuzzer find. The group length covers a
+// foreign element, then the deflated syntax UID; DCMTK reads both as meta and
+// inflates the rest, so the scan must too (it read deflated bytes as plain ones).
+TEST(DicomDepthCheck, AMetaGroupLengthCoversForeignElementsAsInDcmtk) {
+  const Enc le;
+  auto ui = [](std::string v) {
+    if (v.size() % 2) v += '\0';
+    return v;
+  };
+  const std::string meta = element(0x0002, 0x0001, "OB", std::string("\0\1", 2), le) +
+                           element(0x4060, 0x0600, "LO", "ab", le) +
+                           element(0x0002, 0x0010, "UI", ui(kDeflated), le);
+  std::string group_length;
+  put32(group_length, static_cast<uint32_t>(meta.size()), false);
+  const std::string head = std::string(128, '\0') + "DICM" + element(0x0002, 0x0000, "UL", group_length, le) + meta;
+  EXPECT_TRUE(check(head + squeeze(nested(100, le, false))).has_value());
+  const std::string shallow = head + squeeze(nested(5, le, false));
+  EXPECT_EQ(check(shallow), std::nullopt);
+  EXPECT_TRUE(dcmtk_parses(shallow));
 }
 
 }  // namespace

@@ -23,9 +23,15 @@ Command add_models_command(CLI::App& app) {
               fmt::print("{:<12} {:<9} {:<14} {:>9.1f}M  {:<{}}  {}\n", info.name, info.family, info.task,
                          models::parameter_count(*model) / 1e6, info.input, input_width, info.pretrained);
             }
+            // Text encoders are built from the Hugging Face folder model.pretrained names.
+            fmt::print("{:<12} {:<9} {:<14} {:>10}  {:<{}}  {}\n", "bert", "BERT", "text", "from folder",
+                       "[N, L] int64 token ids", input_width,
+                       "a Hugging Face BERT folder (config.json + weights + tokenizer), e.g. all-MiniLM-L6-v2");
             fmt::print("\nmodel.pretrained reads a PyTorch .pth/.pt state dict (torch.save), a safetensors file or a\n"
                        "medtrain checkpoint folder; 3-channel stems load into in_channels: 1 models (summed over\n"
-                       "channels); model.pretrained_skip: [fc] keeps a new head. See docs/models.md.\n");
+                       "channels); model.pretrained_skip: [fc] keeps a new head. bert (data.dataset: text) takes the\n"
+                       "folder itself: tasks text_classification, multiclass, token_classification. See docs/models.md\n"
+                       "and docs/text.md.\n");
             return kExitOk;
           }};
 }
