@@ -218,8 +218,20 @@ class Walker {
       note(g, e, 'K');
       return;
     }
-    el->putOFStringArray(scrub_.scrub(get_string(el)).c_str());
+    std::string text = scrub_.scrub(get_string(el));
+    if (settings_.text_tagger) text = tag_and_replace(g, e, text);
+    el->putOFStringArray(text.c_str());
     note(g, e, 'C');
+  }
+
+  // The model's spans become "[LABEL]"; the result records where, never what.
+  std::string tag_and_replace(uint16_t g, uint16_t e, const std::string& text) {
+    if (text.find_first_not_of(' ') == std::string::npos) return text;
+    std::vector<FoundSpan> kept;
+    std::string out = replace_spans(text, settings_.text_tagger(text), kept);
+    const std::string tag = tag_string(g, e);
+    for (auto& s : kept) result_.text_replacements.push_back({tag, s.start, s.end, std::move(s.label)});
+    return out;
   }
 
   const Profile& profile_;

@@ -8,9 +8,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "data/deid/keyed.h"
 #include "data/deid/profile.h"
+#include "data/deid/text_tagger.h"
 
 class DcmFileFormat;
 
@@ -20,6 +22,13 @@ struct DeidSettings {
   ProfileOptions options;
   std::set<uint32_t> keep_private;  // (group << 16) | element, exact private tags to retain
   std::string tool_version;         // written into De-identification Method
+  // Optional (`deid --text-model`): every text value that gets "C" is, after the
+  // rule-based scrub, passed to it and each span found becomes "[LABEL]". Called
+  // from every worker thread at once (text_tagger.h). Unset: rules only.
+  TextTagger text_tagger;
+  // Names the tagger in the run's settings id (resume never mixes outputs made
+  // with another model or none); e.g. the SHA-256 of the bundle's weights.
+  std::string text_tagger_id;
 };
 
 struct DeidResult {
@@ -31,6 +40,9 @@ struct DeidResult {
   bool dates_shifted = false;
   int private_removed = 0;
   int bad_dates_removed = 0;  // DA/DT/TM under option C that were not valid: emptied
+  // What the text tagger replaced, in walk order: tags and code-point offsets
+  // into the value after the rule-based scrub. Never the text.
+  std::vector<TextReplacement> text_replacements;
   // The new identifiers, to name the output file.
   std::string study_uid, series_uid, sop_instance_uid;
 };

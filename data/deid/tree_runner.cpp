@@ -121,6 +121,7 @@ class Runner {
     for (const auto& opt : option_list(o.settings.options)) settings += "," + opt.get<std::string>();
     for (uint32_t t : o.settings.keep_private) settings += fmt::format(";{:08X}", t);
     settings += fmt::format(";pixels={};regions={}", pixel_mode_name(o.pixels.mode), o.pixels.regions.source);
+    if (o.settings.text_tagger) settings += ";text_model=" + o.settings.text_tagger_id;  // absent: ids as before
     settings_id_ = keyed_.path_id(std::string("\0settings\0", 10) + settings);  // no path holds a NUL
   }
 
@@ -305,6 +306,13 @@ class Runner {
     rec["private_removed"] = r.private_removed;
     rec["dates_shifted"] = r.dates_shifted;
     rec["invalid_dates_removed"] = r.bad_dates_removed;
+    if (o_.settings.text_tagger) {  // tags, offsets, labels: never the text
+      auto spans = nlohmann::json::array();
+      for (const auto& t : r.text_replacements) {
+        spans.push_back({{"tag", t.tag}, {"start", t.start}, {"end", t.end}, {"label", t.label}});
+      }
+      rec["text_model"] = std::move(spans);
+    }
     audit_.append(rec);
   }
 

@@ -19,6 +19,8 @@
 #include "data/deid/verify.h"
 #include "data/io/output_lock.h"
 #include "trainer/cli/commands.h"
+#include "trainer/export/text_bundle.h"
+#include "trainer/export/text_inference.h"
 #include "trainer/user_error.h"
 #include "trainer/version.h"
 
@@ -32,6 +34,7 @@ struct DeidFlags {
   std::vector<std::string> options, keep_private;
   bool allow_burned_in = false, allow_encapsulated = false, show_paths = false;
   std::string pixels = "clean", pixel_regions;  // burned-in text: data/deid/pixel_clean.h
+  std::string text_model;                       // a PHI tagger bundle for free-text tags
   int jobs = 0;
 };
 
@@ -46,6 +49,41 @@ uint32_t parse_private_tag(const std::string& text) {
                                 text));
   }
   return (g << 16) | e;
+}
+
+// --text-model DIR: a token_classification text bundle on the CPU, as the
+// tagger of the free text the profile cleans. The errors of the bundle loader
+// name "--model"; here the flag is --text-model.
+data::deid::TextTagger load_text_tagger(const std::string& dir, std::string& id) {
+  auto rename = [](std::string what) {
+    if (what.rfind("--model ", 0) == 0) what.replace(0, 7, "--text-model");
+    return what;
+  };
+  auto bundle = std::make_shared<exporter::TextBundle>();
+  try {
+    *bundle = exporter::load_text_bundle(dir, c10::Device(c10::kCPU));
+  } catch (const UserError& e) {
+    throw UserError(rename(e.what()));
+  }
+  if (bundle->card.task != "token_classification") {
+    throw UserError(fmt::format("--text-model {}: a {} model; deid needs a token_classification bundle (a PHI tagger "
+                                "such as configs/phi_tagger.yaml, exported)",
+                                dir, bundle->card.task));
+  }
+  const auto weights = bundle->card.files.find(exporter::kWeightsFile);
+  id = weights != bundle->card.files.end() ? weights->second : dir;
+  // Note [One tagger, many workers]: the deid workers share this bundle. A
+  // forward in eval mode under NoGradGuard only reads the weights, which LibTorch
+  // allows from several threads, but the tokenizer and model are not documented
+  // as thread-safe, so calls are serialized; tagging short tags is a small part
+  // of a file's time next to reading, hashing and writing it.
+  auto mutex = std::make_shared<std::mutex>();
+  return [bundle, mutex](const std::string& text) {
+    std::vector<data::deid::FoundSpan> spans;
+    std::lock_guard<std::mutex> lock(*mutex);
+    for (auto& s : exporter::tag_text(*bundle, text)) spans.push_back({s.start, s.end, std::move(s.label)});
+    return spans;
+  };
 }
 
 // Every file below the folder, plus the folder's audit log: a file fails as
@@ -113,6 +151,14 @@ int run_deid(const DeidFlags& f) {
   o.settings.tool_version = kVersion;
   for (const auto& name : f.options) o.settings.options.set(data::deid::parse_option(name));
   for (const auto& t : f.keep_private) o.settings.keep_private.insert(parse_private_tag(t));
+  if (!f.text_model.empty()) {
+    if (!o.settings.options.has(data::deid::ProfileOption::kCleanDescriptors)) {
+      throw UserError(fmt::format("--text-model needs --options {}: without it the profile removes the free-text "
+                                  "descriptors, so there is no text to tag",
+                                  data::deid::option_flag(data::deid::ProfileOption::kCleanDescriptors)));
+    }
+    o.settings.text_tagger = load_text_tagger(f.text_model, o.settings.text_tagger_id);
+  }
   auto mutex = std::make_shared<std::mutex>();
   o.on_warning = [mutex](const std::string& line) {
     std::lock_guard<std::mutex> lock(*mutex);
@@ -166,6 +212,9 @@ Command add_deid_command(CLI::App& app) {
   cmd->add_option("--on-error", f->on_error, "a file that cannot be de-identified: fail the run, or skip it")
       ->check(CLI::IsMember({"fail", "skip"}))
       ->capture_default_str();
+  cmd->add_option("--text-model", f->text_model,
+                  "an exported PHI tagger (token_classification bundle): after the rule-based scrub, the spans it "
+                  "finds in the free text that --options clean-descriptors keeps become [LABEL] (runs on the CPU)");
   cmd->add_option("--verify", f->verify, "check a de-identified tree instead; exit 1 if any file fails");
   return {cmd, [f] { return run_deid(*f); }};
 }

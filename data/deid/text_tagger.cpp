@@ -1,0 +1,36 @@
+#include "data/deid/text_tagger.h"
+
+#include <algorithm>
+
+#include "data/text/utf8.h"
+
+namespace medtrain::data::deid {
+
+std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans, std::vector<FoundSpan>& kept) {
+  kept.clear();
+  if (spans.empty()) return text;
+  const text::DecodedText decoded = text::decode_utf8_lossy(text);
+  const auto n = static_cast<int64_t>(decoded.chars.size());
+  std::sort(spans.begin(), spans.end(), [](const FoundSpan& a, const FoundSpan& b) {
+    return a.start != b.start ? a.start < b.start : a.end > b.end;
+  });
+  for (FoundSpan& s : spans) {
+    s.start = std::clamp<int64_t>(s.start, 0, n);
+    s.end = std::clamp<int64_t>(s.end, 0, n);
+    if (s.end <= s.start) continue;
+    if (!kept.empty() && s.start < kept.back().end) {  // overlap: widen, never leave a covered byte
+      kept.back().end = std::max(kept.back().end, s.end);
+      continue;
+    }
+    kept.push_back(std::move(s));
+  }
+  std::string out = text;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    const size_t b = decoded.byte_start[static_cast<size_t>(it->start)];
+    const size_t e = decoded.byte_start[static_cast<size_t>(it->end)];
+    out.replace(b, e - b, "[" + it->label + "]");
+  }
+  return out;
+}
+
+}  // namespace medtrain::data::deid
