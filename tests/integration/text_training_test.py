@@ -162,7 +162,7 @@ def test_a_text_bundle_predicts_without_the_training_folder(tmp_path, config, ta
     assert r.returncode == 0, r.stderr
     e = run("export", "--checkpoint", tmp_path / "t/ckpt/latest", "--out", tmp_path / "bundle")
     assert e.returncode == 0, e.stderr
-    assert "ONNX is not written for text models" in e.stderr
+    assert (tmp_path / "bundle/model.onnx").is_file()  # the default formats: safetensors and onnx
     for name in ("model.safetensors", "model.yaml", "encoder/config.json", "encoder/tokenizer.json"):
         assert (tmp_path / "bundle" / name).is_file(), name
     assert f"task: {task}" in (tmp_path / "bundle/model.yaml").read_text()
@@ -189,6 +189,84 @@ def test_a_text_bundle_predicts_without_the_training_folder(tmp_path, config, ta
     tok.write_text(tok.read_text().replace("[UNK]", "[UNX]", 1))
     bad = run("infer", "--model", tmp_path / "bundle", "--in", manifest, "--out", tmp_path / "p2.jsonl")
     assert_user_error(bad, "tokenizer.json", "SHA-256")
+
+
+def torch_reference_logits(bundle, ids, per_token):
+    """The bundle's logits by Hugging Face's BertModel from model.safetensors,
+    independent of medtrain: mean pooling over the non-padding tokens (or
+    every token) and the classifier."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig.from_json_file(str(bundle / "encoder/config.json"))
+    weights = load_file(str(bundle / "model.safetensors"))
+    bert = BertModel(config, add_pooling_layer=False).eval()
+    bert.load_state_dict({k[len("bert."):]: v for k, v in weights.items() if k.startswith("bert.")})
+    t = torch.from_numpy(ids)
+    mask = (t != config.pad_token_id).long()
+    with torch.no_grad():
+        hidden = bert(input_ids=t, attention_mask=mask).last_hidden_state
+        if not per_token:
+            m = mask.unsqueeze(-1).float()
+            hidden = (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9)
+        return (hidden @ weights["classifier.weight"].T + weights["classifier.bias"]).numpy()
+
+
+@pytest.mark.parametrize("config,task", [("report_labels.yaml", "multilabel"),
+                                         ("phi_tagger.yaml", "token_classification")])
+def test_a_text_bundle_onnx_matches_torch_and_medtrain_infer(tmp_path, config, task):
+    """model.onnx of a text bundle (default formats) passes the ONNX checker and,
+    in ONNX Runtime on ids from the bundle's tokenizer padded to max_length,
+    gives the logits of a PyTorch reference built from model.safetensors, and
+    (multilabel) the probabilities of `medtrain infer`, within 1e-4; a batch of
+    3 although the graph was traced with 2 (symbolic batch)."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import yaml
+    from tokenizers import Tokenizer
+
+    manifest = tiny_manifest(tmp_path)
+    r = run("train", *text_args(config, manifest, tmp_path, "t", "--set", "run.max_steps=1"))
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "bundle"
+    e = run("export", "--checkpoint", tmp_path / "t/ckpt/latest", "--out", bundle)
+    assert e.returncode == 0, e.stderr
+    card = yaml.safe_load((bundle / "model.yaml").read_text())
+    length = card["text"]["max_length"]
+    assert card["onnx"]["inputs"] == ["input_ids"] and card["input"]["shape"] == [-1, length]
+    assert card["input"]["name"] == "input_ids" and card["input"]["dtype"] == "int64"
+    onnx.checker.check_model(onnx.load(str(bundle / "model.onnx")), full_check=True)
+
+    pad = json.loads((bundle / "encoder/config.json").read_text()).get("pad_token_id", 0)
+    tok = Tokenizer.from_file(str(bundle / "encoder/tokenizer.json"))
+    tok.enable_truncation(length)
+    tok.enable_padding(length=length, pad_id=pad, pad_token=tok.id_to_token(pad))
+    texts = [json.loads(line)["text"] for line in manifest.read_text().splitlines()][:1]
+    texts += ["No pneumothorax.", "Patient Jane Roe, MRN 12345. Small effusion. " * 20]  # the last past max_length
+    ids = np.array([enc.ids for enc in tok.encode_batch(texts)], dtype=np.int64)
+    assert ids.shape == (3, length) and (ids[1] == pad).any() and not (ids[2] == pad).any()
+
+    session = ort.InferenceSession(str(bundle / "model.onnx"), providers=["CPUExecutionProvider"])
+    logits, probabilities = session.run(["logits", "probabilities"], {"input_ids": ids})
+    per_token = task == "token_classification"
+    assert logits.shape == ((3, length, card["num_classes"]) if per_token else (3, card["num_classes"]))
+    reference = torch_reference_logits(bundle, ids, per_token)
+    assert float(np.abs(logits - reference).max()) <= 1e-4, float(np.abs(logits - reference).max())
+    if per_token:
+        expected = np.exp(reference - reference.max(-1, keepdims=True))
+        expected /= expected.sum(-1, keepdims=True)
+    else:
+        expected = 1 / (1 + np.exp(-reference))
+    assert float(np.abs(probabilities - expected).max()) <= 1e-4
+    if not per_token:  # medtrain infer: unpadded ids, the safetensors model
+        out = tmp_path / "pred.jsonl"
+        p = run("infer", "--model", bundle, "--in", manifest, "--out", out)
+        assert p.returncode == 0, p.stderr
+        row = json.loads(out.read_text().splitlines()[0])
+        infer = np.array([row["probabilities"][name] for name in card["labels"]])
+        assert float(np.abs(probabilities[0] - infer).max()) <= 1e-4, (probabilities[0], infer)
 
 
 def no_dropout_minilm(tmp_path):

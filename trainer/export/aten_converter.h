@@ -2,7 +2,8 @@
 // The state of one traced-graph -> OnnxGraph conversion, shared by the files
 // that hold the aten op handlers (aten_to_onnx.cpp: the classifier ops;
 // aten_ops_spatial.cpp: convolutions in 1-3 D, transposed convolution,
-// instance norm, leaky relu, pad). Internal to the exporter.
+// instance norm, leaky relu, pad; aten_ops_text.cpp: the ops of a BERT
+// encoder). Internal to the exporter.
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 
@@ -160,5 +161,15 @@ inline std::vector<int64_t> symmetric_pads(const std::vector<int64_t>& padding) 
 
 // Adds the handlers of aten_ops_spatial.cpp to `table`.
 void add_spatial_ops(HandlerTable& table);
+
+// Adds the handlers of aten_ops_text.cpp (BERT encoders) to `table`; replaces
+// aten::linear with one that also takes [N, L, features] inputs.
+void add_text_ops(HandlerTable& table);
+
+// Every node of a traced forward with one input and one output through the op
+// table (aten_to_onnx.cpp): the graph's input is named `input_name`, its output
+// "logits". Graph inputs, outputs and opset are left to the caller. UserError
+// naming an op without a mapping.
+void convert_nodes(Converter& c, const torch::jit::Graph& graph, const std::string& input_name);
 
 }  // namespace medtrain::exporter::detail

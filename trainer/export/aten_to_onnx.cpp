@@ -162,6 +162,7 @@ detail::HandlerTable make_table() {
     };
   }
   detail::add_spatial_ops(table);
+  detail::add_text_ops(table);
   return table;
 }
 
@@ -213,6 +214,29 @@ std::vector<OnnxDim> output_dims(const Value* logits, const OnnxExportSpec& spec
 
 }  // namespace
 
+namespace detail {
+
+void convert_nodes(Converter& c, const torch::jit::Graph& graph, const std::string& input_name) {
+  c.names()[graph.inputs()[0]] = input_name;
+  c.names()[graph.outputs()[0]] = kOnnxLogits;
+  for (const Node* n : graph.nodes()) {
+    if (is_argument_node(n)) continue;
+    auto it = handlers().find(n->kind().toQualString());
+    if (it == handlers().end()) {
+      throw UserError("export " + c.spec().architecture + ": the model uses " + n->kind().toQualString() +
+                      ", which the ONNX exporter does not map (trainer/export/aten_to_onnx.cpp maps: " +
+                      supported_aten_ops() + ")");
+    }
+    it->second(c, n);
+  }
+  if (c.graph().nodes.empty() || c.graph().nodes.back().outputs[0] != kOnnxLogits) {
+    // The output was an alias (e.g. a trailing dropout): give it its name.
+    c.emit("Identity", {c.names().at(graph.outputs()[0])}, {kOnnxLogits});
+  }
+}
+
+}  // namespace detail
+
 std::string supported_aten_ops() {
   std::string out;
   for (const auto& [name, handler] : handlers()) out += (out.empty() ? "" : ", ") + name;
@@ -230,22 +254,7 @@ OnnxGraph traced_graph_to_onnx(const torch::jit::Graph& graph,
   check_export_spec(spec);
   check_output_rank(graph.outputs()[0], spec);
   Converter c(tensor_names, spec);
-  c.names()[graph.inputs()[0]] = kOnnxInput;
-  c.names()[graph.outputs()[0]] = kOnnxLogits;
-  for (const Node* n : graph.nodes()) {
-    if (is_argument_node(n)) continue;
-    auto it = handlers().find(n->kind().toQualString());
-    if (it == handlers().end()) {
-      throw UserError("export " + spec.architecture + ": the model uses " + n->kind().toQualString() +
-                      ", which the ONNX exporter does not map (trainer/export/aten_to_onnx.cpp maps: " +
-                      supported_aten_ops() + ")");
-    }
-    it->second(c, n);
-  }
-  if (c.graph().nodes.empty() || c.graph().nodes.back().outputs[0] != kOnnxLogits) {
-    // The output was an alias (e.g. a trailing dropout): give it its name.
-    c.emit("Identity", {c.names().at(graph.outputs()[0])}, {kOnnxLogits});
-  }
+  detail::convert_nodes(c, graph, kOnnxInput);
   if (spec.task == kTaskMultilabel) {
     c.emit("Sigmoid", {kOnnxLogits}, {kOnnxProbabilities});
   } else {  // multiclass [N, K] and segmentation [N, K, *spatial]: over the class axis

@@ -19,6 +19,7 @@
 #include "models/nlu/text_model.h"
 #include "trainer/export/onnx/onnx_graph.h"
 #include "trainer/export/text_bundle.h"
+#include "trainer/export/text_to_onnx.h"
 #include "trainer/export/torch_to_onnx.h"
 #include "trainer/engine/task.h"
 #include "trainer/user_error.h"
@@ -133,6 +134,18 @@ std::string onnx_bytes(models::ImageModel& model, const ModelCard& card) {
   return serialize_onnx_model(graph);  // OnnxBuildError is our bug, not the user's: exit 1
 }
 
+// Inputs padded to text.max_length: see text_to_onnx.h.
+std::string text_onnx_bytes(models::nlu::BertTaskModel& model, const ModelCard& card) {
+  TextOnnxSpec spec{card.architecture, card.task, card.text_max_length, card.num_classes};
+  OnnxGraph graph = text_model_to_onnx(model, spec);
+  graph.producer_version = kVersion;
+  graph.metadata = {{"architecture", card.architecture},
+                    {"step", std::to_string(card.step)},
+                    {"config_sha256", card.config_sha256},
+                    {"text_max_length", std::to_string(card.text_max_length)}};
+  return serialize_onnx_model(graph);
+}
+
 void commit(Staging& staging, const ExportOptions& o) {
   checkpoint::fsync_directory(staging.dir);
   std::error_code ec;
@@ -194,13 +207,19 @@ ExportResult export_bundle(const ExportOptions& o) {
   const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
   if (engine::is_text(cfg)) {
-    if (o.formats.onnx) result.notes.push_back("ONNX is not written for text models yet: the bundle has safetensors");
     auto text = models::nlu::create_text_model(
         cfg.model.pretrained,
         card.task == "token_classification" ? models::nlu::TextHead::kToken : models::nlu::TextHead::kSequence,
         card.num_classes, /*weights=*/false);
     models::load_state_dict(*text, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
     write_text_bundle(cfg, *text, staging.dir, card, result.files);
+    if (o.formats.onnx) {
+      const std::string bytes = text_onnx_bytes(*text, card);
+      checkpoint::write_file_synced(staging.dir / kOnnxFile, bytes);
+      card.files[kOnnxFile] = checkpoint::sha256_hex(bytes);
+      result.files.push_back(kOnnxFile);
+      card.onnx_opset = kOnnxOpset;
+    }
     checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
     result.files.push_back(kModelCardFile);
     commit(staging, o);

@@ -151,13 +151,22 @@ std::string model_card_yaml(const ModelCard& c) {
   out << YAML::Key << "in_channels" << YAML::Value << c.in_channels;
   const int64_t s = c.preprocessing.image_size, d = c.preprocessing.depth;
   const bool text = c.text_max_length > 0;
-  const auto shape = text    ? std::vector<int64_t>{-1, -1}
-                     : d > 0 ? std::vector<int64_t>{-1, c.in_channels, d, s, s}
-                             : std::vector<int64_t>{-1, c.in_channels, s, s};
-  out << YAML::Key << "input" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "input"
+  // A text model.onnx takes exactly text.max_length ids (text_to_onnx.h); the
+  // safetensors model any length up to it.
+  const bool fixed_text = text && c.onnx_opset > 0;
+  const auto shape = fixed_text ? std::vector<int64_t>{-1, c.text_max_length}
+                     : text     ? std::vector<int64_t>{-1, -1}
+                     : d > 0    ? std::vector<int64_t>{-1, c.in_channels, d, s, s}
+                                : std::vector<int64_t>{-1, c.in_channels, s, s};
+  const char* input_name = text ? "input_ids" : "input";
+  out << YAML::Key << "input" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << input_name
       << YAML::Key << "shape" << YAML::Value << YAML::Flow << shape << YAML::Key << "dtype" << YAML::Value
       << (text ? "int64" : "float32") << YAML::Key << "layout" << YAML::Value
-      << (text ? "token ids, padded" : d > 0 ? "NCDHW" : "NCHW") << YAML::EndMap;
+      << (fixed_text ? "token ids, padded to text.max_length with the tokenizer's pad id"
+          : text     ? "token ids, padded"
+          : d > 0    ? "NCDHW"
+                     : "NCHW")
+      << YAML::EndMap;
   // Quoted: a label named "0" or "yes" stays a string for every YAML reader.
   out << YAML::Key << "labels" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (const auto& l : c.labels) out << YAML::DoubleQuoted << l;
@@ -180,7 +189,8 @@ std::string model_card_yaml(const ModelCard& c) {
   out << YAML::EndMap;
   if (c.onnx_opset > 0) {
     out << YAML::Key << "onnx" << YAML::Value << YAML::BeginMap << YAML::Key << "file" << YAML::Value << kOnnxFile
-        << YAML::Key << "opset" << YAML::Value << c.onnx_opset << YAML::Key << "outputs" << YAML::Value
+        << YAML::Key << "opset" << YAML::Value << c.onnx_opset << YAML::Key << "inputs" << YAML::Value
+        << YAML::Flow << std::vector<std::string>{input_name} << YAML::Key << "outputs" << YAML::Value
         << YAML::Flow << std::vector<std::string>{"logits", "probabilities"} << YAML::EndMap;
   }
   out << YAML::Key << "files" << YAML::Value << YAML::BeginMap;

@@ -15,7 +15,8 @@
 //   training: {step: 6, epoch: 1, config_sha256: <64 hex>, checkpoint: <path>,
 //              torch_version: ..., medtrain_version: ...}
 //   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
-//   onnx: {file: model.onnx, opset: 17, outputs: [logits, probabilities]}   # absent without onnx
+//   onnx: {file: model.onnx, opset: 17, inputs: [input], outputs: [logits, probabilities]}   # absent without onnx;
+//         text: inputs [input_ids], and input: {name: input_ids, shape: [-1, max_length], dtype: int64}
 //   text: {max_length: 128, encoder: encoder}   # text bundles only (text_bundle.h), instead of preprocessing
 //   files: {model.safetensors: <sha256>, model.onnx: <sha256>}
 #include <cstdint>

@@ -22,7 +22,7 @@ int64_t numel(const std::vector<int64_t>& dims) {
 void set_value_info(onnx::ValueInfoProto* info, const OnnxValueInfo& v) {
   info->set_name(v.name);
   auto* tensor = info->mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  tensor->set_elem_type(v.is_int64 ? onnx::TensorProto_DataType_INT64 : onnx::TensorProto_DataType_FLOAT);
   auto* shape = tensor->mutable_shape();
   for (const OnnxDim& d : v.dims) {
     auto* dim = shape->add_dim();

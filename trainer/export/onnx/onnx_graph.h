@@ -67,13 +67,14 @@ struct OnnxDim {
 
 struct OnnxValueInfo {
   std::string name;
-  std::vector<OnnxDim> dims;  // element type is float32
+  std::vector<OnnxDim> dims;
+  bool is_int64 = false;  // element type int64 (token ids) instead of float32
 };
 
 struct OnnxGraph {
   std::string name = "medtrain";
-  std::vector<OnnxValueInfo> inputs;   // float32
-  std::vector<OnnxValueInfo> outputs;  // float32
+  std::vector<OnnxValueInfo> inputs;   // float32 unless is_int64
+  std::vector<OnnxValueInfo> outputs;  // float32 unless is_int64
   std::vector<OnnxNode> nodes;         // in topological order
   std::vector<OnnxInitializer> initializers;
   int64_t opset = 17;
