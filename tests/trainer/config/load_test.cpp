@@ -157,7 +157,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"data", "on_error", "ignore", "fail, skip"},
         BadValue{"data", "dataset", "png", "dicom"},
         BadValue{"optim", "name", "adam", "adamw, sgd"},
-        BadValue{"schedule", "name", "linear", "constant, cosine, step"},
+        BadValue{"schedule", "name", "exponential", "constant, cosine, linear, step"},
         BadValue{"dist", "backend", "gloo", "auto, nccl, mpi"},
         BadValue{"checkpoint", "best_mode", "up", "max, min"},
         BadValue{"log", "progress", "fancy", "auto, bar, plain, none"},
