@@ -103,6 +103,24 @@ def test_training_on_a_nan_slope_file_fails_naming_it_or_skips_it(data, tmp_path
     assert len(losses) == 2 and all(np.isfinite(losses)), losses
     evals = [rec for rec in records if rec["kind"] == "eval"]
     assert evals and all(np.isfinite(v) for k, v in evals[-1].items() if k.startswith("val/")), evals
+    assert evals[-1]["val/skipped"] == 1, evals[-1]  # the skip is counted, not silent
+
+
+def test_training_samples_skipped_are_reported_each_epoch(data, tmp_path):
+    """A bad training file under data.on_error: skip is left out and said, once per
+    epoch, in the log and as an event in metrics.jsonl (never silently)."""
+    root, rows = data
+    bad = first_row(rows, "train")["path"]  # unshuffled: in the first batch of every epoch
+    rewrite(root / bad, RescaleSlope="NaN")
+    runs = tmp_path / "runs"
+    r = run("train", *smoke_args(root, runs, "x", "--set", "data.on_error=skip", "--set", "data.shuffle=false",
+                                 "--set", "run.epochs=2"))
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (runs / "x" / "metrics.jsonl").read_text().splitlines()]
+    events = [rec for rec in records if rec.get("event") == "samples_skipped"]
+    assert len(events) == 2, events
+    assert all(e["action"].startswith("1 training samples of epoch") for e in events), events
+    assert "samples_skipped: 1 training samples" in r.stdout + r.stderr
 
 
 def test_inspect_names_an_empty_pixel_data_element(data, tmp_path):

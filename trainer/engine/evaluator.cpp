@@ -54,6 +54,13 @@ void classification_metrics(Task task, const torch::Tensor& logits, const torch:
   out["val/auroc"] = finite > 0 ? sum / finite : std::nan("");
 }
 
+// Samples left out under data.on_error: skip, over all ranks (a collective:
+// every rank calls it).
+double skipped_everywhere(dist::Communicator* comm, const data::BatchLoader& loader, c10::Device device) {
+  auto n = torch::tensor({static_cast<double>(loader.skipped_total())}, torch::kDouble).unsqueeze(0);
+  return gather(comm, n, device).sum().item<double>();
+}
+
 // Token tagging: entity-level counts (seqeval's semantics) over the scored
 // tokens of each text, and the cross-entropy over those tokens.
 struct TaggingSums {
@@ -156,7 +163,12 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     logits.push_back(out.cpu());
     targets.push_back(batch->targets);
   }
-  if (task == Task::kTokenTagging) return tagging_metrics(tagging, cfg, device, comm);
+  const double skipped = skipped_everywhere(comm, loader, device);
+  auto with_skips = [skipped](std::map<std::string, double> m) {
+    if (skipped > 0) m["val/skipped"] = skipped;
+    return m;
+  };
+  if (task == Task::kTokenTagging) return with_skips(tagging_metrics(tagging, cfg, device, comm));
   std::map<std::string, double> out;
   if (task == Task::kSegmentation) {
     const int64_t k = cfg.model.num_classes;
@@ -170,7 +182,7 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     out["val/dice"] = metrics::mean_foreground_dice(per_class);
     for (size_t i = 0; i < per_class.size(); ++i) out["val/dice_" + output_name(cfg, i)] = per_class[i];
     out["val/samples"] = samples;
-    return out;
+    return with_skips(out);
   }
   const auto num_classes = static_cast<int64_t>(cfg.model.num_classes);
   auto all_logits = logits.empty() ? torch::zeros({0, num_classes}) : torch::cat(logits);
@@ -179,10 +191,10 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
                                                  : torch::zeros({0}, torch::kLong);
   all_logits = gather(comm, all_logits, device);
   all_targets = gather(comm, all_targets, device);
-  if (all_targets.size(0) == 0) return out;
+  if (all_targets.size(0) == 0) return with_skips(out);
   classification_metrics(task, all_logits, all_targets, cfg, out);
   out["val/samples"] = static_cast<double>(all_targets.size(0));
-  return out;
+  return with_skips(out);
 }
 
 }  // namespace medtrain::engine

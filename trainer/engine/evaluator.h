@@ -12,7 +12,8 @@
 //   segmentation  val/loss (Dice + CE, task.h), val/dice_<class> over all
 //                 pixels of the split (metrics/dice.h) and val/dice, the mean
 //                 over the foreground classes
-// plus val/samples. Leaves the model in eval mode; the caller switches back to train().
+// plus val/samples, and val/skipped (over all ranks) when data.on_error: skip
+// left samples out. Leaves the model in eval mode; the caller switches back to train().
 #include <c10/core/Device.h>
 
 #include <map>

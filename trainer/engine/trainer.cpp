@@ -342,6 +342,14 @@ bool Loop::train_epoch() {
   data::BatchLoader loader(data_.train, sampler_.epoch_indices(state_.epoch), options,
                            static_cast<size_t>(state_.batch_in_epoch));
   DevicePrefetcher batches(loader, device_.device);
+  // data.on_error: skip — what this rank's loader left out, said when the epoch's training ends.
+  auto report_skips = [&] {
+    if (loader.skipped_total() == 0) return;
+    log_->event(state_.step, "samples_skipped",
+                fmt::format("{} training samples of epoch {} could not be read and were skipped (data.on_error: "
+                            "skip; rank {}'s count)",
+                            loader.skipped_total(), state_.epoch, world_.rank));
+  };
   while (state_.step < total_steps_ && (state_.batch_in_epoch / accum) < steps_per_epoch_) {
     const auto step_start = Clock::now();
     StepPhases phases(state_.step < trace_until_step_ ? trace_.get() : nullptr, state_.step + 1);
@@ -359,9 +367,11 @@ bool Loop::train_epoch() {
                                 state_.step));
       save_checkpoint();
       result_.stopped_by_signal = true;
+      report_skips();
       return false;
     }
   }
+  report_skips();
   if (state_.batch_in_epoch / accum >= steps_per_epoch_) {
     ++state_.epoch;
     state_.batch_in_epoch = 0;
