@@ -206,6 +206,11 @@ ExportResult export_bundle(const ExportOptions& o) {
   }
   const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
+  auto write = [&](const char* name, const std::string& bytes) {
+    checkpoint::write_file_synced(staging.dir / name, bytes);
+    card.files[name] = checkpoint::sha256_hex(bytes);
+    result.files.push_back(name);
+  };
   if (engine::is_text(cfg)) {
     auto text = models::nlu::create_text_model(
         cfg.model.pretrained,
@@ -214,33 +219,20 @@ ExportResult export_bundle(const ExportOptions& o) {
     models::load_state_dict(*text, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
     write_text_bundle(cfg, *text, staging.dir, card, result.files);
     if (o.formats.onnx) {
-      const std::string bytes = text_onnx_bytes(*text, card);
-      checkpoint::write_file_synced(staging.dir / kOnnxFile, bytes);
-      card.files[kOnnxFile] = checkpoint::sha256_hex(bytes);
-      result.files.push_back(kOnnxFile);
+      write(kOnnxFile, text_onnx_bytes(*text, card));
       card.onnx_opset = kOnnxOpset;
     }
-    checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
-    result.files.push_back(kModelCardFile);
-    commit(staging, o);
-    result.card = std::move(card);
-    return result;
-  }
-  auto model = models::create_model({card.architecture, card.num_classes, card.in_channels});
-  models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
-
-  auto write = [&](const char* name, const std::string& bytes) {
-    checkpoint::write_file_synced(staging.dir / name, bytes);
-    card.files[name] = checkpoint::sha256_hex(bytes);
-    result.files.push_back(name);
-  };
-  if (o.formats.safetensors) {
-    write(kWeightsFile, models::safetensors_bytes(models::state_dict(*model),
-                                                  {{"format", "pt"}, {"architecture", card.architecture}}));
-  }
-  if (o.formats.onnx) {
-    write(kOnnxFile, onnx_bytes(*model, card));
-    card.onnx_opset = kOnnxOpset;
+  } else {
+    auto model = models::create_model({card.architecture, card.num_classes, card.in_channels});
+    models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
+    if (o.formats.safetensors) {
+      write(kWeightsFile, models::safetensors_bytes(models::state_dict(*model),
+                                                    {{"format", "pt"}, {"architecture", card.architecture}}));
+    }
+    if (o.formats.onnx) {
+      write(kOnnxFile, onnx_bytes(*model, card));
+      card.onnx_opset = kOnnxOpset;
+    }
   }
   checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
   result.files.push_back(kModelCardFile);
