@@ -8,7 +8,6 @@ Bad bundles fail with one line, exit 2, and nothing written to --out."""
 import json
 import random
 import shutil
-from pathlib import Path
 
 import pydicom
 import pytest
