@@ -1,6 +1,7 @@
 #include "trainer/engine/stop_signal.h"
 
 #include <csignal>
+#include <initializer_list>
 
 namespace medtrain::engine {
 
