@@ -8,11 +8,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "data/data_error.h"
 #include "data/deid/date_shift.h"
 #include "data/deid/text_scrub.h"
+#include "data/deid/vr_fit.h"
 
 namespace medtrain::data::deid {
 namespace {
@@ -219,19 +222,21 @@ class Walker {
       return;
     }
     std::string text = scrub_.scrub(get_string(el));
-    if (settings_.text_tagger) text = tag_and_replace(g, e, text);
+    if (settings_.text_tagger) text = tag_and_replace(g, e, DcmVR(vr).getVRName(), text);
     el->putOFStringArray(text.c_str());
     note(g, e, 'C');
   }
 
-  // The model's spans become "[LABEL]"; the result records where, never what.
-  std::string tag_and_replace(uint16_t g, uint16_t e, const std::string& text) {
+  // The model's spans become "[LABEL]" or shorter, within the VR (Note
+  // [Replacements fit the VR]); the result records where, never what.
+  std::string tag_and_replace(uint16_t g, uint16_t e, const std::string& vr, const std::string& text) {
     if (text.find_first_not_of(' ') == std::string::npos) return text;
     std::vector<FoundSpan> kept;
-    std::string out = replace_spans(text, settings_.text_tagger(text), kept);
+    FittedText out = replace_spans_for_vr(text, settings_.text_tagger(text), vr, kept);
     const std::string tag = tag_string(g, e);
     for (auto& s : kept) result_.text_replacements.push_back({tag, s.start, s.end, std::move(s.label)});
-    return out;
+    if (out.fit != VrFit::kAsIs) result_.text_fitted[tag] = vr_fit_name(out.fit);
+    return std::move(out.text);
   }
 
   const Profile& profile_;

@@ -43,6 +43,9 @@ struct DeidResult {
   // What the text tagger replaced, in walk order: tags and code-point offsets
   // into the value after the rule-based scrub. Never the text.
   std::vector<TextReplacement> text_replacements;
+  // Tags whose tagged value had to be shortened to stay valid for its VR ->
+  // "short_tokens" or "truncated" (vr_fit.h).
+  std::map<std::string, std::string> text_fitted;
   // The new identifiers, to name the output file.
   std::string study_uid, series_uid, sop_instance_uid;
 };

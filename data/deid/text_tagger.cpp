@@ -7,6 +7,11 @@
 namespace medtrain::data::deid {
 
 std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans, std::vector<FoundSpan>& kept) {
+  return replace_spans(text, std::move(spans), kept, [](const std::string& label) { return "[" + label + "]"; });
+}
+
+std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans, std::vector<FoundSpan>& kept,
+                          const SpanToken& token) {
   kept.clear();
   if (spans.empty()) return text;
   const text::DecodedText decoded = text::decode_utf8_lossy(text);
@@ -28,7 +33,7 @@ std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans,
   for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
     const size_t b = decoded.byte_start[static_cast<size_t>(it->start)];
     const size_t e = decoded.byte_start[static_cast<size_t>(it->end)];
-    out.replace(b, e - b, "[" + it->label + "]");
+    out.replace(b, e - b, token(it->label));
   }
   return out;
 }

@@ -39,4 +39,10 @@ struct TextReplacement {
 // from the last span backwards, so earlier byte offsets stay valid.
 std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans, std::vector<FoundSpan>& kept);
 
+// The same with the replacement of each span chosen by `token` (given the
+// label): vr_fit.h uses it for VRs too short for "[LABEL]".
+using SpanToken = std::function<std::string(const std::string& label)>;
+std::string replace_spans(const std::string& text, std::vector<FoundSpan> spans, std::vector<FoundSpan>& kept,
+                          const SpanToken& token);
+
 }  // namespace medtrain::data::deid
