@@ -33,10 +33,12 @@ find_package(CLI11 REQUIRED)
 # Note [fmt]: the torch wheel ships fmt 12 headers in torch/include, which sits
 # before /usr/include on every compile line, so `#include <fmt/format.h>` always
 # means torch's fmt. Linking Debian's libfmt 9 against those headers fails, and
-# Debian's spdlog is built on fmt 9 as well; so we use torch's fmt header-only
-# and do not use spdlog. One fmt, no ABI mix.
-add_library(medtrain_fmt INTERFACE)
-target_compile_definitions(medtrain_fmt INTERFACE FMT_HEADER_ONLY=1)
+# Debian's spdlog is built on fmt 9 as well; so we use torch's fmt and do not
+# use spdlog. One fmt, no ABI mix. Its compiled half (what fmt's own
+# src/format.cc builds) is one static library, not header-only: header-only
+# costs every translation unit ~5 s. (libc10 exports no fmt symbols: no clash.)
+add_library(medtrain_fmt STATIC ${PROJECT_SOURCE_DIR}/cmake/fmt_impl.cpp)
+target_include_directories(medtrain_fmt SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
 find_package(nlohmann_json REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)

@@ -14,6 +14,7 @@
 // the micro-batches of the epoch are then shuffled, so each batch holds texts
 // of similar length (little padding) while the order stays random. The
 // buckets are made before the rank split, so the equivalence above still holds.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
