@@ -20,11 +20,10 @@
 #include "data/manifest.h"
 #include "data/dicom/mask_file.h"
 #include "data/dicom/series_volume.h"
-#include "data/shard/crc32c.h"
 #include "data/shard/digest.h"
-#include "data/shard/durable_file.h"
 #include "data/shard/shard_format.h"
 #include "data/shard/shard_metadata.h"
+#include "data/shard/shard_writer.h"
 
 namespace medtrain::data::shard {
 namespace {
@@ -153,62 +152,6 @@ std::vector<Encoded> encode_rows(const std::vector<const ManifestRow*>& rows, si
   return out;
 }
 
-// Split, then number: the same list whatever was kept from an earlier run.
-void sort_shards(ShardMetadata& m) {
-  std::sort(m.shards.begin(), m.shards.end(), [](const ShardFileInfo& a, const ShardFileInfo& b) {
-    return std::tie(a.split, a.file) < std::tie(b.split, b.file);
-  });
-}
-
-class ShardWriter {
- public:
-  ShardWriter(const PackOptions& o, ShardMetadata& meta, PackSummary& summary)
-      : o_(o), meta_(meta), summary_(summary) {}
-
-  void start(const std::string& split, size_t number, uint64_t first_row) {
-    split_ = split;
-    number_ = number;
-    first_row_ = first_row;
-    bytes_.assign(kShardMagic, kShardMagic + sizeof(kShardMagic));
-    entries_.clear();
-  }
-  // `row`: the record's position among its split's manifest rows.
-  void add(const std::vector<uint8_t>& record, int64_t label, uint64_t row) {
-    if (!entries_.empty() && bytes_.size() + record.size() + kFooterBytes +
-                                     (entries_.size() + 1) * kIndexEntryBytes > o_.shard_bytes) {
-      finish();
-      start(split_, number_ + 1, row);
-    }
-    if (entries_.empty()) first_row_ = row;  // rows before it may have been skipped
-    entries_.push_back({bytes_.size(), static_cast<uint32_t>(record.size()), crc32c(record.data(), record.size()), label});
-    bytes_.insert(bytes_.end(), record.begin(), record.end());
-  }
-  void finish() {
-    if (entries_.empty()) return;
-    const auto index = encode_index(entries_, bytes_.size());
-    bytes_.insert(bytes_.end(), index.begin(), index.end());
-    ShardFileInfo f{shard_file_name(split_, number_), split_, first_row_, entries_.size(), bytes_.size(),
-                    sha256_hex(bytes_.data(), bytes_.size())};
-    write_file_atomic((fs::path(o_.out) / f.file).string(),
-                      std::string_view(reinterpret_cast<const char*>(bytes_.data()), bytes_.size()));
-    meta_.shards.push_back(f);
-    sort_shards(meta_);
-    write_metadata(o_.out, meta_);  // the resume point
-    ++summary_.shards_written;
-    summary_.bytes += f.bytes;
-  }
-
- private:
-  const PackOptions& o_;
-  ShardMetadata& meta_;
-  PackSummary& summary_;
-  std::string split_;
-  size_t number_ = 0;
-  uint64_t first_row_ = 0;
-  std::vector<uint8_t> bytes_;
-  std::vector<IndexEntry> entries_;
-};
-
 // What an earlier, interrupted run left that can stay: same manifest and
 // settings, and for each split the leading run of listed shards whose bytes
 // still match, with the files it skipped (needed to know where it stopped).
@@ -278,18 +221,6 @@ ResumePoint resume_point(const std::string& split, const std::vector<const Manif
     }
   }
   return p;
-}
-
-void remove_leftovers(const std::string& out, const std::vector<ShardFileInfo>& kept) {
-  for (const auto& entry : fs::directory_iterator(out)) {
-    const std::string name = entry.path().filename().string();
-    const bool ours = name.size() > 6 && (name.rfind(".shard") == name.size() - 6 || name.find(".shard.tmp") != std::string::npos ||
-                                          name == std::string(kMetadataFile) + ".tmp");
-    if (!ours) continue;
-    bool listed = false;
-    for (const auto& k : kept) listed = listed || k.file == name;
-    if (!listed) fs::remove(entry.path());
-  }
 }
 
 // Packs one split's rows from `from` on; a file that fails is skipped or stops
@@ -365,18 +296,20 @@ PackSummary pack_dataset(const PackOptions& o) {
 
   fs::create_directories(o.out);
   const Earlier earlier = verified_earlier_shards(o, meta);
-  remove_leftovers(o.out, earlier.shards);
+  remove_unlisted_shards(o.out, earlier.shards);
   meta.shards = earlier.shards;  // listed from the start: a second interruption keeps them too
   PackSummary summary;
   std::map<std::string, ResumePoint> resume;
   for (const auto& [split, rows] : by_split) resume[split] = resume_point(split, rows, earlier, summary, meta.skipped);
   write_metadata(o.out, meta);  // "complete": false before anything else: a pack that stops now never looks finished
-  ShardWriter writer(o, meta, summary);
+  ShardWriter writer(o.out, o.shard_bytes, meta);
   for (const auto& [split, rows] : by_split) {
     writer.start(split, resume[split].number, resume[split].row);
     pack_split(o, manifest, split, rows, resume[split].row, writer, meta.skipped);
     writer.finish();
   }
+  summary.shards_written = writer.shards_written();
+  summary.bytes += writer.bytes_written();
   // Split, then manifest order, however the list was assembled (earlier run + this one).
   std::sort(meta.skipped.begin(), meta.skipped.end(), [](const SkippedFile& a, const SkippedFile& b) {
     return std::tie(a.split, a.line) < std::tie(b.split, b.line);

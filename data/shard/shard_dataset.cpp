@@ -19,6 +19,10 @@ void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
   const TargetKind want = o.preprocess.target;
   const std::string& have = meta.settings.target;
   const std::string where = io::display_path(o.dir + "/" + kMetadataFile);
+  if (have == kTextPackTarget) {
+    throw DataError(where + ": the pack holds tokenised reports (made with `medtrain pack -c` from a text config); "
+                    "set data.dataset: text");
+  }
   if (o.preprocess.depth > 0 && !meta.settings.volumes) {
     throw DataError(where + ": the pack holds 2D images; data.depth " + std::to_string(o.preprocess.depth) +
                     " needs volumes, packed with `medtrain pack --volumes`");

@@ -27,15 +27,21 @@ std::string to_json(const ShardMetadata& m) {
   j["format_version"] = m.format_version;
   j["complete"] = m.complete;
   j["manifest_sha256"] = m.manifest_sha256;
-  j["preprocessing"] = {
-      {"pixels", m.settings.volumes ? "the series as a volume (slices sorted along their normal), modality values"
-                                      : "first frame, grey (colour: BT.601 luma), modality values after the modality LUT (HU for CT)"},
-      {"window_applied", false},
-      {"normalize_applied", false},
-      {"augmentation_applied", false},
-      {"image_size", m.settings.image_size},
-      {"resize", m.settings.image_size > 0 ? "bilinear, antialiased when shrinking, in modality units"
-                                           : "none (stored size)"}};
+  if (m.settings.target == kTextPackTarget) {
+    j["preprocessing"] = {{"tokens", "WordPiece ids of model.pretrained's tokenizer (see \"text\"), special tokens "
+                                     "included, truncated at max_length, not padded"},
+                          {"image_size", 0}};
+  } else {
+    j["preprocessing"] = {
+        {"pixels", m.settings.volumes ? "the series as a volume (slices sorted along their normal), modality values"
+                                        : "first frame, grey (colour: BT.601 luma), modality values after the modality LUT (HU for CT)"},
+        {"window_applied", false},
+        {"normalize_applied", false},
+        {"augmentation_applied", false},
+        {"image_size", m.settings.image_size},
+        {"resize", m.settings.image_size > 0 ? "bilinear, antialiased when shrinking, in modality units"
+                                             : "none (stored size)"}};
+  }
   j["compression"] = m.settings.compression;
   j["shard_bytes_target"] = m.settings.shard_bytes;
   j["record_checksum"] = "crc32c";
@@ -56,6 +62,13 @@ std::string to_json(const ShardMetadata& m) {
     skipped.push_back({{"path", f.path}, {"line", f.line}, {"split", f.split}, {"error", f.error}});
   }
   j["skipped"] = skipped;
+  if (m.text) {
+    j["text"] = {{"target", m.text->target},
+                 {"tokenizer_file", m.text->tokenizer_file},
+                 {"tokenizer_sha256", m.text->tokenizer_sha256},
+                 {"max_length", m.text->max_length},
+                 {"pad_id", m.text->pad_id}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -89,8 +102,8 @@ ShardMetadata read_metadata(const std::string& dir) {
     m.label_names = at(j, "label_names").get<std::vector<std::string>>();
     if (j.contains("target")) {  // absent in packs made before multilabel shards: class labels
       m.settings.target = at(j, "target").get<std::string>();
-      if (!is_pack_target(m.settings.target)) {
-        throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel or mask");
+      if (!is_pack_target(m.settings.target) && m.settings.target != kTextPackTarget) {
+        throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel, mask or text");
       }
     }
     if (j.contains("volumes")) m.settings.volumes = at(j, "volumes").get<bool>();  // absent before volume packs
@@ -118,6 +131,16 @@ ShardMetadata read_metadata(const std::string& dir) {
         f.error = at(s, "error").get<std::string>();
         m.skipped.push_back(f);
       }
+    }
+    if (m.settings.target == kTextPackTarget) {
+      const json& t = at(j, "text");
+      TextPackInfo info;
+      info.target = at(t, "target").get<std::string>();
+      info.tokenizer_file = at(t, "tokenizer_file").get<std::string>();
+      info.tokenizer_sha256 = at(t, "tokenizer_sha256").get<std::string>();
+      info.max_length = at(t, "max_length").get<int64_t>();
+      info.pad_id = at(t, "pad_id").get<int64_t>();
+      m.text = info;
     }
     return m;
   } catch (const json::exception& e) {

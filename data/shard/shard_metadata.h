@@ -5,6 +5,7 @@
 // an interrupted pack can be resumed, and once more at the end with true.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,20 @@ struct PackSettings {
   }
 };
 
-// "class", "multilabel" or "mask": what PackSettings::target may hold.
+// "class", "multilabel" or "mask": what PackSettings::target may hold for
+// images. A pack of tokenised reports (data/text/text_pack.h) says "text".
 bool is_pack_target(const std::string& target);
+inline constexpr const char* kTextPackTarget = "text";
+
+// A text pack's tokens depend on these; training refuses a pack whose values
+// differ from the config's (data/text/text_pack.h).
+struct TextPackInfo {
+  std::string target;            // "class" | "multilabel" | "tags" (the config's model.task)
+  std::string tokenizer_file;    // "tokenizer.json" | "vocab.txt" of model.pretrained
+  std::string tokenizer_sha256;  // of that file
+  int64_t max_length = 0;        // data.max_length
+  int64_t pad_id = 0;            // the tokenizer's [PAD]
+};
 
 struct ShardMetadata {
   int format_version = kFormatVersion;
@@ -62,6 +75,7 @@ struct ShardMetadata {
   std::map<std::string, uint64_t> records_per_split;
   std::vector<ShardFileInfo> shards;                 // in split order, then file order
   std::vector<SkippedFile> skipped;                  // in split order, then manifest order
+  std::optional<TextPackInfo> text;                  // set when settings.target is "text"
 };
 
 std::string to_json(const ShardMetadata& m);

@@ -9,6 +9,7 @@
 #include "data/shard/shard_format.h"
 #include "data/shard/shard_metadata.h"
 #include "data/shard/shard_reader.h"
+#include "data/text/text_record.h"
 
 namespace medtrain::data::shard {
 
@@ -69,7 +70,11 @@ VerifyReport verify_shards(const VerifyOptions& o) {
         }
         try {
           const uint8_t* p = reader.checked_record(block, i);
-          if (o.decode) decode_record(p, reader.entry(i).length, reader.where(i));
+          if (o.decode && meta.settings.target == kTextPackTarget) {
+            text::decode_text_record(p, reader.entry(i).length, reader.where(i));
+          } else if (o.decode) {
+            decode_record(p, reader.entry(i).length, reader.where(i));
+          }
         } catch (const DataError& e) {
           ++report.bad_records;
           report.problems.push_back(e.what());

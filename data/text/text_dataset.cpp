@@ -3,33 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "data/data_error.h"
 #include "data/text/bio_tags.h"
 #include "data/text/text_manifest.h"
 #include "data/text/tokenizer.h"
+#include "data/text/tokenizer_folder.h"
 
 namespace medtrain::data::text {
 namespace {
-
-namespace fs = std::filesystem;
-
-Tokenizer load_tokenizer(const TextDatasetOptions& o) {
-  const fs::path dir(o.tokenizer_dir);
-  std::error_code ec;
-  Tokenizer tok = fs::is_regular_file(dir / "tokenizer.json", ec) ? Tokenizer::from_json_file(dir / "tokenizer.json")
-                  : fs::is_regular_file(dir / "vocab.txt", ec)
-                      ? Tokenizer::from_vocab_file(dir / "vocab.txt")
-                      : throw DataError(fmt::format("{}: no tokenizer.json or vocab.txt (the tokenizer of "
-                                                    "model.pretrained)",
-                                                    o.tokenizer_dir));
-  TruncationOptions cut;
-  cut.max_length = static_cast<size_t>(o.max_length);
-  tok.set_truncation(cut);
-  tok.set_padding(std::nullopt);  // the loader pads each batch (Note [Ragged samples])
-  return tok;
-}
 
 size_t index_of(const std::vector<std::string>& names, const std::string& name) {
   return static_cast<size_t>(std::find(names.begin(), names.end(), name) - names.begin());
@@ -37,9 +19,9 @@ size_t index_of(const std::vector<std::string>& names, const std::string& name) 
 
 // BIO tags of one encoding from its row's spans (code points). A token belongs
 // to the span that holds its first character; the first such token is B-.
-std::vector<int64_t> tag_tokens(const Encoding& enc, const TextRow& row, const std::vector<std::string>& types,
-                                size_t& spans_cut) {
-  std::vector<int64_t> tags(enc.size(), kIgnoreTag);
+std::vector<int32_t> tag_tokens(const Encoding& enc, const TextRow& row, const std::vector<std::string>& types,
+                                uint32_t& spans_cut) {
+  std::vector<int32_t> tags(enc.size(), static_cast<int32_t>(kIgnoreTag));
   size_t span = 0;
   std::vector<bool> seen(row.spans.size(), false);
   int64_t read_up_to = 0;  // the end of the last text token kept
@@ -50,7 +32,7 @@ std::vector<int64_t> tag_tokens(const Encoding& enc, const TextRow& row, const s
     while (span < row.spans.size() && row.spans[span].end <= start) ++span;
     if (span < row.spans.size() && row.spans[span].start <= start) {
       const size_t type = index_of(types, row.spans[span].label);
-      tags[i] = seen[span] ? inside_tag(type) : begin_tag(type);
+      tags[i] = static_cast<int32_t>(seen[span] ? inside_tag(type) : begin_tag(type));
       seen[span] = true;
     } else {
       tags[i] = 0;  // O
@@ -83,24 +65,42 @@ void check_names(const TextManifest& m, const TextDatasetOptions& o) {
   }
 }
 
+// Every row, whatever the split: the train and val readers, and `medtrain
+// pack`, accept and refuse the same file.
+void check_one_label(const TextManifest& m, const TextDatasetOptions& o) {
+  if (o.target != TextTarget::kClass) return;
+  for (const TextRow& row : m.rows) {
+    if (row.labels.size() != 1) {
+      throw DataError(fmt::format("{}:{}: multiclass needs exactly one name in \"labels\", found {}", o.manifest,
+                                  row.line, row.labels.size()));
+    }
+  }
+}
+
+// The target of one row, as text_example.h describes it.
+std::vector<int32_t> row_target(const Encoding& enc, const TextRow& row, const TextDatasetOptions& o,
+                                uint32_t& spans_cut) {
+  switch (o.target) {
+    case TextTarget::kTags: return tag_tokens(enc, row, o.label_names, spans_cut);
+    case TextTarget::kClass: return {static_cast<int32_t>(index_of(o.label_names, row.labels[0]))};
+    case TextTarget::kMultiLabel: break;
+  }
+  std::vector<int32_t> hot(o.label_names.size(), 0);
+  for (const auto& name : row.labels) hot[index_of(o.label_names, name)] = 1;
+  return hot;
+}
+
 }  // namespace
 
-std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& o) {
+TokenisedManifest tokenise_text_manifest(const TextDatasetOptions& o) {
   if (o.max_length < 3) throw DataError(fmt::format("text: max_length {} leaves no room for text", o.max_length));
   TextManifestOptions mo;
   mo.path = o.manifest;
   // Names are checked here, for the field this target reads (a report manifest
   // may carry both findings and PHI spans), on every row whatever the split, so
   // that the train and val readers accept and refuse the same file.
-  TextManifest manifest = read_text_manifest(mo);
+  const TextManifest manifest = read_text_manifest(mo);
   check_names(manifest, o);
-  if (!o.split.empty()) {
-    std::vector<TextRow> kept;
-    for (auto& row : manifest.rows) {
-      if (row.split == o.split) kept.push_back(std::move(row));
-    }
-    manifest.rows = std::move(kept);
-  }
   if (o.target == TextTarget::kTags && !manifest.has_spans) {
     throw DataError(fmt::format("{}: token tagging needs \"spans\" in the rows; none has them", o.manifest));
   }
@@ -111,61 +111,73 @@ std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& o) {
     throw DataError(fmt::format("{}: data.label_names must list the {}", o.manifest,
                                 o.target == TextTarget::kTags ? "entity types of the spans" : "labels"));
   }
-  const Tokenizer tok = load_tokenizer(o);
+  check_one_label(manifest, o);
+  const Tokenizer tok = load_folder_tokenizer(o.tokenizer_dir, o.max_length);
+  TokenisedManifest out;
+  const int32_t pad = tok.token_to_id("[PAD]");
+  out.pad_id = pad >= 0 ? pad : 0;
+  for (const TextRow& row : manifest.rows) {
+    if (!o.split.empty() && row.split != o.split) continue;
+    const Encoding enc = tok.encode(row.text);
+    TextExample e;
+    e.id = row.id;
+    e.patient = row.patient;
+    e.split = row.split;
+    e.line = row.line;
+    e.ids = enc.ids;
+    e.truncated = enc.truncated_tokens > 0;
+    e.invalid_utf8 = static_cast<uint32_t>(enc.invalid_utf8_replacements);
+    e.target = row_target(enc, row, o, e.spans_cut);
+    out.examples.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::shared_ptr<TextDataset> make_text_dataset(const TextDatasetOptions& o, std::string source,
+                                               std::vector<TextExample> examples, int64_t pad_id) {
   auto ds = std::shared_ptr<TextDataset>(new TextDataset());
   ds->options_ = o;
-  ds->manifest_path_ = o.manifest;
-  const int32_t pad = tok.token_to_id("[PAD]");
-  ds->pad_id_ = pad >= 0 ? pad : 0;
-  for (const TextRow& row : manifest.rows) {
-    const Encoding enc = tok.encode(row.text);
+  ds->source_ = std::move(source);
+  ds->pad_id_ = pad_id;
+  for (const TextExample& e : examples) {
     ds->stats_.texts += 1;
-    ds->stats_.truncated += enc.truncated_tokens > 0 ? 1 : 0;
-    ds->stats_.invalid_utf8 += enc.invalid_utf8_replacements;
-    ds->stats_.longest = std::max<int64_t>(ds->stats_.longest, static_cast<int64_t>(enc.size()));
-    ds->ids_.emplace_back(enc.ids.begin(), enc.ids.end());
-    ds->row_ids_.push_back(row.id);
-    ds->lines_.push_back(row.line);
-    switch (o.target) {
-      case TextTarget::kTags:
-        ds->tags_.push_back(tag_tokens(enc, row, o.label_names, ds->stats_.spans_cut));
-        break;
-      case TextTarget::kClass:
-        if (row.labels.size() != 1) {
-          throw DataError(fmt::format("{}:{}: multiclass needs exactly one name in \"labels\", found {}", o.manifest,
-                                      row.line, row.labels.size()));
-        }
-        ds->classes_.push_back(static_cast<int64_t>(index_of(o.label_names, row.labels[0])));
-        break;
-      case TextTarget::kMultiLabel: {
-        std::vector<float> hot(o.label_names.size(), 0.0f);
-        for (const auto& name : row.labels) hot[index_of(o.label_names, name)] = 1.0f;
-        ds->multi_.push_back(std::move(hot));
-        break;
-      }
-    }
+    ds->stats_.truncated += e.truncated ? 1 : 0;
+    ds->stats_.spans_cut += e.spans_cut;
+    ds->stats_.invalid_utf8 += e.invalid_utf8;
+    ds->stats_.longest = std::max<int64_t>(ds->stats_.longest, static_cast<int64_t>(e.ids.size()));
   }
+  ds->examples_ = std::move(examples);
   return ds;
 }
 
+std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& o) {
+  TokenisedManifest t = tokenise_text_manifest(o);
+  return make_text_dataset(o, o.manifest, std::move(t.examples), t.pad_id);
+}
+
 Sample TextDataset::get(size_t index, uint64_t /*rng_seed*/) const {
-  const auto& ids = ids_.at(index);
+  const TextExample& e = examples_.at(index);
   Sample s;
-  s.image = torch::tensor(ids, torch::kInt64);
+  s.image = torch::tensor(std::vector<int64_t>(e.ids.begin(), e.ids.end()), torch::kInt64);
   switch (options_.target) {
-    case TextTarget::kTags: s.target = torch::tensor(tags_[index], torch::kInt64); break;
-    case TextTarget::kClass: s.target = torch::tensor(classes_[index], torch::kInt64); break;
-    case TextTarget::kMultiLabel: s.target = torch::tensor(multi_[index], torch::kFloat32); break;
+    case TextTarget::kTags:
+      s.target = torch::tensor(std::vector<int64_t>(e.target.begin(), e.target.end()), torch::kInt64);
+      break;
+    case TextTarget::kClass: s.target = torch::tensor(static_cast<int64_t>(e.target.at(0)), torch::kInt64); break;
+    case TextTarget::kMultiLabel:
+      s.target = torch::tensor(std::vector<float>(e.target.begin(), e.target.end()), torch::kFloat32);
+      break;
   }
   return s;
 }
 
 std::string TextDataset::describe(size_t index) const {
-  return fmt::format("{}:{} (id {})", manifest_path_, lines_.at(index), row_ids_.at(index));
+  const TextExample& e = examples_.at(index);
+  return fmt::format("{}:{} (id {})", source_, e.line, e.id);
 }
 
 int64_t TextDataset::label(size_t index) const {
-  return options_.target == TextTarget::kClass ? classes_.at(index) : 0;
+  return options_.target == TextTarget::kClass ? examples_.at(index).target.at(0) : 0;
 }
 
 RaggedLayout TextDataset::ragged() const {

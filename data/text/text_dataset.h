@@ -11,12 +11,17 @@
 //
 // Texts longer than max_length tokens are truncated (the tail is dropped) and
 // counted; for tagging, spans past the cut are lost with it, also counted.
+//
+// The same samples come from a text pack (`medtrain pack -c`, text_pack.h):
+// tokenise_text_manifest makes the TextExamples both paths hold, and
+// make_text_dataset builds the dataset from them, whichever path read them.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/text/text_example.h"
 
 namespace medtrain::data::text {
 
@@ -41,34 +46,47 @@ struct TextDatasetStats {
 
 class TextDataset final : public Dataset {
  public:
-  size_t size() const override { return ids_.size(); }
+  size_t size() const override { return examples_.size(); }
   Sample get(size_t index, uint64_t rng_seed) const override;
   std::string describe(size_t index) const override;
   int64_t label(size_t index) const override;
   RaggedLayout ragged() const override;
-  int64_t length(size_t index) const override { return static_cast<int64_t>(ids_.at(index).size()); }
+  int64_t length(size_t index) const override { return static_cast<int64_t>(examples_.at(index).ids.size()); }
 
   const TextDatasetStats& stats() const { return stats_; }
   int64_t pad_id() const { return pad_id_; }
+  const std::vector<TextExample>& examples() const { return examples_; }
 
  private:
-  friend std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& options);
+  friend std::shared_ptr<TextDataset> make_text_dataset(const TextDatasetOptions& options, std::string source,
+                                                        std::vector<TextExample> examples, int64_t pad_id);
   TextDatasetOptions options_;
-  std::string manifest_path_;
-  std::vector<std::string> row_ids_;
-  std::vector<size_t> lines_;
-  std::vector<std::vector<int64_t>> ids_;
-  std::vector<std::vector<int64_t>> tags_;   // kTags
-  std::vector<int64_t> classes_;             // kClass
-  std::vector<std::vector<float>> multi_;    // kMultiLabel
+  std::string source_;  // what describe() names: the manifest, or the pack folder
+  std::vector<TextExample> examples_;
   int64_t pad_id_ = 0;
   TextDatasetStats stats_;
 };
 
-// DataError naming the manifest (and line) or the tokenizer folder: a bad row
-// (text_manifest.h), a missing column for the target (no "labels" for
-// classification, no "spans" for tagging), a multiclass row with other than
-// one label, no tokenizer files, max_length under 3.
+struct TokenisedManifest {
+  std::vector<TextExample> examples;  // the rows of options.split (empty: all), in file order
+  int64_t pad_id = 0;                 // the tokenizer's [PAD] (0 when it has none)
+};
+
+// Reads options.manifest, checks every row of it for options (the errors of
+// open_text_dataset below) and tokenises the rows of options.split.
+TokenisedManifest tokenise_text_manifest(const TextDatasetOptions& options);
+
+// A dataset of examples made by tokenise_text_manifest (directly, or read back
+// from a text pack); `source` names where they came from in describe().
+std::shared_ptr<TextDataset> make_text_dataset(const TextDatasetOptions& options, std::string source,
+                                               std::vector<TextExample> examples, int64_t pad_id);
+
+// tokenise_text_manifest + make_text_dataset. DataError naming the manifest
+// (and line) or the tokenizer folder: a bad row (text_manifest.h), a missing
+// column for the target (no "labels" for classification, no "spans" for
+// tagging), a multiclass row with other than one label (any split: the train
+// and val readers, and `medtrain pack`, accept and refuse the same file), no
+// tokenizer files, max_length under 3.
 std::shared_ptr<TextDataset> open_text_dataset(const TextDatasetOptions& options);
 
 }  // namespace medtrain::data::text

@@ -1,5 +1,7 @@
 // medtrain pack: a manifest of DICOM files -> large shard files + metadata.json
-// (data/shard/packer.h; the format is described in docs/shards.md).
+// (data/shard/packer.h; the format is described in docs/shards.md); or, with
+// -c, the JSONL reports of a data.dataset text experiment -> shards of token
+// ids, tokenised as that experiment's training would (data/text/text_pack.h).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,19 +10,73 @@
 
 #include "data/io/output_lock.h"
 #include "data/shard/packer.h"
+#include "data/text/text_pack.h"
 #include "trainer/cli/commands.h"
+#include "trainer/config/config_loader.h"
+#include "trainer/engine/task.h"
+#include "trainer/engine/training_data.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::cli {
+namespace {
+
+// The flags that describe DICOM packing: with -c they would be ignored, so
+// they are refused instead.
+constexpr const char* kImageFlags[] = {"--manifest", "--root", "--image-size", "--label-names",
+                                       "--target",   "--volumes", "--compress"};
+
+// pack -c: everything the tokens depend on comes from the experiment, so the
+// pack and the run it feeds cannot disagree.
+int pack_text(const CLI::App& cmd, const ConfigFlags& flags, const std::string& out, uint64_t shard_bytes,
+              const std::string& on_error) {
+  for (const char* flag : kImageFlags) {
+    if (cmd.count(flag) > 0) {
+      throw UserError(fmt::format("pack -c: {} is for DICOM manifests; a text pack takes data.manifest, "
+                                  "data.label_names, data.max_length and model.pretrained from the config "
+                                  "(override with --set KEY=VALUE)",
+                                  flag));
+    }
+  }
+  if (on_error == "skip") {
+    throw UserError("pack -c: --on-error skip is for DICOM files; a bad report line stops the pack, as it stops "
+                    "training from the JSONL file");
+  }
+  const config::Config cfg = load_config_flags(flags, "pack");
+  if (!engine::is_text(cfg)) {
+    throw UserError("pack -c: packs the reports of a data.dataset text experiment (this one reads " +
+                    cfg.data.dataset + "); pack DICOM files with --manifest");
+  }
+  if (cfg.data.manifest.empty()) throw UserError("pack -c: data.manifest is empty (the JSONL file of reports to pack)");
+  data::text::TextPackOptions o;
+  o.dataset = engine::text_dataset_options(cfg, "");
+  o.out = out;
+  o.shard_bytes = shard_bytes;
+  const data::io::OutputLock lock(o.out, "pack");
+  const auto s = data::text::pack_text_dataset(o);
+  std::string splits;
+  for (const auto& [split, n] : s.records_per_split) splits += fmt::format("{}{} {}", splits.empty() ? "" : ", ", split, n);
+  fmt::print("packed {} reports ({}) into {} shards, {:.2f} MiB in {}; {} cut at data.max_length {}\n", s.records,
+             splits, s.shards, static_cast<double>(s.bytes) / (1 << 20), o.out, s.truncated, o.dataset.max_length);
+  return kExitOk;
+}
+
+}  // namespace
 
 Command add_pack_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("pack", "pack the DICOM files of a manifest into checksummed shards");
+  auto* cmd = app.add_subcommand("pack", "pack the DICOM files of a manifest, or the reports of a text experiment "
+                                         "(-c), into checksummed shards");
+  auto flags = std::make_shared<ConfigFlags>();
+  cmd->add_option("-c,--config", flags->file,
+                  "a data.dataset text experiment: pack its data.manifest reports, tokenised with its "
+                  "model.pretrained, data.max_length and data.label_names (train with data.shards set to --out)");
+  cmd->add_option("--set", flags->overrides, "with -c: override a key, e.g. --set data.max_length=256 (repeatable)")
+      ->type_name("KEY=VALUE");
   auto o = std::make_shared<data::shard::PackOptions>();
   auto shard_mb = std::make_shared<double>(64);
   o->workers = std::max(1u, std::thread::hardware_concurrency());
-  cmd->add_option("--manifest", o->manifest, "CSV manifest: path,label|labels[,patient_id,split]")->required();
+  cmd->add_option("--manifest", o->manifest, "CSV manifest: path,label|labels[,patient_id,split] (required without -c)");
   cmd->add_option("--root", o->root, "folder the manifest paths are relative to (default: the manifest's)");
-  cmd->add_option("--out", o->out, "output folder (shards + metadata.json); an interrupted pack resumes")->required();
+  cmd->add_option("--out", o->out, "output folder (shards + metadata.json); an interrupted DICOM pack resumes")->required();
   cmd->add_option("--shard-mb", *shard_mb, "target shard size in MiB")->capture_default_str()->check(CLI::Range(0.01, 65536.0));
   cmd->add_option("--compress", o->compression, "record compression: zstd | none")
       ->capture_default_str()->check(CLI::IsMember({"zstd", "none"}));
@@ -43,8 +99,11 @@ Command add_pack_command(CLI::App& app) {
                   "a file that cannot be read or decoded: fail (stop, naming it) | skip (leave it out, listed in "
                   "metadata.json)")
       ->capture_default_str()->check(CLI::IsMember({"fail", "skip"}));
-  return {cmd, [o, shard_mb, on_error] {
+  return {cmd, [cmd, flags, o, shard_mb, on_error] {
             o->shard_bytes = static_cast<uint64_t>(*shard_mb * 1024 * 1024);
+            if (!flags->file.empty()) return pack_text(*cmd, *flags, o->out, o->shard_bytes, *on_error);
+            if (!flags->overrides.empty()) throw UserError("pack: --set needs -c CONFIG");
+            if (o->manifest.empty()) throw UserError("pack: --manifest is required (or -c CONFIG for a text experiment)");
             o->on_error = *on_error == "skip" ? data::shard::PackOnError::kSkip : data::shard::PackOnError::kFail;
             // Two packs into one folder would each remove the other's shards as leftovers.
             const data::io::OutputLock lock(o->out, "pack");

@@ -83,7 +83,7 @@ void add_run_data(Tables& t) {
       .key("dataset", &DataConfig::dataset, one_of({"dicom", "text"}),
            "dicom: images from a CSV manifest (or data.shards); text: reports from a JSONL manifest "
            "(id, patient, split, text, labels or spans; docs/text.md), tokenised with model.pretrained's "
-           "tokenizer")
+           "tokenizer (or read tokenised from data.shards, a pack made with `medtrain pack -c`)")
       .key("root", &DataConfig::root, any(), "folder that manifest paths are relative to")
       .key("manifest", &DataConfig::manifest, any(),
            "CSV with columns path, then label (multiclass), labels (multilabel: names or indices "
@@ -139,7 +139,7 @@ void add_run_data(Tables& t) {
            "use each file's own Window Center/Width when it has one (else window_center/width)")
       .key("shards", &DataConfig::shards, any(),
            "folder of shards made by `medtrain pack`; empty = decode the DICOM files of the "
-           "manifest")
+           "manifest (text: tokenise data.manifest)")
       .key("shuffle_buffer", &DataConfig::shuffle_buffer, ge(0),
            "shards: samples mixed across shard boundaries when shuffling; 0 = shard order only")
       .key("max_length", &DataConfig::max_length, between(3, 8192),

@@ -13,6 +13,7 @@
 #include "data/shard/shard_dataset.h"
 #include "data/shard/shard_order.h"
 #include "data/text/text_dataset.h"
+#include "data/text/text_pack.h"
 #include "models/model_error.h"
 #include "models/nlu/hf_folder.h"
 #include "trainer/engine/task.h"
@@ -153,20 +154,6 @@ void require_deidentified(const config::DataConfig& cfg) {
   }
 }
 
-data::text::TextDatasetOptions text_options(const config::Config& config, const std::string& split) {
-  data::text::TextDatasetOptions o;
-  o.manifest = config.data.manifest;
-  o.split = split;
-  const Task task = resolve_task(config);
-  o.target = task == Task::kTokenTagging ? data::text::TextTarget::kTags
-             : task == Task::kMulticlass ? data::text::TextTarget::kClass
-                                         : data::text::TextTarget::kMultiLabel;
-  o.label_names = config.data.label_names;
-  o.tokenizer_dir = config.model.pretrained;
-  o.max_length = config.data.max_length;
-  return o;
-}
-
 std::string text_report(const char* split, const data::text::TextDataset& d) {
   const auto& s = d.stats();
   std::string line = fmt::format("{} {} texts, longest {} tokens", split, s.texts, s.longest);
@@ -175,19 +162,30 @@ std::string text_report(const char* split, const data::text::TextDataset& d) {
   return line;
 }
 
-// data.dataset text: JSONL reports, tokenised at open (data/text/text_dataset.h).
+// One split of the reports: from data.shards (a text pack, read whole at open)
+// or from data.manifest (JSONL, tokenised at open); the same samples either way.
+std::shared_ptr<data::text::TextDataset> open_text_split(const config::Config& config, const std::string& split) {
+  const auto o = text_dataset_options(config, split);
+  return config.data.shards.empty() ? data::text::open_text_dataset(o)
+                                    : data::text::open_text_shards(config.data.shards, o);
+}
+
+// data.dataset text: JSONL reports tokenised at open (data/text/text_dataset.h),
+// or the pack `medtrain pack -c` made of them (data/text/text_pack.h).
 DataSplits open_text_splits(const config::Config& config) {
   const config::DataConfig& cfg = config.data;
-  if (!cfg.shards.empty()) throw UserError("data.shards: text is read from data.manifest (JSONL), not from shards");
-  if (cfg.manifest.empty()) throw UserError("data.manifest: required (a JSONL file of reports; docs/text.md)");
+  if (cfg.manifest.empty() && cfg.shards.empty()) {
+    throw UserError("data.manifest: required (a JSONL file of reports; docs/text.md), or data.shards (a pack of them)");
+  }
   if (cfg.label_names.empty()) {  // the config loader checked their number against model.num_classes
     throw UserError("data.label_names: text needs the names (findings, classes, or entity types of the spans)");
   }
   DataSplits splits;
-  auto train = data::text::open_text_dataset(text_options(config, cfg.train_split));
+  auto train = open_text_split(config, cfg.train_split);
   if (train->size() == 0) {
-    throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" +
-                    cfg.train_split + "'");
+    throw UserError((cfg.shards.empty() ? "data.manifest " + data::io::display_path(cfg.manifest)
+                                        : "data.shards " + data::io::display_path(cfg.shards)) +
+                    ": no rows in split '" + cfg.train_split + "'");
   }
   int64_t model_pad = 0;
   try {
@@ -203,7 +201,7 @@ DataSplits open_text_splits(const config::Config& config) {
   std::string report = text_report("train", *train);
   splits.train = train;
   if (!cfg.val_split.empty()) {
-    auto val = data::text::open_text_dataset(text_options(config, cfg.val_split));
+    auto val = open_text_split(config, cfg.val_split);
     if (val->size() > 0) {
       report += "; " + text_report("val", *val);
       splits.val = val;
@@ -214,6 +212,20 @@ DataSplits open_text_splits(const config::Config& config) {
 }
 
 }  // namespace
+
+data::text::TextDatasetOptions text_dataset_options(const config::Config& config, const std::string& split) {
+  data::text::TextDatasetOptions o;
+  o.manifest = config.data.manifest;
+  o.split = split;
+  const Task task = resolve_task(config);
+  o.target = task == Task::kTokenTagging ? data::text::TextTarget::kTags
+             : task == Task::kMulticlass ? data::text::TextTarget::kClass
+                                         : data::text::TextTarget::kMultiLabel;
+  o.label_names = config.data.label_names;
+  o.tokenizer_dir = config.model.pretrained;
+  o.max_length = config.data.max_length;
+  return o;
+}
 
 DataSplits open_data(const config::Config& config, bool records_only) {
   const config::DataConfig& cfg = config.data;
@@ -278,7 +290,7 @@ data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, boo
   o.workers = static_cast<size_t>(cfg.data.workers);
   o.prefetch_batches = static_cast<size_t>(cfg.data.prefetch_batches);
   // Only shards implement Dataset::prefetch; for files the thread would idle.
-  o.readahead_batches = cfg.data.shards.empty() ? 0 : static_cast<size_t>(cfg.data.readahead_batches);
+  o.readahead_batches = cfg.data.shards.empty() || is_text(cfg) ? 0 : static_cast<size_t>(cfg.data.readahead_batches);
   // Training drops the ragged last batch so every step sees the same batch size
   // (BatchNorm statistics and the step count stay independent of data size).
   o.drop_last = training;

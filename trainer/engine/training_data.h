@@ -9,6 +9,7 @@
 
 #include "data/batch_loader.h"
 #include "data/dataset.h"
+#include "data/text/text_dataset.h"
 #include "trainer/config/config.h"
 
 namespace medtrain::engine {
@@ -26,6 +27,12 @@ struct DataSplits {
 // records_only (data.shards only, for `iobench --simulate --records-only`):
 // samples are verified record bytes, not images (shard_dataset.h).
 DataSplits open_data(const config::Config& cfg, bool records_only = false);
+
+// data.dataset text: what the reports of `split` are read and tokenised with
+// (manifest, target for model.task, label names, model.pretrained's tokenizer,
+// data.max_length). Training and `medtrain pack -c` both use it, so a pack
+// and the run it feeds cannot disagree.
+data::text::TextDatasetOptions text_dataset_options(const config::Config& cfg, const std::string& split);
 
 // This rank's training indices per epoch. DICOM: data::DistributedSampler.
 // Shards: data::shard::ShardSampler (shard shuffle + data.shuffle_buffer), with
