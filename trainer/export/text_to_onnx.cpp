@@ -1,12 +1,10 @@
 #include "trainer/export/text_to_onnx.h"
 
-#include <torch/csrc/jit/frontend/tracer.h>
-#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <string>
+#include <vector>
 
-#include <map>
-
-#include "models/model_error.h"
 #include "trainer/export/aten_converter.h"
+#include "trainer/export/trace_forward.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -33,43 +31,19 @@ void check_spec(const TextOnnxSpec& spec, const models::nlu::BertConfig& config)
   }
 }
 
-std::map<const void*, std::string> tensor_names(const torch::nn::Module& model) {
-  std::map<const void*, std::string> names;
-  for (const auto& item : model.named_parameters(/*recurse=*/true)) names.emplace(item.value().data_ptr(), item.key());
-  for (const auto& item : model.named_buffers(/*recurse=*/true)) names.emplace(item.value().data_ptr(), item.key());
-  return names;
-}
-
 }  // namespace
 
 OnnxGraph text_model_to_onnx(models::nlu::BertTaskModel& model, const TextOnnxSpec& spec) {
   check_spec(spec, model.config());
-  model.to(torch::kCPU);
-  model.eval();
-  for (auto& p : model.parameters()) p.set_requires_grad(false);
-  torch::NoGradGuard no_grad;
   // Any id but the pad id: an all-padding row would trace the same ops but
   // compute NaNs (every key masked).
   const int64_t token = model.config().pad_token_id == 0 ? 1 : 0;
-  const torch::Tensor example = torch::full({kTraceBatch, spec.max_length}, token, torch::kInt64);
-  std::shared_ptr<torch::jit::tracer::TracingState> state;
-  try {
-    state = torch::jit::tracer::trace(
-                {example},
-                [&model](torch::jit::Stack inputs) -> torch::jit::Stack {
-                  return {model.forward(inputs.at(0).toTensor())};
-                },
-                [](const torch::autograd::Variable&) { return std::string(); }, /*strict=*/false)
-                .first;
-  } catch (const c10::Error& e) {
-    throw UserError("export " + spec.architecture + ": tracing the text model's forward on [" +
-                    std::to_string(kTraceBatch) + ", " + std::to_string(spec.max_length) +
-                    "] token ids failed: " + e.what_without_backtrace());
-  } catch (const models::ModelError& e) {
-    throw UserError("export " + spec.architecture + ": tracing the text model's forward failed: " + e.what());
-  }
-  torch::jit::EliminateDeadCode(state->graph);
-  const torch::jit::Graph& traced = *state->graph;
+  const auto traced_forward = detail::trace_forward(
+      model, [&model](const torch::Tensor& ids) { return model.forward(ids); },
+      torch::full({kTraceBatch, spec.max_length}, token, torch::kInt64),
+      "export " + spec.architecture + ": tracing the text model's forward on [" + std::to_string(kTraceBatch) + ", " +
+          std::to_string(spec.max_length) + "] token ids");
+  const torch::jit::Graph& traced = *traced_forward.graph;
   const bool per_token = spec.task == kTaskTokenClassification;
   auto type = traced.outputs()[0]->type()->cast<c10::TensorType>();
   const int64_t expected = per_token ? 3 : 2;
@@ -81,8 +55,7 @@ OnnxGraph text_model_to_onnx(models::nlu::BertTaskModel& model, const TextOnnxSp
   // The Converter's spec is only read for messages (the architecture's name).
   OnnxExportSpec messages;
   messages.architecture = spec.architecture;
-  const auto names = tensor_names(model);
-  detail::Converter c(names, messages);
+  detail::Converter c(traced_forward.tensor_names, messages);
   detail::convert_nodes(c, traced, kOnnxInputIds);
   if (spec.task == kTaskMultilabel) {
     c.emit("Sigmoid", {kOnnxLogits}, {kOnnxProbabilities});
