@@ -17,6 +17,7 @@ import pydicom
 import pytest
 
 from conftest import SOURCE, assert_user_error, run, smoke_args
+from mpi_util import MPIRUN, mpirun
 
 
 def snapshot(root):
@@ -121,6 +122,26 @@ def test_training_samples_skipped_are_reported_each_epoch(data, tmp_path):
     assert len(events) == 2, events
     assert all(e["action"].startswith("1 training samples of epoch") for e in events), events
     assert "samples_skipped: 1 training samples" in r.stdout + r.stderr
+
+
+@pytest.mark.skipif(MPIRUN is None, reason="mpirun not installed (Debian openmpi-bin)")
+def test_training_samples_skipped_are_summed_over_ranks(data, tmp_path):
+    """On 2 ranks the epoch's count is every rank's skips, as val/skipped is.
+    Unshuffled, rank r's k-th micro-batch is global batch 2k + r (data/sampler.cpp),
+    so train rows 0 and 8 (batch 8) are one skip on rank 0 and one on rank 1."""
+    root, rows = data
+    train = [r for r in rows if r["split"] == "train"]
+    assert len(train) >= 16, len(train)  # one step on 2 ranks
+    for row in (train[0], train[8]):
+        rewrite(root / row["path"], RescaleSlope="NaN")
+    runs = tmp_path / "runs"
+    r = mpirun(2, "train", *smoke_args(root, runs, "x", "--set", "data.on_error=skip", "--set", "data.shuffle=false",
+                                       "--set", "run.epochs=1", "--set", "run.max_steps=1"))
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (runs / "x" / "metrics.jsonl").read_text().splitlines()]
+    events = [rec for rec in records if rec.get("event") == "samples_skipped"]
+    assert len(events) == 1, events
+    assert events[0]["action"].startswith("2 training samples of epoch "), events
 
 
 def test_inspect_names_an_empty_pixel_data_element(data, tmp_path):

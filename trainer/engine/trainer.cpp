@@ -342,13 +342,17 @@ bool Loop::train_epoch() {
   data::BatchLoader loader(data_.train, sampler_.epoch_indices(state_.epoch), options,
                            static_cast<size_t>(state_.batch_in_epoch));
   DevicePrefetcher batches(loader, device_.device);
-  // data.on_error: skip — what this rank's loader left out, said when the epoch's training ends.
+  // data.on_error: skip — what the loaders of all ranks left out, said when
+  // the epoch's training ends. A collective: every rank gets here together
+  // (the epoch's end, or a stop all ranks agreed on).
   auto report_skips = [&] {
-    if (loader.skipped_total() == 0) return;
+    const auto mine = static_cast<double>(loader.skipped_total());
+    const double skipped = dp_ ? dp_->sum({mine})[0] : mine;
+    if (skipped == 0) return;
     log_->event(state_.step, "samples_skipped",
                 fmt::format("{} training samples of epoch {} could not be read and were skipped (data.on_error: "
-                            "skip; rank {}'s count)",
-                            loader.skipped_total(), state_.epoch, world_.rank));
+                            "skip; all ranks)",
+                            static_cast<int64_t>(skipped), state_.epoch));
   };
   while (state_.step < total_steps_ && (state_.batch_in_epoch / accum) < steps_per_epoch_) {
     const auto step_start = Clock::now();
