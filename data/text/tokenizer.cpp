@@ -9,16 +9,28 @@
 
 namespace medtrain::data::text {
 
-Tokenizer::Tokenizer(TokenizerParts parts) : parts_(std::move(parts)) {
+Tokenizer::Tokenizer(TokenizerParts parts)
+    : parts_(std::move(parts)), byte_level_pre_tokenizer_(parts_.byte_level) {
   TORCH_INTERNAL_ASSERT(parts_.model, "a Tokenizer needs a model");
   for (const auto& [token, id] : parts_.model->vocab()) {
     if (id < 0) continue;
     if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(id + 1);
     id_to_token_[id] = token;
   }
+  for (const AddedTokenSpec& t : parts_.added) add_token(t);
+}
+
+void Tokenizer::add_token(const AddedTokenSpec& token) {
+  if (token.id < 0 || token.content.empty()) return;
+  added_.add(decode_utf8_lossy(token.content).chars, token.id, token.special);
+  added_ids_[token.content] = token.id;
+  if (static_cast<size_t>(token.id) >= id_to_token_.size()) id_to_token_.resize(token.id + 1);
+  id_to_token_[token.id] = token.content;
 }
 
 int32_t Tokenizer::token_to_id(const std::string& token) const {
+  const auto added = added_ids_.find(token);
+  if (added != added_ids_.end()) return added->second;
   const auto& v = parts_.model->vocab();
   const auto it = v.find(token);
   return it == v.end() ? -1 : it->second;
@@ -27,6 +39,21 @@ int32_t Tokenizer::token_to_id(const std::string& token) const {
 const std::string& Tokenizer::id_to_token(int32_t id) const {
   static const std::string kNone;
   return id >= 0 && static_cast<size_t>(id) < id_to_token_.size() ? id_to_token_[id] : kNone;
+}
+
+void Tokenizer::pre_tokenize(NormalizedText& text, uint32_t begin, std::vector<Span>& words) const {
+  const auto end = static_cast<uint32_t>(text.size());
+  switch (parts_.pre_tokenizer) {
+    case PreTokenizerKind::kBert:
+      bert_pre_tokenizer_.split(text, begin, end, words);
+      return;
+    case PreTokenizerKind::kByteLevel:
+      byte_level_pre_tokenizer_.pre_tokenize(text, begin, words);
+      return;
+    case PreTokenizerKind::kNone:
+      if (end > begin) words.push_back({begin, end});
+      return;
+  }
 }
 
 Encoding Tokenizer::encode_sequence(std::string_view text, int32_t sequence) const {
@@ -43,10 +70,10 @@ Encoding Tokenizer::encode_sequence(std::string_view text, int32_t sequence) con
   normalized.clear();
   words.clear();
   pieces.clear();
-  if (parts_.added.empty()) {
+  if (added_.empty()) {
     segments.push_back({0, n, -1});
   } else {
-    parts_.added.split(decoded.chars.data(), n, segments);
+    added_.split(decoded.chars.data(), n, segments);
   }
   const auto push_piece = [&](const Piece& p) {
     const uint32_t first = normalized.source[p.span.start];
@@ -66,13 +93,8 @@ Encoding Tokenizer::encode_sequence(std::string_view text, int32_t sequence) con
     } else {
       for (uint32_t i = s.begin; i < s.end; ++i) normalized.push(decoded.chars[i], i);
     }
-    const auto norm_end = static_cast<uint32_t>(normalized.size());
     words.clear();
-    if (parts_.pre_tokenize) {
-      pre_tokenizer_.split(normalized, norm_begin, norm_end, words);
-    } else if (norm_end > norm_begin) {
-      words.push_back({norm_begin, norm_end});
-    }
+    pre_tokenize(normalized, norm_begin, words);
     for (const Span& w : words) {
       pieces.clear();
       parts_.model->tokenize(normalized, w, pieces);
@@ -114,6 +136,17 @@ Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b,
     pad_encoding(out, padded_length(out.size(), *parts_.padding), *parts_.padding);
   }
   return out;
+}
+
+std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const {
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (const int32_t id : ids) {
+    const std::string& token = id_to_token(id);
+    if (token.empty() || (skip_special_tokens && added_.is_special(id))) continue;
+    tokens.push_back(token);
+  }
+  return decode_tokens(tokens, parts_.decoder);
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts,

@@ -2,12 +2,13 @@
 // not implement are refused with the field's name, never silently ignored.
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "data/data_error.h"
+#include "data/text/bpe.h"
 #include "data/text/tokenizer.h"
-#include "data/text/utf8.h"
 
 namespace medtrain::data::text {
 namespace {
@@ -25,8 +26,6 @@ std::string read_file(const std::string& path, const char* what) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-std::u32string to_u32(const std::string& s) { return decode_utf8_lossy(s).chars; }
 
 BertNormalizerOptions parse_normalizer(const json& j, const std::string& where) {
   const std::string type = j.value("type", "");
@@ -135,6 +134,105 @@ PaddingOptions parse_padding(const json& j, const std::string& where) {
   return p;
 }
 
+
+std::unique_ptr<TokenizerModel> parse_wordpiece(const json& model) {
+  WordPieceOptions wp;
+  wp.unk_token = model.value("unk_token", "[UNK]");
+  wp.continuing_subword_prefix = model.value("continuing_subword_prefix", "##");
+  wp.max_input_chars_per_word = model.value("max_input_chars_per_word", size_t{100});
+  return std::make_unique<WordPiece>(model.at("vocab").get<std::unordered_map<std::string, int32_t>>(), wp);
+}
+
+std::string string_or(const json& j, const char* key, const std::string& fallback) {
+  return j.contains(key) && !j[key].is_null() ? j[key].get<std::string>() : fallback;
+}
+
+// HF writes merges as "left right" (exactly one space) or, since 0.20, as ["left", "right"].
+std::vector<std::pair<std::string, std::string>> parse_merges(const json& merges, const std::string& where) {
+  if (!merges.is_array()) fail(where, "model.merges", "expected a list");
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(merges.size());
+  for (size_t i = 0; i < merges.size(); ++i) {
+    const json& m = merges[i];
+    const std::string field = "model.merges[" + std::to_string(i) + "]";
+    if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+      continue;
+    }
+    const std::string line = m.is_string() ? m.get<std::string>() : m.dump();
+    const size_t space = m.is_string() ? line.find(' ') : std::string::npos;
+    if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+      fail(where, field, "expected \"left right\" (one space) or [\"left\", \"right\"], got " + line);
+    }
+    out.emplace_back(line.substr(0, space), line.substr(space + 1));
+  }
+  return out;
+}
+
+std::unique_ptr<TokenizerModel> parse_bpe(const json& model, const std::string& where) {
+  if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() != 0.0) {
+    fail(where, "model.dropout", "BPE dropout is for training; only null or 0 is supported");
+  }
+  if (model.value("byte_fallback", false)) {
+    fail(where, "model.byte_fallback", "true is not supported (SentencePiece-style BPE)");
+  }
+  BpeOptions o;
+  if (model.contains("unk_token") && !model["unk_token"].is_null()) {
+    o.unk_token = model["unk_token"].get<std::string>();
+  }
+  o.continuing_subword_prefix = string_or(model, "continuing_subword_prefix", "");
+  o.end_of_word_suffix = string_or(model, "end_of_word_suffix", "");
+  o.fuse_unk = model.value("fuse_unk", false);
+  o.ignore_merges = model.value("ignore_merges", false);
+  return std::make_unique<Bpe>(model.at("vocab").get<std::unordered_map<std::string, int32_t>>(),
+                               parse_merges(model.at("merges"), where), std::move(o));
+}
+
+std::unique_ptr<TokenizerModel> parse_model(const json& model, const std::string& where) {
+  const std::string type = model.value("type", "");
+  try {
+    if (type == "WordPiece") return parse_wordpiece(model);
+    if (type == "BPE") return parse_bpe(model, where);
+  } catch (const DataError& e) {
+    if (std::string(e.what()).rfind(where, 0) == 0) throw;
+    throw DataError(where + ": model: " + e.what());
+  }
+  fail(where, "model.type", "\"" + type + "\" is not supported (WordPiece or BPE)");
+}
+
+void parse_pre_tokenizer(const json& j, const std::string& where, TokenizerParts& parts) {
+  if (j.is_null()) {
+    parts.pre_tokenizer = PreTokenizerKind::kNone;
+    return;
+  }
+  const std::string type = j.value("type", "");
+  if (type == "BertPreTokenizer") {
+    parts.pre_tokenizer = PreTokenizerKind::kBert;
+  } else if (type == "ByteLevel") {
+    parts.pre_tokenizer = PreTokenizerKind::kByteLevel;
+    parts.byte_level.add_prefix_space = j.value("add_prefix_space", true);
+    parts.byte_level.use_regex = j.value("use_regex", true);
+  } else {
+    fail(where, "pre_tokenizer.type", "\"" + type + "\" is not supported (BertPreTokenizer, ByteLevel or null)");
+  }
+}
+
+DecoderOptions parse_decoder(const json& j) {
+  DecoderOptions d;
+  if (j.is_null()) return d;
+  d.type = j.value("type", "");
+  if (d.type == "ByteLevel") {
+    d.kind = DecoderKind::kByteLevel;
+  } else if (d.type == "WordPiece") {
+    d.kind = DecoderKind::kWordPiece;
+    d.prefix = j.value("prefix", "##");
+    d.cleanup = j.value("cleanup", true);
+  } else {
+    d.kind = DecoderKind::kUnsupported;  // encoding still works; decode() names it
+  }
+  return d;
+}
+
 }  // namespace
 
 Tokenizer Tokenizer::from_json_string(std::string_view text, const std::string& where) {
@@ -146,29 +244,12 @@ Tokenizer Tokenizer::from_json_string(std::string_view text, const std::string& 
   }
   try {
     TokenizerParts parts;
-    const json& model = j.at("model");
-    if (model.value("type", "") != "WordPiece") {
-      fail(where, "model.type",
-           "\"" + model.value("type", "") + "\" is not supported; only WordPiece (BERT) models");
-    }
-    WordPieceOptions wp;
-    wp.unk_token = model.value("unk_token", "[UNK]");
-    wp.continuing_subword_prefix = model.value("continuing_subword_prefix", "##");
-    wp.max_input_chars_per_word = model.value("max_input_chars_per_word", size_t{100});
-    parts.model = std::make_unique<WordPiece>(
-        model.at("vocab").get<std::unordered_map<std::string, int32_t>>(), wp);
-
+    parts.model = parse_model(j.at("model"), where);
     if (j.contains("normalizer") && !j["normalizer"].is_null()) {
       parts.normalizer.emplace(parse_normalizer(j["normalizer"], where));
     }
-    if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) {
-      const std::string type = j["pre_tokenizer"].value("type", "");
-      if (type != "BertPreTokenizer") {
-        fail(where, "pre_tokenizer.type", "\"" + type + "\" is not supported (BertPreTokenizer or null)");
-      }
-    } else {
-      parts.pre_tokenize = false;
-    }
+    parse_pre_tokenizer(j.value("pre_tokenizer", json()), where, parts);
+    parts.decoder = parse_decoder(j.value("decoder", json()));
     if (j.contains("post_processor") && !j["post_processor"].is_null()) {
       parts.processor = parse_processor(j["post_processor"], where);
     }
@@ -179,7 +260,7 @@ Tokenizer Tokenizer::from_json_string(std::string_view text, const std::string& 
         fail(where, "added_tokens[\"" + content + "\"]",
              "only normalized=false tokens without lstrip/rstrip/single_word are supported");
       }
-      parts.added.add(to_u32(content), t.at("id").get<int32_t>());
+      parts.added.push_back({content, t.at("id").get<int32_t>(), t.value("special", false)});
     }
     if (j.contains("truncation") && !j["truncation"].is_null()) {
       parts.truncation = parse_truncation(j["truncation"], where);
@@ -213,7 +294,7 @@ Tokenizer Tokenizer::from_vocab_file(const std::string& path, const VocabFileOpt
   for (const std::string* s : {&options.pad_token, &options.wordpiece.unk_token,
                                &options.cls_token, &options.sep_token, &options.mask_token}) {
     const auto it = vocab.find(*s);
-    if (it != vocab.end()) parts.added.add(to_u32(*s), it->second);
+    if (it != vocab.end()) parts.added.push_back({*s, it->second, true});
   }
   const auto need = [&](const std::string& token, const char* role) {
     const auto it = vocab.find(token);
@@ -224,8 +305,33 @@ Tokenizer Tokenizer::from_vocab_file(const std::string& path, const VocabFileOpt
     return it->second;
   };
   parts.processor = bert_template(need(options.cls_token, "cls"), need(options.sep_token, "sep"));
+  parts.decoder.kind = DecoderKind::kWordPiece;
+  parts.decoder.prefix = options.wordpiece.continuing_subword_prefix;
   parts.model = std::make_unique<WordPiece>(std::move(vocab), options.wordpiece);
   return Tokenizer(std::move(parts));
+}
+
+}  // namespace medtrain::data::text
+
+namespace medtrain::data::text {
+
+void Tokenizer::add_vocabulary_file(const std::string& path) {
+  std::istringstream in(read_file(path, "vocabulary.txt"));
+  std::string line;
+  int32_t id = 0;
+  std::vector<AddedTokenSpec> extra;
+  for (; std::getline(in, line); ++id) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;  // the last line's newline; an empty token cannot be matched anyway
+    const std::string& known = id_to_token(id);
+    if (known.empty()) {
+      extra.push_back({line, id, true});
+    } else if (known != line) {
+      throw DataError(path + ":" + std::to_string(id + 1) + ": id " + std::to_string(id) + " is \"" + line +
+                      "\" here but \"" + known + "\" in the tokenizer; the vocabulary belongs to another model");
+    }
+  }
+  for (const AddedTokenSpec& t : extra) add_token(t);
 }
 
 }  // namespace medtrain::data::text

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "data/text/normalized_text.h"
+#include "data/text/tokenizer_model.h"
 
 namespace medtrain::data::text {
 
@@ -19,22 +19,16 @@ struct WordPieceOptions {
   size_t max_input_chars_per_word = 100;
 };
 
-// A model token: its id and the normalized code points it covers.
-struct Piece {
-  int32_t id;
-  Span span;
-};
-
-class WordPiece {
+class WordPiece final : public TokenizerModel {
  public:
   // `vocab` maps token -> id; throws DataError when unk_token is not in it.
   WordPiece(std::unordered_map<std::string, int32_t> vocab, WordPieceOptions options);
 
   // Appends the pieces of the word text.chars[word) to `out`.
-  void tokenize(const NormalizedText& text, Span word, std::vector<Piece>& out) const;
+  void tokenize(const NormalizedText& text, Span word, std::vector<Piece>& out) const override;
 
   int32_t unk_id() const { return unk_id_; }
-  const std::unordered_map<std::string, int32_t>& vocab() const { return vocab_; }
+  const std::unordered_map<std::string, int32_t>& vocab() const override { return vocab_; }
   const WordPieceOptions& options() const { return options_; }
 
  private:

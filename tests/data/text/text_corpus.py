@@ -104,3 +104,46 @@ def corpus(n_lines=12000, seed=1234):
         lines.append(raw)
     lines += [b"", b" ", b"\t\r", b"\x00", "\ufffd".encode(), b"[SEP]", b"\xff\xfe"]
     return lines
+
+
+# Extras for byte-level BPE (GPT-2's split pattern): contractions, digit runs,
+# runs of spaces, tabs and newlines, and Whisper's special and timestamp tokens
+# written in the text. Lines may hold b"\n": pass them hex-encoded.
+CONTRACTIONS = ["don't", "Don't", "DON'T", "it's", "It'S", "we're", "they've", "I'm", "you'll", "he'd",
+                "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "''s", "rock'n'roll", "o'clock", "ma'am",
+                "x.'s", "’s", "l'été", "'", "''", "'sun", "'LL"]
+NUMBERS = ["0", "7", "42", "1000000", "3.14159", "1,234,567", "12:30", "2026-12-06", "٣٤", "²", "½",
+           "Ⅻ", "①", "١٢٣", "१२३", "12th", "x2", "2x", "-5", "+1-555-0100"]
+WHITESPACE = [" ", "  ", "   ", "\t", "\n", "\n\n", " \n", "\n ", "\r\n", " \t ", "\u00a0", "\u3000",
+              "\u2028", "\x0b\x0c", "        "]
+WHISPER_SPECIALS = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>",
+                    "<|0.00|>", "<|1.08|>", "<|30.00|>", "<|30.02|>", "<|nospeech|>", "<|endoftext",
+                    "<|<|en|>|>", "<|EN|>", " <|en|> "]
+
+
+def byte_level_line(rng):
+    pools = [CONTRACTIONS, NUMBERS, WHITESPACE, WHISPER_SPECIALS, FINDINGS, ACCENTED, EMOJI, PUNCT, SCRIPTS]
+    weights = [4, 3, 4, 1, 3, 1, 1, 2, 1]
+    pieces = []
+    for _ in range(rng.randint(1, 16)):
+        pieces.append(rng.choice(rng.choices(pools, weights)[0]))
+        if rng.random() < 0.6:
+            pieces.append(rng.choice(WHITESPACE) if rng.random() < 0.3 else " ")
+    return "".join(pieces)
+
+
+def byte_level_corpus(n_extra=3000, seed=4321):
+    """corpus() plus lines for byte-level BPE (they may contain b"\\n")."""
+    rng = random.Random(seed)
+    extra = []
+    for _ in range(n_extra):
+        text = byte_level_line(rng)
+        if rng.random() < 0.1:
+            text = report_line(rng) + rng.choice(WHITESPACE) + text
+        raw = text.encode("utf-8")
+        if rng.random() < 0.05:
+            raw = with_invalid_bytes(rng, raw)
+        extra.append(raw)
+    extra += [b"\n", b"\n\n\n", b"   ", b"a   ", b"   a", b" \n a", b"<|0.00|> Hello<|1.00|>",
+              ("9" * 500).encode(), ("don't " * 50).encode()]
+    return corpus() + extra

@@ -119,12 +119,21 @@ TEST(Tokenizer, VocabTxtGivesTheSameEncoding) {
   EXPECT_EQ(a.offsets, b.offsets);
 }
 
+TEST(Tokenizer, WordPieceDecoderGluesPiecesAndCleansUp) {
+  const Tokenizer t = Tokenizer::from_json_string(
+      testing::tiny_tokenizer_json(R"("decoder":{"type":"WordPiece","prefix":"##","cleanup":true},)"), "tiny.json");
+  const Encoding e = t.encode("The patient has PNEUMONIA.");
+  EXPECT_EQ(t.decode(e.ids), "the patient has pneumonia.");
+  EXPECT_EQ(t.decode(e.ids, false), "[CLS] the patient has pneumonia. [SEP]");
+  EXPECT_EQ(tiny().decode(e.ids), "the patient has pneu ##mon ##ia .");  // no decoder: joined with spaces
+}
+
 TEST(Tokenizer, UnsupportedPartsAreRefusedByName) {
   std::string json = testing::tiny_tokenizer_json();
-  json.replace(json.find("\"WordPiece\""), 11, "\"BPE\"");
+  json.replace(json.find("\"WordPiece\""), 11, "\"Unigram\"");
   try {
     Tokenizer::from_json_string(json, "x.json");
-    FAIL() << "a BPE model was accepted";
+    FAIL() << "a Unigram model was accepted";
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("model.type"), std::string::npos) << e.what();
   }

@@ -51,7 +51,8 @@ def run_tool(tmp_path, lines, *flags):
     out = tmp_path / "out.jsonl"
     subprocess.run([str(tool()), "--tokenizer", str(tokenizer_json()), "--in", str(src), "--out", str(out),
                     *flags], check=True, timeout=120)
-    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    # Not splitlines(): decoded text may hold U+2028, U+0085... unescaped; only '\n' ends a row.
+    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").split("\n") if l]
     assert len(rows) == len(lines)
     return rows
 
@@ -127,6 +128,19 @@ def test_pairs_match_hf(tmp_path, lines):
         ours = run_tool(tmp_path, pairs, "--pairs", *(["--raw"] if raw else []))
         theirs = hf_tokenizer(raw).encode_batch([tuple(t) for t in texts])
         assert compare(ours, theirs, texts) == []
+
+
+def test_decode_matches_hf(tmp_path, lines):
+    """decode() with the file's WordPiece decoder ("##" glued, BERT's clean-up), with and
+    without skip_special_tokens, on the ids of the first 4,000 lines."""
+    ours = run_tool(tmp_path, lines[:4000], "--raw")
+    id_lists = [o["ids"] for o in ours]
+    decoded = run_tool(tmp_path, [" ".join(map(str, ids)).encode() for ids in id_lists], "--decode")
+    hf = hf_tokenizer(True)
+    skip = hf.decode_batch(id_lists, skip_special_tokens=True)
+    keep = hf.decode_batch(id_lists, skip_special_tokens=False)
+    bad = [i for i, d in enumerate(decoded) if d["skip"] != skip[i] or d["keep"] != keep[i]]
+    assert bad == [], [(decoded[i], skip[i]) for i in bad[:3]]
 
 
 def test_code_point_sweep(tmp_path):

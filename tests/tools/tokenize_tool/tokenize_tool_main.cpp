@@ -1,11 +1,16 @@
-// tokenize_tool: drives data/text's tokenizer from the Python parity test and
+// tokenize_tool: drives data/text's tokenizer from the Python parity tests and
 // the benchmark (a test tool, not a medtrain subcommand).
-//   tokenize_tool --tokenizer tokenizer.json --in lines.txt --out enc.jsonl [--raw] [--pairs]
+//   tokenize_tool --tokenizer tokenizer.json --in lines.txt --out enc.jsonl [--raw] [--pairs] [--hex]
+//   tokenize_tool --tokenizer tokenizer.json --in ids.txt --out text.jsonl --decode
 //   tokenize_tool --tokenizer tokenizer.json --in lines.txt --bench 5
 // Lines are split on '\n' only (other bytes, invalid UTF-8 included, are kept);
+// with --hex each line is the hex of the text's bytes (so a text may hold '\n');
 // with --pairs a line is "A\tB". --raw turns off the file's truncation and padding.
+// --vocabulary adds a CTranslate2 vocabulary.txt's extra tokens (Whisper's timestamps).
 // Output: one JSON object per line: ids, type_ids, attention_mask,
 // special_tokens_mask, offsets (code points), byte_offsets, replacements.
+// --decode: each line holds ids separated by spaces; the output has "skip" and
+// "keep", the text decoded with and without skip_special_tokens.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "data/text/tokenizer.h"
 
@@ -30,6 +36,23 @@ std::vector<std::string> read_lines(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) lines.push_back(line);
   return lines;
+}
+
+std::string from_hex(const std::string& hex) {
+  if (hex.size() % 2) throw std::runtime_error("--hex: odd line length");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string decode_line(const text::Tokenizer& t, const std::string& line) {
+  std::vector<int32_t> ids;
+  std::istringstream in(line);
+  for (int64_t id; in >> id;) ids.push_back(static_cast<int32_t>(id));
+  const nlohmann::json row = {{"skip", t.decode(ids, true)}, {"keep", t.decode(ids, false)}};
+  return row.dump() + "\n";
 }
 
 template <typename T>
@@ -84,14 +107,17 @@ text::Encoding encode(const text::Tokenizer& t, const std::string& line, bool pa
 
 int main(int argc, char** argv) {
   CLI::App app{"tokenize lines with data/text (test tool)"};
-  std::string tokenizer_path, in_path, out_path;
-  bool raw = false, pairs = false;
+  std::string tokenizer_path, in_path, out_path, vocabulary_path;
+  bool raw = false, pairs = false, hex = false, decode = false;
   int bench = 0;
   app.add_option("--tokenizer", tokenizer_path, "tokenizer.json")->required();
   app.add_option("--in", in_path, "input lines")->required();
   app.add_option("--out", out_path, "output JSONL");
   app.add_flag("--raw", raw, "no truncation or padding");
   app.add_flag("--pairs", pairs, "lines are A<TAB>B pairs");
+  app.add_flag("--hex", hex, "lines are hex-encoded bytes");
+  app.add_flag("--decode", decode, "lines are ids; write the decoded text");
+  app.add_option("--vocabulary", vocabulary_path, "a CTranslate2 vocabulary.txt to add");
   app.add_option("--bench", bench, "time N passes; print lines/s per pass");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -100,7 +126,11 @@ int main(int argc, char** argv) {
       tok.set_truncation(std::nullopt);
       tok.set_padding(std::nullopt);
     }
-    const std::vector<std::string> lines = read_lines(in_path);
+    if (!vocabulary_path.empty()) tok.add_vocabulary_file(vocabulary_path);
+    std::vector<std::string> lines = read_lines(in_path);
+    if (hex) {
+      for (std::string& l : lines) l = from_hex(l);
+    }
     if (bench > 0) {
       size_t sink = 0;
       for (int r = 0; r < bench; ++r) {
@@ -114,7 +144,7 @@ int main(int argc, char** argv) {
     }
     std::ofstream out(out_path, std::ios::binary);
     if (!out) throw std::runtime_error("cannot write " + out_path);
-    for (const std::string& l : lines) out << to_json(encode(tok, l, pairs));
+    for (const std::string& l : lines) out << (decode ? decode_line(tok, l) : to_json(encode(tok, l, pairs)));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tokenize_tool: %s\n", e.what());
