@@ -34,6 +34,8 @@ std::vector<TextInput> collect_texts(const fs::path& in) {
   auto read_txt = [&](const fs::path& file, std::string id) {
     out.push_back({std::move(id), data::io::read_user_file(file.string(), "text file", kMaxTextFileBytes)});
   };
+  // As for DICOM inputs (infer_inputs.cpp): links are followed, so a dangling one is missing too.
+  if (!fs::exists(in, ec)) throw UserError("--in " + data::io::display_path(in.string()) + ": no such file or folder");
   if (fs::is_directory(in, ec)) {
     std::vector<fs::path> files;
     for (const auto& e : fs::recursive_directory_iterator(in, ec)) {
@@ -63,8 +65,11 @@ std::vector<int64_t> framed(const TextBundle& b, const std::vector<int32_t>& ids
   return out;
 }
 
-// Rows of ids padded to the longest with the encoder's pad id -> logits, on CPU.
-torch::Tensor run_model(const TextBundle& b, const std::vector<std::vector<int64_t>>& rows) {
+size_t text_window(const TextBundle& b) { return static_cast<size_t>(std::max<int64_t>(1, b.card.text_max_length - 2)); }
+
+}  // namespace
+
+torch::Tensor text_logits(const TextBundle& b, const std::vector<std::vector<int64_t>>& rows) {
   size_t longest = 0;
   for (const auto& r : rows) longest = std::max(longest, r.size());
   auto ids = torch::full({static_cast<int64_t>(rows.size()), static_cast<int64_t>(longest)},
@@ -77,9 +82,12 @@ torch::Tensor run_model(const TextBundle& b, const std::vector<std::vector<int64
   return b.model->forward(ids.to(b.device)).to(torch::kFloat32).cpu();
 }
 
-size_t text_window(const TextBundle& b) { return static_cast<size_t>(std::max<int64_t>(1, b.card.text_max_length - 2)); }
-
-}  // namespace
+std::vector<int64_t> classification_ids(const TextBundle& b, const std::string& text, bool* truncated) {
+  const Encoding enc = b.tokenizer->encode(text, /*add_special_tokens=*/false);
+  const size_t keep = std::min(enc.ids.size(), text_window(b));
+  if (truncated) *truncated = keep < enc.ids.size();
+  return framed(b, enc.ids, 0, keep);
+}
 
 // Note [Tagging windows]: a text longer than the model's window is tagged in
 // windows of max_length - 2 tokens that overlap by a quarter; each token takes
@@ -93,7 +101,7 @@ std::vector<TextSpanPrediction> tag_text(const TextBundle& b, const std::string&
   while (starts.back() + w < n) starts.push_back(std::min(starts.back() + step, n - std::min(n, w)));
   std::vector<std::vector<int64_t>> rows;
   for (size_t s : starts) rows.push_back(framed(b, enc.ids, s, std::min(w, n - s)));
-  const torch::Tensor probs = run_model(b, rows).softmax(-1);  // [windows, L, tags]
+  const torch::Tensor probs = text_logits(b, rows).softmax(-1);  // [windows, L, tags]
   std::vector<std::string> tags(n);
   std::vector<float> confidence(n);
   for (size_t t = 0; t < n; ++t) {
@@ -148,12 +156,11 @@ TextInferSummary run_text_inference(const InferOptions& o) {
     }
     std::vector<std::vector<int64_t>> rows;
     for (size_t i = first; i < last; ++i) {
-      const Encoding enc = b.tokenizer->encode(inputs[i].text, /*add_special_tokens=*/false);
-      const size_t keep = std::min(enc.ids.size(), text_window(b));
-      summary.truncated += keep < enc.ids.size() ? 1 : 0;
-      rows.push_back(framed(b, enc.ids, 0, keep));
+      bool truncated = false;
+      rows.push_back(classification_ids(b, inputs[i].text, &truncated));
+      summary.truncated += truncated ? 1 : 0;
     }
-    const torch::Tensor logits = run_model(b, rows);
+    const torch::Tensor logits = text_logits(b, rows);
     const bool multiclass = b.card.task == "multiclass";
     const torch::Tensor probs = multiclass ? logits.softmax(-1) : logits.sigmoid();
     for (size_t i = first; i < last; ++i) {
