@@ -23,25 +23,14 @@
 #include <string>
 #include <vector>
 
-#include "data/npy_writer.h"
+#include "scripts/bench/bench_env.h"
 #include "trainer/export/inference.h"
 
 namespace {
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
-
-std::string env_str(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-void write_npy(const std::string& path, const torch::Tensor& t) {
-  const torch::Tensor c = t.to(torch::kCPU, torch::kFloat).contiguous();
-  medtrain::data::write_npy_f32(path, c.data_ptr<float>(), c.sizes().vec());
-}
+using medtrain::bench::env_int;
+using medtrain::bench::env_str;
+using medtrain::bench::write_npy;
 
 struct Fixture {
   medtrain::exporter::LoadedModel loaded;
@@ -96,13 +85,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "infer_forward_bench: %s\n", e.what());
     return 2;
   }
-  benchmark::RegisterBenchmark("BM_InferForward", BM_InferForward)
-      ->Unit(benchmark::kMillisecond)
-      ->Iterations(env_int("BENCH_ITERS", 2))
-      ->UseRealTime();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return medtrain::bench::run_benchmark(argc, argv, "BM_InferForward", BM_InferForward, env_int("BENCH_ITERS", 2));
 }

@@ -9,14 +9,14 @@ BENCH_LOGITS) within 1e-3 relative, so the three time the same computation.
 prints: ort=<images/s> eager=<images/s>
 """
 import sys
-import time
 
 import numpy as np
-import onnxruntime as ort
 import torch
 import torchvision
 import yaml
 from safetensors.torch import load_file
+
+from forward_reference import check_and_time, ort_session
 
 
 def torchvision_model(card):
@@ -32,21 +32,6 @@ def torchvision_model(card):
     return model
 
 
-def check(name, actual, expected):
-    scale = np.maximum(np.abs(expected), 1.0)
-    err = float(np.max(np.abs(actual - expected) / scale))
-    if err > 1e-3:
-        sys.exit(f"infer_forward_reference.py: {name} logits differ from medtrain's by {err:.3g} relative")
-
-
-def timed(forward, iters):
-    forward()  # warm-up
-    start = time.perf_counter()
-    for _ in range(iters):
-        forward()
-    return time.perf_counter() - start
-
-
 def main(bundle, input_path, logits_path, threads, iters):
     card = yaml.safe_load(open(f"{bundle}/model.yaml"))
     x = np.load(input_path)
@@ -56,10 +41,7 @@ def main(bundle, input_path, logits_path, threads, iters):
     net.load_state_dict(load_file(f"{bundle}/model.safetensors"), strict=True)
     net.eval()
     xt = torch.from_numpy(x)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(f"{bundle}/model.onnx", options, providers=["CPUExecutionProvider"])
+    session = ort_session(f"{bundle}/model.onnx", threads)
 
     def onnx():
         return session.run(["logits"], {"input": x})[0]
@@ -68,10 +50,7 @@ def main(bundle, input_path, logits_path, threads, iters):
         with torch.no_grad():
             return net(xt)
 
-    check("onnxruntime", onnx(), expected)
-    check("pytorch eager", eager().numpy(), expected)
-    n = len(x) * iters
-    print(f"ort={n / timed(onnx, iters):.2f} eager={n / timed(eager, iters):.2f}")
+    check_and_time("infer_forward_reference.py", onnx, eager, expected, len(x), iters)
 
 
 if __name__ == "__main__":
