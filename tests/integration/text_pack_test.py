@@ -5,11 +5,13 @@ JSONL file loss for loss (the first step first); and the one-line refusals:
 a pack that does not fit the config, a truncated shard, flags that are for
 DICOM packs, a bad manifest line."""
 import json
+import struct
 from pathlib import Path
 
 import pytest
 
 from conftest import MINILM, SOURCE, assert_user_error, needs_minilm, run
+from shard_py import crc32c, read_index
 
 pytestmark = needs_minilm
 
@@ -62,6 +64,56 @@ def test_pack_records_what_the_tokens_depend_on(packed, reports):
     # verify-shards reads text records too.
     v = run("verify-shards", packed)
     assert v.returncode == 0, v.stderr
+
+
+def read_text_record(rec):
+    """data/text/text_record.h, read from its comment alone."""
+    assert rec[:8] == b"MTTEXT01"
+    id_n, pat_n, split_n, n_ids, n_target, spans_cut, bad_utf8, truncated, line = \
+        struct.unpack_from("<IIIIIIIB3xQ", rec, 8)
+    at = 48
+    strings = []
+    for n in (id_n, pat_n, split_n):
+        strings.append(rec[at:at + n].decode())
+        at += n
+    ids = list(struct.unpack_from(f"<{n_ids}i", rec, at))
+    target = list(struct.unpack_from(f"<{n_target}i", rec, at + 4 * n_ids))
+    assert at + 4 * (n_ids + n_target) == len(rec)
+    return dict(id=strings[0], patient=strings[1], split=strings[2], line=line, ids=ids, target=target,
+                truncated=bool(truncated))
+
+
+def test_records_hold_what_hf_tokenizers_and_the_manifest_say(packed, reports):
+    """Every record against an independent reference: HF `tokenizers` with the
+    model's tokenizer.json (truncated at 48) and the manifest row's findings."""
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(MINILM / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(48)
+    rows = {}
+    for n, line in enumerate(reports.read_text().splitlines(), start=1):
+        if line.strip():
+            rows[json.loads(line)["id"]] = (n, json.loads(line))
+    findings = ["pneumothorax", "effusion", "consolidation", "cardiomegaly", "nodule"]
+    meta = json.loads((packed / "metadata.json").read_text())
+    seen, cut = [], 0
+    for info in meta["shards"]:
+        data = (packed / info["file"]).read_bytes()
+        for offset, length, crc, _label in read_index(data):
+            rec = data[offset:offset + length]
+            assert crc32c(rec) == crc
+            r = read_text_record(rec)
+            line, row = rows[r["id"]]
+            assert (r["patient"], r["split"], r["line"]) == (row["patient"], row["split"], line) == \
+                (row["patient"], info["split"], line)
+            enc = tok.encode(row["text"])
+            assert r["ids"] == enc.ids, r["id"]
+            assert r["truncated"] == (len(tok.encode(row["text"], add_special_tokens=True).overflowing) > 0)
+            assert r["target"] == [int(f in row["labels"]) for f in findings]
+            seen.append(r["id"])
+            cut += r["truncated"]
+    assert sorted(seen) == sorted(rows)
+    assert cut > 0  # some reports are longer than 48 tokens: truncation was exercised
 
 
 def test_one_epoch_from_shards_matches_the_jsonl_run(tmp_path, reports, packed):
