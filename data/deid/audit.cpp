@@ -114,6 +114,16 @@ std::vector<std::string> shared_outputs(const std::vector<nlohmann::json>& recor
   return problems;
 }
 
+std::map<std::string, std::string> report_outputs(const std::vector<nlohmann::json>& records) {
+  std::map<std::string, std::string> outputs;
+  for (const auto& [id, j] : latest_by_input(records)) {
+    if (j.value("status", "") == "ok" && j.value("kind", "") == "report") {
+      outputs[j.value("output", "")] = j.value("output_sha256", "");
+    }
+  }
+  return outputs;
+}
+
 AuditLog::AuditLog(const std::string& dir, const std::string& name) : path_((fs::path(dir) / name).string()) {
   fd_ = io::open_beneath(dir, name, O_CREAT | O_APPEND);  // DataError naming a link
 }

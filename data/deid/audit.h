@@ -38,6 +38,10 @@ std::map<std::string, PriorRecord> load_prior_records(const std::string& dir);
 // one output overwriting another. One line per output, naming the input ids.
 std::vector<std::string> shared_outputs(const std::vector<nlohmann::json>& records);
 
+// The outputs of reports (records with "kind": "report") that the latest
+// record of their input says were written ("ok"), each with its SHA-256.
+std::map<std::string, std::string> report_outputs(const std::vector<nlohmann::json>& records);
+
 class AuditLog {
  public:
   // Opens (creating) <dir>/<name> for appending; DataError when it is a link or

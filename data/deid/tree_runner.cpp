@@ -19,6 +19,7 @@
 #include "data/deid/key_file.h"
 #include "data/deid/keyed.h"
 #include "data/deid/pixel_ocr.h"
+#include "data/deid/report_text.h"
 #include "data/dicom/dicom_codecs.h"
 #include "data/io/output_lock.h"
 #include "data/io/user_file.h"
@@ -167,6 +168,8 @@ class Runner {
     s.dropped_dicomdir = summary_.dropped_dicomdir;
     s.excluded_burned_in = summary_.excluded_burned_in;
     s.failed = summary_.failed;
+    s.reports_cleaned = summary_.reports_cleaned;
+    s.reports_skipped = summary_.reports_skipped;
     s.temp_files_removed = temps_removed_ + summary_.temps_removed_in_quarantine;
     s.bytes_in = summary_.bytes_in;
     s.bytes_out = summary_.bytes_out;
@@ -240,6 +243,7 @@ class Runner {
       ++summary_.resumed;
       return;
     }
+    if (is_report_file(path)) return process_report(path, bytes, rec);
     DcmFileFormat file;
     if (auto problem = parse_dicom(bytes, file)) throw DataError(*problem);
     const std::string sop_class = storage_class(file);
@@ -312,7 +316,52 @@ class Runner {
         spans.push_back({{"tag", t.tag}, {"start", t.start}, {"end", t.end}, {"label", t.label}});
       }
       rec["text_model"] = std::move(spans);
+      if (!r.text_fitted.empty()) rec["text_model_fitted"] = r.text_fitted;
     }
+    audit_.append(rec);
+  }
+
+  // A free-text report (report_text.h): cleaned by the tagger into
+  // reports/<input id>.txt, or, with no tagger, skipped and said so: free text
+  // never reaches --out unscrubbed.
+  void process_report(const fs::path& path, const std::string& bytes, nlohmann::json& rec) {
+    rec["kind"] = "report";
+    if (!o_.settings.text_tagger) {
+      ++summary_.reports_skipped;
+      rec["status"] = "skipped_report";
+      audit_.append(rec);
+      warn(fmt::format("skipped report {}: free text is never copied unscrubbed (--text-model BUNDLE cleans reports)",
+                       shown(path, rec)));
+      return;
+    }
+    if (bytes.size() > kMaxReportBytes) {
+      throw DataError(fmt::format("a report of {} bytes: reports may have at most {} KiB (one report per file)",
+                                  bytes.size(), kMaxReportBytes >> 10));
+    }
+    if (auto problem = invalid_utf8_in_report(bytes)) throw DataError(*problem);
+    const CleanedReport cleaned = clean_report(bytes, o_.settings.text_tagger);
+    const std::string id = rec["input_id"];
+    const std::string out_rel = fmt::format("{}/{}.txt", kReportsFolder, id);
+    std::string other;
+    if (claim(out_rel, id, rec["input_sha256"].get<std::string>(), other) != Verdict::kWrite) {  // names are per input: never
+      throw OutputFailure(fmt::format("output {} is claimed by input {}", out_rel, other));
+    }
+    try {
+      write_bytes_atomic(o_.out_dir, out_rel, cleaned.text);
+    } catch (const DataError& e) {
+      throw OutputFailure(e.what());
+    }
+    summary_.bytes_out += static_cast<long long>(cleaned.text.size());
+    ++summary_.written;
+    ++summary_.reports_cleaned;
+    rec["status"] = "ok";
+    rec["output"] = out_rel;
+    rec["output_sha256"] = sha256_bytes(cleaned.text.data(), cleaned.text.size());
+    auto spans = nlohmann::json::array();  // lines, offsets, labels: never the text
+    for (const auto& t : cleaned.replacements) {
+      spans.push_back({{"line", t.line}, {"start", t.start}, {"end", t.end}, {"label", t.label}});
+    }
+    rec["text_model"] = std::move(spans);
     audit_.append(rec);
   }
 
@@ -412,7 +461,7 @@ class Runner {
   std::unique_ptr<AuditLog> quarantine_log_;
   struct Counters {  // updated by all workers
     std::atomic<long> files{0}, written{0}, resumed{0}, duplicates{0}, quarantined{0}, dropped_dicomdir{0},
-        excluded_burned_in{0}, failed{0}, temps_removed_in_quarantine{0};
+        excluded_burned_in{0}, failed{0}, temps_removed_in_quarantine{0}, reports_cleaned{0}, reports_skipped{0};
     std::atomic<long long> bytes_in{0}, bytes_out{0};
   };
   Counters summary_;
@@ -439,6 +488,8 @@ nlohmann::json RunSummary::to_json() const {
           {"dropped_dicomdir", dropped_dicomdir},
           {"excluded_burned_in", excluded_burned_in},
           {"failed", failed},
+          {"reports_cleaned", reports_cleaned},
+          {"reports_skipped", reports_skipped},
           {"temp_files_removed", temp_files_removed},
           {"bytes_in", bytes_in},
           {"bytes_out", bytes_out},

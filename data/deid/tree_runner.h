@@ -4,7 +4,9 @@
 // writes <out>/<pseudonym>/<study uid>/<series uid>/<sop uid>.dcm atomically (new
 // names: input paths often carry patient names), appends the audit log, and skips
 // files an earlier run finished (same input hash, output present with the hash
-// its record holds). The input tree is only read.
+// its record holds). The input tree is only read. Files named *.txt are
+// free-text reports (report_text.h): cleaned by the text tagger into
+// <out>/reports/<input id>.txt, or skipped when there is none.
 //
 // Integrity (docs/deid.md, "Duplicates, collisions, locks, links"):
 // * the run holds --out's OutputLock from start to end; a second run fails;
@@ -44,6 +46,10 @@ struct RunOptions {
 struct RunSummary {
   long files = 0, written = 0, resumed = 0, duplicates = 0, quarantined = 0, dropped_dicomdir = 0,
        excluded_burned_in = 0, failed = 0, temp_files_removed = 0;
+  // Free-text reports (.txt, report_text.h): cleaned by --text-model (also
+  // counted in `written`), or skipped without one (named in the audit as
+  // status "skipped_report").
+  long reports_cleaned = 0, reports_skipped = 0;
   long long bytes_in = 0, bytes_out = 0;
   double seconds = 0;       // wall time of the run, the closing flush included
   double sync_seconds = 0;  // of which: making every output durable (one syncfs)

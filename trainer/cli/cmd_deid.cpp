@@ -6,7 +6,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 #include <mutex>
 #include <optional>
 
@@ -14,7 +17,9 @@
 #include "data/deid/audit.h"
 #include "data/deid/dicom_file.h"
 #include "data/deid/pixel_clean.h"
+#include "data/deid/keyed.h"
 #include "data/deid/pixel_ocr.h"
+#include "data/deid/report_text.h"
 #include "data/deid/tree_runner.h"
 #include "data/deid/verify.h"
 #include "data/io/output_lock.h"
@@ -51,10 +56,33 @@ uint32_t parse_private_tag(const std::string& text) {
   return (g << 16) | e;
 }
 
+// The bundle folder and everything in it, as they are: a link anywhere would
+// let the model that cleans PHI change under a name the audit trusts.
+void refuse_links(const std::string& dir) {
+  fs::path root(dir);
+  if (!root.has_filename()) root = root.parent_path();  // "bundle/" would follow a link named bundle
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(root, ec))) {
+    throw UserError(fmt::format("--text-model {}: a symbolic link; name the bundle folder itself", dir));
+  }
+  if (!fs::is_directory(fs::symlink_status(root, ec))) {
+    throw UserError(fmt::format("--text-model {}: not a folder; expected an exported bundle (medtrain export)", dir));
+  }
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_symlink(ec)) {
+      throw UserError(fmt::format("--text-model {}: {} is a symbolic link; copy the bundle without links", dir,
+                                  it->path().lexically_relative(root).generic_string()));
+    }
+  }
+  if (ec) throw UserError(fmt::format("--text-model {}: cannot list it: {}", dir, ec.message()));
+}
+
 // --text-model DIR: a token_classification text bundle on the CPU, as the
-// tagger of the free text the profile cleans. The errors of the bundle loader
-// name "--model"; here the flag is --text-model.
+// tagger of the free text the profile cleans and of reports. The errors of the
+// bundle loader name "--model"; here the flag is --text-model.
 data::deid::TextTagger load_text_tagger(const std::string& dir, std::string& id) {
+  refuse_links(dir);
   auto rename = [](std::string what) {
     if (what.rfind("--model ", 0) == 0) what.replace(0, 7, "--text-model");
     return what;
@@ -72,18 +100,32 @@ data::deid::TextTagger load_text_tagger(const std::string& dir, std::string& id)
   }
   const auto weights = bundle->card.files.find(exporter::kWeightsFile);
   id = weights != bundle->card.files.end() ? weights->second : dir;
-  // Note [One tagger, many workers]: the deid workers share this bundle. A
-  // forward in eval mode under NoGradGuard only reads the weights, which LibTorch
-  // allows from several threads, but the tokenizer and model are not documented
-  // as thread-safe, so calls are serialized; tagging short tags is a small part
-  // of a file's time next to reading, hashing and writing it.
-  auto mutex = std::make_shared<std::mutex>();
-  return [bundle, mutex](const std::string& text) {
+  // Note [One tagger, many workers]: the deid workers share this bundle and
+  // call it at once, without a lock. The tokenizer is immutable and documented
+  // safe for concurrent encode (data/text/tokenizer.h); the model is in eval
+  // mode (dropout off) and tag_text runs it under NoGradGuard (thread-local),
+  // so a forward only reads the weights and builds its own tensors: the BERT
+  // layers (models/nlu) keep no state between calls. One copy of the weights
+  // serves every worker, so memory does not grow with --jobs.
+  return [bundle](const std::string& text) {
     std::vector<data::deid::FoundSpan> spans;
-    std::lock_guard<std::mutex> lock(*mutex);
     for (auto& s : exporter::tag_text(*bundle, text)) spans.push_back({s.start, s.end, std::move(s.label)});
     return spans;
   };
+}
+
+// A report passes when deid --text-model wrote it and it is unchanged since:
+// its text cannot be checked for PHI the way a DICOM object's tags can.
+std::optional<std::string> check_report_output(const std::string& path, const std::string& rel,
+                                               const std::map<std::string, std::string>& reports) {
+  const auto it = reports.find(rel);
+  if (it == reports.end()) {
+    return std::string("a text file that no deid run cleaned (reports reach the output only through --text-model)");
+  }
+  if (data::deid::sha256_file(path) != it->second) {
+    return fmt::format("changed since deid wrote it (its SHA-256 is not the one in {})", data::deid::kAuditFileName);
+  }
+  return std::nullopt;
 }
 
 // Every file below the folder, plus the folder's audit log: a file fails as
@@ -97,8 +139,11 @@ int run_verify(const DeidFlags& f) {
   if (f.pixels != "off") data::deid::check_ocr_available();  // OCR of at-risk outputs (--pixels off skips it)
   const std::string audit = (fs::path(f.verify) / data::deid::kAuditFileName).string();
   std::vector<std::string> shared;
+  std::map<std::string, std::string> reports;  // report output -> the SHA-256 deid wrote
   try {
-    shared = data::deid::shared_outputs(data::deid::read_audit_records(f.verify));
+    const auto records = data::deid::read_audit_records(f.verify);
+    shared = data::deid::shared_outputs(records);
+    reports = data::deid::report_outputs(records);
   } catch (const data::DataError& e) {
     shared.push_back(e.what());
   }
@@ -114,8 +159,11 @@ int run_verify(const DeidFlags& f) {
     }
     ++files;
     std::optional<std::string> problem;
+    const std::string rel = entry.path().lexically_relative(f.verify).generic_string();
     if (data::deid::is_temp_name(name)) {
       problem = "interrupted write: re-run deid on this folder to clean it up";
+    } else if (data::deid::is_report_file(entry.path())) {
+      problem = check_report_output(entry.path().string(), rel, reports);
     } else {
       problem = data::deid::check_deidentified(entry.path().string(), options);
       if (!problem && f.pixels != "off") problem = data::deid::check_pixel_text(entry.path().string());
@@ -170,6 +218,12 @@ int run_deid(const DeidFlags& f) {
              "{} excluded (burned-in), {} failed; {:.1f} MB in {:.2f} s ({:.1f} files/s)\n",
              s.files, s.written, s.resumed, s.duplicates, s.quarantined, s.dropped_dicomdir, s.excluded_burned_in,
              s.failed, mb, s.seconds, s.seconds > 0 ? static_cast<double>(s.files) / s.seconds : 0.0);
+  if (s.reports_cleaned + s.reports_skipped > 0) {
+    fmt::print("reports: {} cleaned by --text-model, {} skipped{}\n", s.reports_cleaned, s.reports_skipped,
+               s.reports_skipped > 0 ? " (free text is never copied unscrubbed; they are named in the audit as "
+                                       "\"skipped_report\")"
+                                     : "");
+  }
   if (s.temp_files_removed > 0) {
     fmt::print("removed {} temporary files left by an interrupted run\n", s.temp_files_removed);
   }
@@ -214,7 +268,8 @@ Command add_deid_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--text-model", f->text_model,
                   "an exported PHI tagger (token_classification bundle): after the rule-based scrub, the spans it "
-                  "finds in the free text that --options clean-descriptors keeps become [LABEL] (runs on the CPU)");
+                  "finds in the free text that --options clean-descriptors keeps, and in *.txt reports below --in, "
+                  "become [LABEL] (runs on the CPU; without it, reports are skipped, never copied)");
   cmd->add_option("--verify", f->verify, "check a de-identified tree instead; exit 1 if any file fails");
   return {cmd, [f] { return run_deid(*f); }};
 }
