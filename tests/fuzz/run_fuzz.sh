@@ -13,6 +13,11 @@
 # $FUZZ_BUILD/shard_reader_fuzz $FUZZ_BUILD/artifacts/shard/crash-...).
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
+# The CTranslate2 model.bin reader's fuzzer takes a sixth of the time (at least
+# 1 s); the others share the rest as described above.
+CT2_SECONDS=$(( SECONDS_TO_RUN / 6 ))
+[ "$CT2_SECONDS" -ge 1 ] || CT2_SECONDS=1
+SECONDS_TO_RUN=$(( SECONDS_TO_RUN > CT2_SECONDS ? SECONDS_TO_RUN - CT2_SECONDS : 1 ))
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CXX_FUZZ=${CXX_FUZZ:-clang++-14}
@@ -84,5 +89,19 @@ set +e
   -artifact_prefix="$BUILD/artifacts/shard/" -print_final_stats=1 2>&1 | tail -n 25
 SHARD_STATUS=${PIPESTATUS[0]}
 set -e
+# model.bin seeds: tiny Whisper models written by ctranslate2's own writer
+# (float32, float16, int8, int16, a heavily aliased one) and a hand-built file
+# (tests/fuzz/ct2_model_seeds.py). Crashes: $FUZZ_BUILD/artifacts/ct2/
+# (reproduce: $FUZZ_BUILD/ct2_model_fuzz $FUZZ_BUILD/artifacts/ct2/crash-...).
+CT2_SEEDS="$BUILD/ct2_seeds"
+[ -d "$CT2_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/ct2_model_seeds.py" "$CT2_SEEDS"
+mkdir -p "$BUILD/ct2_corpus" "$BUILD/artifacts/ct2"
+set +e
+"$BUILD/ct2_model_fuzz" "$BUILD/ct2_corpus" "$CT2_SEEDS" \
+  -seed="$SEED" -max_total_time="$CT2_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="$BUILD/artifacts/ct2/" -print_final_stats=1 2>&1 | tail -n 25
+CT2_STATUS=${PIPESTATUS[0]}
+set -e
+[ "$CT2_STATUS" -eq 0 ] || exit "$CT2_STATUS"
 [ "$DICOM_STATUS" -eq 0 ] || exit "$DICOM_STATUS"
 exit "$SHARD_STATUS"
