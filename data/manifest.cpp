@@ -121,6 +121,10 @@ class Reader {
     }
     if (c.patient >= 0) r.patient_id = f[c.patient];
     if (c.split >= 0) r.split = f[c.split];
+    // A split names shard files ("<split>-00000.shard"): a '/' would put one outside the pack.
+    if (r.split.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+      fail(line, "split '" + r.split + "' cannot name a shard file (no '/' or NUL in a split)");
+    }
     return r;
   }
 

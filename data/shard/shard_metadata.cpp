@@ -14,6 +14,10 @@ namespace medtrain::data::shard {
 using nlohmann::json;
 
 std::string shard_file_name(const std::string& split, size_t n) {
+  // The packers refuse such splits with the manifest line; this is the last guard.
+  if (split.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+    throw DataError("split '" + split + "' cannot name a shard file (no '/' or NUL in a split)");
+  }
   return fmt::format("{}-{:05d}.shard", split.empty() ? "all" : split, n);
 }
 

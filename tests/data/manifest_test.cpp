@@ -155,6 +155,10 @@ TEST_F(ManifestTest, PatientInTwoSplits) {
       "patient P1 is in split 'val' here but in split 'train' on line 2");
 }
 
+TEST_F(ManifestTest, SplitThatWouldLeaveThePackFolder) {
+  expect_error("path,label,split\nimages/a.dcm,0,train\nimages/b.dcm,0,../../x\n", 3, "cannot name a shard file");
+}
+
 TEST_F(ManifestTest, EmptyAndUnreadable) {
   expect_error("", 0, "empty manifest");
   expect_error("path,label\n", 0, "no data rows");
