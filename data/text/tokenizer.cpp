@@ -111,6 +111,10 @@ Encoding Tokenizer::finish(Encoding a, Encoding* b, bool add_special_tokens) con
     const size_t budget = max_length > added ? max_length - added : 0;
     truncate_pair(a, b, budget, *parts_.truncation);
   }
+  if (parts_.trimming.enabled) {
+    trim_offsets(a, id_to_token_, parts_.trimming.add_prefix_space);
+    if (b) trim_offsets(*b, id_to_token_, parts_.trimming.add_prefix_space);
+  }
   std::vector<Encoding> overflow = std::move(a.overflowing);
   a.overflowing.clear();
   const TemplateProcessor plain;

@@ -25,6 +25,7 @@
 #include "data/text/byte_level_pre_tokenizer.h"
 #include "data/text/decoder.h"
 #include "data/text/encoding.h"
+#include "data/text/offset_trimming.h"
 #include "data/text/padding.h"
 #include "data/text/template_processor.h"
 #include "data/text/tokenizer_model.h"
@@ -60,6 +61,7 @@ struct TokenizerParts {
   std::vector<AddedTokenSpec> added;
   DecoderOptions decoder;
   TemplateProcessor processor;
+  OffsetTrimming trimming;  // the ByteLevel / RobertaProcessing post-processors' trim_offsets
   std::optional<TruncationOptions> truncation;
   std::optional<PaddingOptions> padding;
 };

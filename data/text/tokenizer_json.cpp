@@ -84,18 +84,41 @@ TemplateProcessor bert_template(int32_t cls, int32_t sep) {
                            {special(cls, 0), seq(0), special(sep, 0), seq(1), special(sep, 1)});
 }
 
-TemplateProcessor parse_processor(const json& j, const std::string& where) {
+// RoBERTa's <s> A </s> and <s> A </s></s> B </s>, every type id 0 (HF `RobertaProcessing`).
+TemplateProcessor roberta_template(int32_t cls, int32_t sep) {
+  const auto special = [](int32_t id) {
+    TemplatePiece p;
+    p.special_ids = {id};
+    return p;
+  };
+  const auto seq = [](int s) {
+    TemplatePiece p;
+    p.is_sequence = true;
+    p.sequence = s;
+    return p;
+  };
+  return TemplateProcessor({special(cls), seq(0), special(sep)},
+                           {special(cls), seq(0), special(sep), special(sep), seq(1), special(sep)});
+}
+
+void parse_processor(const json& j, const std::string& where, TokenizerParts& parts) {
   const std::string type = j.value("type", "");
   if (type == "TemplateProcessing") {
     const json specials = j.value("special_tokens", json::object());
-    return TemplateProcessor(parse_template(j.at("single"), specials, where, "post_processor.single"),
-                             parse_template(j.at("pair"), specials, where, "post_processor.pair"));
+    parts.processor = TemplateProcessor(parse_template(j.at("single"), specials, where, "post_processor.single"),
+                                        parse_template(j.at("pair"), specials, where, "post_processor.pair"));
+  } else if (type == "BertProcessing") {
+    parts.processor = bert_template(j.at("cls").at(1).get<int32_t>(), j.at("sep").at(1).get<int32_t>());
+  } else if (type == "RobertaProcessing") {
+    parts.processor = roberta_template(j.at("cls").at(1).get<int32_t>(), j.at("sep").at(1).get<int32_t>());
+    parts.trimming = {j.value("trim_offsets", true), j.value("add_prefix_space", true)};
+  } else if (type == "ByteLevel") {  // GPT-2: no special tokens, only the offsets
+    parts.trimming = {j.value("trim_offsets", true), j.value("add_prefix_space", true)};
+  } else {
+    fail(where, "post_processor.type",
+         "\"" + type + "\" is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, "
+         "ByteLevel or null)");
   }
-  if (type == "BertProcessing") {
-    return bert_template(j.at("cls").at(1).get<int32_t>(), j.at("sep").at(1).get<int32_t>());
-  }
-  fail(where, "post_processor.type",
-       "\"" + type + "\" is not supported (TemplateProcessing, BertProcessing or null)");
 }
 
 TruncationOptions parse_truncation(const json& j, const std::string& where) {
@@ -251,7 +274,7 @@ Tokenizer Tokenizer::from_json_string(std::string_view text, const std::string& 
     parse_pre_tokenizer(j.value("pre_tokenizer", json()), where, parts);
     parts.decoder = parse_decoder(j.value("decoder", json()));
     if (j.contains("post_processor") && !j["post_processor"].is_null()) {
-      parts.processor = parse_processor(j["post_processor"], where);
+      parse_processor(j["post_processor"], where, parts);
     }
     for (const json& t : j.value("added_tokens", json::array())) {
       const std::string content = t.at("content").get<std::string>();

@@ -206,3 +206,30 @@ def test_broken_tokenizer_json_is_one_line_naming_file_and_field(tmp_path):
         assert r.stderr.count("\n") == 1 and str(path) in r.stderr and needle in r.stderr, (name, r.stderr)
         with pytest.raises(Exception):  # HF refuses the same files
             Tokenizer.from_file(str(path))
+
+
+@pytest.mark.parametrize("style", ["roberta", "gpt2"])
+def test_roberta_and_gpt2_post_processors_match_hf(tmp_path, lines, style):
+    """The byte-level post-processors on Whisper's vocabulary: RoBERTa's
+    (<s> A </s></s> B </s>, prefix space, trimmed offsets) and GPT-2's (trimmed
+    offsets only), written into copies of the file; singles and pairs."""
+    j = json.loads((model_dir() / "tokenizer.json").read_text(encoding="utf-8"))
+    if style == "roberta":
+        j["pre_tokenizer"]["add_prefix_space"] = True
+        j["post_processor"] = {"type": "RobertaProcessing", "sep": [EOT, 50256], "cls": [SOT, 50257],
+                               "trim_offsets": True, "add_prefix_space": True}
+    else:
+        j["post_processor"] = {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                               "use_regex": True}
+    path = tmp_path / f"{style}.json"
+    path.write_text(json.dumps(j), encoding="utf-8")
+    hf = Tokenizer.from_file(str(path))
+    hf.add_special_tokens([AddedToken(x, special=True, normalized=False) for x in timestamps()])
+    some = [l for l in lines[::3] if b"\t" not in l][:4000]
+    ours = run_tool(tmp_path, [l.hex().encode() for l in some], "--hex", tokenizer=path)
+    texts = texts_of(some)
+    assert compare(ours, hf.encode_batch(texts), texts) == []
+    pairs = [(some[i], some[i + 1]) for i in range(0, 2000, 2)]
+    ours = run_tool(tmp_path, [(a + b"\t" + b).hex().encode() for a, b in pairs], "--hex", "--pairs", tokenizer=path)
+    texts = [(a.decode("utf-8", errors="replace"), b.decode("utf-8", errors="replace")) for a, b in pairs]
+    assert compare(ours, hf.encode_batch(texts), texts) == []

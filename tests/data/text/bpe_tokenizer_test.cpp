@@ -146,6 +146,25 @@ TEST(BpeTokenizer, BrokenFilesAreOneErrorNamingFileAndField) {
   expect(j, "unexpected tokenizer.json layout");
 }
 
+TEST(BpeTokenizer, RobertaProcessingWrapsAndTrimsSpacesFromOffsets) {
+  nlohmann::json j = testing::tiny_bpe_json();
+  j["pre_tokenizer"]["add_prefix_space"] = true;
+  j["post_processor"] = {{"type", "RobertaProcessing"}, {"sep", {"<|endoftext|>", 261}},
+                         {"cls", {"<|startoftranscript|>", 262}}, {"trim_offsets", true},
+                         {"add_prefix_space", true}};
+  const Tokenizer t = tiny(j);
+  const Encoding e = t.encode("the the");
+  EXPECT_EQ(e.ids, (Ids{262, 258, 258, 261}));  // both words are " the": the first gets a prefix space
+  // The added space is kept (it maps to 't'); the second word's own space is trimmed.
+  EXPECT_EQ(e.offsets, (Offsets{{0, 0}, {0, 3}, {4, 7}, {0, 0}}));
+  EXPECT_EQ(e.byte_offsets, (Offsets{{0, 0}, {0, 3}, {4, 7}, {0, 0}}));
+  const Encoding pair = t.encode_pair("the", "the");
+  EXPECT_EQ(pair.ids, (Ids{262, 258, 261, 261, 258, 261}));
+  EXPECT_EQ(pair.type_ids, Ids(6, 0));
+  j["post_processor"]["trim_offsets"] = false;
+  EXPECT_EQ(tiny(j).encode("the the").offsets[2], (Offset{3, 7}));
+}
+
 TEST(BpeTokenizer, AnUnsupportedDecoderEncodesButRefusesToDecode) {
   nlohmann::json j = testing::tiny_bpe_json();
   j["decoder"] = {{"type", "Metaspace"}};
