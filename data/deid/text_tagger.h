@@ -33,7 +33,8 @@ struct TextReplacement {
 
 // `text` (UTF-8; ill-formed bytes count as code points the way
 // data/text/utf8.h decodes them, as the tokenizer does) with each span replaced
-// by "[LABEL]". Spans are clipped to the text, empty ones ignored, and
+// by "[LABEL]". Spans are clipped to the text, widened to whole words (a
+// span inside "Pryce" takes all of it: Note [Whole words]), empty ones ignored, and
 // overlapping ones merged (the first one's label): nothing a span covers
 // survives. `kept` receives the spans replaced, in text order. Replacement runs
 // from the last span backwards, so earlier byte offsets stay valid.

@@ -35,8 +35,21 @@ TEST(ReplaceSpans, OverlapsMergeOutOfRangeClipsEmptyIgnored) {
   EXPECT_EQ(replaced("Ann Lee Smith", {{4, 13, "NAME"}, {0, 7, "NAME"}}, &kept), "[NAME]");
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].end, 13);
-  EXPECT_EQ(replaced("Bob", {{1, 99, "NAME"}, {2, 2, "ID"}, {-5, -1, "ID"}}), "B[NAME]");
+  EXPECT_EQ(replaced("Bob x", {{1, 99, "NAME"}, {2, 2, "ID"}, {-5, -1, "ID"}}), "[NAME]");
   EXPECT_EQ(replaced("nothing", {}), "nothing");
+}
+
+TEST(ReplaceSpans, SpansGrowToTheWordsTheyTouch) {
+  // A tagger that labels only word pieces must not leave the rest of a name.
+  std::vector<FoundSpan> kept;
+  EXPECT_EQ(replaced("Dr Wendell Pryce, CT", {{11, 14, "NAME"}}, &kept), "Dr Wendell [NAME], CT");
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].start, 11);
+  EXPECT_EQ(kept[0].end, 16);  // the audit records the widened span
+  EXPECT_EQ(replaced("Dr Wendell Pryce", {{5, 12, "NAME"}}), "Dr [NAME]");  // [5,12) touches two words
+  EXPECT_EQ(replaced("MRN 12345-678", {{6, 8, "ID"}}), "MRN [ID]-678");  // '-' ends a word
+  EXPECT_EQ(replaced("Zo\u00eb", {{2, 3, "NAME"}}), "[NAME]");  // letters beyond ASCII are word characters
+  EXPECT_EQ(replaced("\u6771\u4eac", {{1, 2, "ADDRESS"}}), "\u6771[ADDRESS]");  // each ideograph is a word
 }
 
 TEST(ReplaceSpans, IllFormedBytesCountAsOneCodePointEach) {
