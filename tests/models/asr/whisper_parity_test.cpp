@@ -1,0 +1,209 @@
+// Whisper parity with Hugging Face (tests/models/asr/whisper_reference.py): a
+// small random WhisperForConditionalGeneration saved by save_pretrained loads
+// unchanged; encoder output and decoder logits agree with transformers to 1e-5
+// relative (fp32, CPU); decoding with the KV cache gives the logits of the
+// whole-sequence pass; greedy decoding reproduces HF generate(do_sample=False)
+// token for token (suppression, eos on one row, the length limit on others);
+// our own export reloads; configs that do not fit the weights, foreign
+// positions, untied outputs and wrong input shapes are one ModelError each.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "models/asr/whisper.h"
+#include "models/asr/whisper_greedy.h"
+#include "models/asr/whisper_hf_folder.h"
+#include "models/model_error.h"
+#include "models/safetensors.h"
+#include "models/state_dict.h"
+#include "tests/common/temp_dir.h"
+
+namespace fs = std::filesystem;
+using namespace medtrain::models;
+using namespace medtrain::models::asr;
+
+namespace {
+
+const fs::path& reference() {
+  static medtrain::testing::TempDir dir("medtrain_whisper_ref");
+  static bool made = false;
+  if (!made) {
+    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
+                            "/tests/models/asr/whisper_reference.py " + dir.str() + " > " + dir.str() + "/log 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
+    made = true;
+  }
+  return dir.path();
+}
+
+torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
+  for (const auto& [k, v] : f.tensors) {
+    if (k == name) return v;
+  }
+  throw std::runtime_error("no tensor " + name);
+}
+
+const SafetensorsFile& io() {
+  static const SafetensorsFile file = load_safetensors(reference() / "io.safetensors");
+  return file;
+}
+
+double relative_error(const torch::Tensor& ours, const torch::Tensor& ref) {
+  return (ours - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+}
+
+std::string load_error(const fs::path& dir) {
+  try {
+    load_hf_whisper(dir);
+  } catch (const ModelError& e) {
+    return e.what();
+  }
+  return "(no ModelError)";
+}
+
+// HF's rows after the prompt, up to (without) eos: what greedy_decode returns.
+std::vector<int64_t> hf_row(const torch::Tensor& generated, int64_t row, int64_t eos, bool& ended) {
+  std::vector<int64_t> ids;
+  ended = false;
+  for (int64_t i = 2; i < generated.size(1); ++i) {
+    const int64_t id = generated[row][i].item<int64_t>();
+    if (id == eos) {
+      ended = true;
+      break;
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST(WhisperParity, EncoderAndDecoderMatchTransformers) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  torch::NoGradGuard no_grad;
+  const auto encoded = w.model->encode(get(io(), "input_features"));
+  EXPECT_LE(relative_error(encoded, get(io(), "encoder_out")), 1e-5);
+  const auto logits = w.model->decode(get(io(), "decoder_input_ids"), encoded);
+  EXPECT_LE(relative_error(logits, get(io(), "logits")), 1e-5);
+}
+
+TEST(WhisperParity, CachedStepsGiveTheWholeSequenceLogits) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  torch::NoGradGuard no_grad;
+  const auto encoded = w.model->encode(get(io(), "input_features"));
+  const auto tokens = get(io(), "decoder_input_ids");
+  const auto whole = w.model->decode(tokens, encoded);
+  WhisperKvCache cache;
+  // The prompt in one call, then one token per call, as greedy decoding does.
+  std::vector<torch::Tensor> steps{w.model->decode(tokens.slice(1, 0, 2), encoded, &cache)};
+  for (int64_t i = 2; i < tokens.size(1); ++i) {
+    steps.push_back(w.model->decode(tokens.slice(1, i, i + 1), encoded, &cache));
+    EXPECT_EQ(cache.length(), i + 1);
+  }
+  EXPECT_LE(relative_error(torch::cat(steps, 1), whole), 1e-5);
+  EXPECT_LE(relative_error(torch::cat(steps, 1), get(io(), "logits")), 1e-5);
+}
+
+TEST(WhisperParity, GreedyMatchesGenerateCachedAndUncached) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  const WhisperConfig& c = w.model->config();
+  ASSERT_EQ(english_prompt(c), (std::vector<int64_t>{3, 4}));
+  ASSERT_FALSE(c.suppress_tokens.empty());
+  ASSERT_FALSE(c.begin_suppress_tokens.empty());
+  const auto generated = get(io(), "generated");
+  const int64_t max_new = generated.size(1) - 2;
+  for (const bool cached : {true, false}) {
+    const GreedyResult r =
+        greedy_decode(w.model, get(io(), "input_features"), {english_prompt(c), max_new, cached});
+    int ended_rows = 0;
+    for (int64_t row = 0; row < generated.size(0); ++row) {
+      bool ended = false;
+      EXPECT_EQ(r.tokens[row], hf_row(generated, row, c.eos_token_id, ended)) << "row " << row << " cached " << cached;
+      EXPECT_EQ(r.ended[row], ended) << "row " << row;
+      ended_rows += ended;
+    }
+    // The reference is built so that both ways of stopping happen.
+    EXPECT_GT(ended_rows, 0);
+    EXPECT_LT(ended_rows, generated.size(0));
+  }
+}
+
+TEST(WhisperParity, OurExportReloads) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  medtrain::testing::TempDir dir("medtrain_whisper_export");
+  fs::copy_file(reference() / "tiny" / "config.json", dir.path() / "config.json");
+  save_safetensors(dir.path() / "model.safetensors", state_dict(*w.model));
+  HfWhisper again = load_hf_whisper(dir.path());
+  torch::NoGradGuard no_grad;
+  const auto x = get(io(), "input_features");
+  EXPECT_TRUE(torch::equal(again.model->encode(x), w.model->encode(x)));
+  // The suppression is in generation_config.json only (not copied here).
+  EXPECT_FALSE(w.model->config().suppress_tokens.empty());
+  EXPECT_TRUE(again.model->config().suppress_tokens.empty());
+  EXPECT_EQ(again.model->config().eos_token_id, w.model->config().eos_token_id);
+}
+
+TEST(WhisperBadInput, ConfigThatDoesNotFitTheWeightsListsEveryMismatch) {
+  const std::string e = load_error(reference() / "bad_layers");
+  EXPECT_NE(e.find("model.decoder.layers.0.fc1.weight"), std::string::npos) << e;
+  EXPECT_NE(e.find("missing"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.decoder.layers.2."), std::string::npos) << e;
+}
+
+TEST(WhisperBadInput, ForeignPositionsAndUntiedOutputAreRefused) {
+  std::string e = load_error(reference() / "bad_positions");
+  EXPECT_NE(e.find("sinusoid"), std::string::npos) << e;
+  e = load_error(reference() / "untied");
+  EXPECT_NE(e.find("proj_out.weight differs"), std::string::npos) << e;
+}
+
+TEST(WhisperBadInput, ConfigErrorsNameTheKey) {
+  const std::string good = R"({"model_type": "whisper", "vocab_size": 100, "num_mel_bins": 80, "d_model": 64,
+    "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
+    "encoder_ffn_dim": 128, "decoder_ffn_dim": 96, "max_source_positions": 16, "max_target_positions": 32)";
+  EXPECT_NO_THROW(parse_whisper_config(good + "}", "c.json"));
+  auto error = [&](const std::string& extra) {
+    try {
+      parse_whisper_config(good + extra + "}", "c.json");
+    } catch (const ModelError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no ModelError)");
+  };
+  EXPECT_NE(error(R"(, "activation_function": "relu")").find("activation_function"), std::string::npos);
+  EXPECT_NE(error(R"(, "eos_token_id": 100)").find("outside the vocabulary"), std::string::npos);
+  EXPECT_NE(error(R"(, "decoder_attention_heads": 5)").find("does not divide"), std::string::npos);
+  EXPECT_NE(error(R"(, "tie_word_embeddings": false)").find("tie_word_embeddings"), std::string::npos);
+  EXPECT_THROW(parse_whisper_config(R"({"model_type": "whisper", "d_model": 64})", "c.json"), ModelError);
+  EXPECT_THROW(parse_whisper_config(R"({"model_type": "bert"})", "c.json"), ModelError);
+  EXPECT_THROW(parse_whisper_config("[1", "c.json"), ModelError);
+}
+
+TEST(WhisperBadInput, WrongShapesAreOneLineErrors) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  torch::NoGradGuard no_grad;
+  EXPECT_THROW(w.model->encode(torch::zeros({1, 80, 3000})), ModelError);  // a real model's 30 s, not this one's
+  EXPECT_THROW(w.model->encode(torch::zeros({1, 64, 32})), ModelError);
+  EXPECT_THROW(w.model->encode(torch::zeros({80, 32})), ModelError);
+  EXPECT_THROW(w.model->encode(torch::zeros({1, 80, 32}, torch::kLong)), ModelError);
+  const auto states = w.model->encode(torch::zeros({2, 80, 32}));
+  EXPECT_THROW(w.model->decode(torch::full({2, 1}, 100, torch::kLong), states), ModelError);   // id >= vocab
+  EXPECT_THROW(w.model->decode(torch::zeros({2, 33}, torch::kLong), states), ModelError);      // > max_target_positions
+  EXPECT_THROW(w.model->decode(torch::zeros({3, 1}, torch::kLong), states), ModelError);       // batch mismatch
+  EXPECT_THROW(w.model->decode(torch::zeros({2, 1}, torch::kInt), states), ModelError);
+  EXPECT_THROW(greedy_decode(w.model, torch::zeros({1, 80, 32}), {std::vector<int64_t>(32, 3), 0, true}), ModelError);
+  EXPECT_THROW(greedy_decode(w.model, torch::zeros({1, 80, 32}), {{}, 0, true}), ModelError);
+}
+
+TEST(WhisperParity, SinusoidIsTheOneHfStores) {
+  // HF initialises the encoder's embed_positions with its sinusoids() and saves it.
+  const auto stored = get(load_safetensors(reference() / "tiny" / "model.safetensors"),
+                          "model.encoder.embed_positions.weight");
+  const auto ours = whisper_sinusoids(stored.size(0), stored.size(1));
+  EXPECT_LE((ours - stored).abs().max().item<double>(), 1e-6);
+}
