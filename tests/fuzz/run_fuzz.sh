@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the DICOM and shard reader fuzzers (clang + libFuzzer + ASan/UBSan) and
-# runs each for half of a bounded time: the DICOM one from a seed corpus of every
-# transfer syntax we decode, the shard one from small shards and records.
-#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the two)
+# Builds the DICOM, shard reader and audio decoder fuzzers (clang + libFuzzer +
+# ASan/UBSan) and runs each for a share of a bounded time: the DICOM one (half)
+# from a seed corpus of every transfer syntax we decode, the shard one and the
+# audio one (a quarter each) from small shards and records, and from small WAV,
+# FLAC and Ogg files of each encoding.
+#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the three)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14),
 # MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1),
 # FUZZ_SEED (default 1: the same mutations on every run, so a test run is
@@ -10,7 +12,8 @@
 # Exit status: 0 when no crash was found; libFuzzer's non-zero status otherwise,
 # with the crashing input in $FUZZ_BUILD/artifacts/ (reproduce:
 # $FUZZ_BUILD/dicom_reader_fuzz $FUZZ_BUILD/artifacts/crash-..., or
-# $FUZZ_BUILD/shard_reader_fuzz $FUZZ_BUILD/artifacts/shard/crash-...).
+# $FUZZ_BUILD/shard_reader_fuzz $FUZZ_BUILD/artifacts/shard/crash-..., or
+# $FUZZ_BUILD/audio_decoder_fuzz $FUZZ_BUILD/artifacts/audio/crash-...).
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 # The CTranslate2 model.bin reader's fuzzer takes a sixth of the time (at least
@@ -49,8 +52,10 @@ mkdir -p "$BUILD/corpus" "$BUILD/artifacts"
 # $BUILD/corpus so later runs start where this one stopped.
 SEED=${FUZZ_SEED:-1}
 DICOM_SECONDS=$(( (SECONDS_TO_RUN + 1) / 2 ))
-SHARD_SECONDS=$(( SECONDS_TO_RUN - DICOM_SECONDS ))
+AUDIO_SECONDS=$(( (SECONDS_TO_RUN - DICOM_SECONDS) / 2 ))
+SHARD_SECONDS=$(( SECONDS_TO_RUN - DICOM_SECONDS - AUDIO_SECONDS ))
 [ "$SHARD_SECONDS" -ge 1 ] || SHARD_SECONDS=1
+[ "$AUDIO_SECONDS" -ge 1 ] || AUDIO_SECONDS=1
 set +e  # run both fuzzers even when the first finds a crash
 "$BUILD/dicom_reader_fuzz" "$BUILD/corpus" "$SEEDS" \
   -seed="$SEED" -max_total_time="$DICOM_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
@@ -89,6 +94,19 @@ set +e
   -artifact_prefix="$BUILD/artifacts/shard/" -print_final_stats=1 2>&1 | tail -n 25
 SHARD_STATUS=${PIPESTATUS[0]}
 set -e
+
+# Audio seeds: one small file per encoding (tests/fuzz/audio_seeds.py).
+AUDIO_SEEDS="$BUILD/audio_seeds"
+[ -d "$AUDIO_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/audio_seeds.py" "$AUDIO_SEEDS"
+mkdir -p "$BUILD/audio_corpus" "$BUILD/artifacts/audio"
+set +e
+# Leaks inside libsndfile's codec libraries are theirs (tests/fuzz/audio_lsan.supp).
+LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/audio_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+"$BUILD/audio_decoder_fuzz" "$BUILD/audio_corpus" "$AUDIO_SEEDS" \
+  -seed="$SEED" -max_total_time="$AUDIO_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -artifact_prefix="$BUILD/artifacts/audio/" -print_final_stats=1 2>&1 | tail -n 25
+AUDIO_STATUS=${PIPESTATUS[0]}
+set -e
 # model.bin seeds: tiny Whisper models written by ctranslate2's own writer
 # (float32, float16, int8, int16, a heavily aliased one) and a hand-built file
 # (tests/fuzz/ct2_model_seeds.py). Crashes: $FUZZ_BUILD/artifacts/ct2/
@@ -104,4 +122,5 @@ CT2_STATUS=${PIPESTATUS[0]}
 set -e
 [ "$CT2_STATUS" -eq 0 ] || exit "$CT2_STATUS"
 [ "$DICOM_STATUS" -eq 0 ] || exit "$DICOM_STATUS"
-exit "$SHARD_STATUS"
+[ "$SHARD_STATUS" -eq 0 ] || exit "$SHARD_STATUS"
+exit "$AUDIO_STATUS"
