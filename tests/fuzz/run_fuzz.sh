@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the DICOM, shard reader and audio decoder fuzzers (clang + libFuzzer +
-# ASan/UBSan) and runs each for a share of a bounded time: the DICOM one (half)
-# from a seed corpus of every transfer syntax we decode, the shard one and the
-# audio one (a quarter each) from small shards and records, and from small WAV,
-# FLAC and Ogg files of each encoding.
-#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the three)
+# ASan/UBSan), and the CTranslate2 model.bin reader's, and runs each for a share
+# of a bounded time: after the model.bin one's sixth, the DICOM one (half of the
+# rest) from a seed corpus of every transfer syntax we decode, the shard one and
+# the audio one (a quarter each) from small shards and records, and from small
+# WAV, FLAC and Ogg files of each encoding.
+#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the four)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14),
 # MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1),
 # FUZZ_SEED (default 1: the same mutations on every run, so a test run is
