@@ -287,3 +287,64 @@ def test_two_ranks_equal_one_process_with_two_fold_accumulation(tmp_path, report
 
     assert worst(a, b) < 2e-5, worst(a, b)
     assert worst(a, c) > 20 * worst(a, b) + 1e-4, (worst(a, c), worst(a, b))
+
+
+def test_long_text_tagging_matches_a_windowed_reference(tmp_path):
+    """`medtrain infer` on a report of ~40 tagging windows (Note [Tagging
+    windows], run in chunks of windows) against the same windows through
+    Hugging Face's BertModel: each token's entity type (or none) is that of the
+    window where it sits farthest from an edge. Tokens whose top two tags are
+    within 1e-3 are not compared (a tie may fall either way)."""
+    import numpy as np
+    import yaml
+    from seqeval.metrics.sequence_labeling import get_entities
+    from tokenizers import Tokenizer
+
+    manifest = tiny_manifest(tmp_path)
+    r = run("train", *text_args("phi_tagger.yaml", manifest, tmp_path, "t", "--set", "run.max_steps=2"))
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "bundle"
+    assert run("export", "--checkpoint", tmp_path / "t/ckpt/latest", "--out", bundle).returncode == 0
+    card = yaml.safe_load((bundle / "model.yaml").read_text())
+    text = "Patient Jane Roe, MRN 12345, seen 03/01/2024 by Dr. Wendell Pryce. Small effusion. " * 150
+    (tmp_path / "txt").mkdir()
+    (tmp_path / "txt/long.txt").write_text(text)
+    out = tmp_path / "pred.jsonl"
+    p = run("infer", "--model", bundle, "--in", tmp_path / "txt", "--out", out)
+    assert p.returncode == 0, p.stderr
+    spans = json.loads(out.read_text())["spans"]
+
+    tok = Tokenizer.from_file(str(bundle / "encoder/tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    enc = tok.encode(text, add_special_tokens=False)
+    n, w = len(enc.ids), card["text"]["max_length"] - 2
+    step = max(1, w - w // 4)
+    starts = [0]
+    while starts[-1] + w < n:
+        starts.append(min(starts[-1] + step, n - min(n, w)))
+    assert len(starts) > 32  # more windows than one forward takes
+    pad = json.loads((bundle / "encoder/config.json").read_text()).get("pad_token_id", 0)
+    rows = [[tok.token_to_id("[CLS]")] + enc.ids[s:s + min(w, n - s)] + [tok.token_to_id("[SEP]")] for s in starts]
+    ids = np.array([row + [pad] * (w + 2 - len(row)) for row in rows], dtype=np.int64)
+    logits = torch_reference_logits(bundle, ids, per_token=True)
+    tags, ambiguous = [], []
+    for t in range(n):
+        inside = [k for k, s in enumerate(starts) if s <= t < s + min(w, n - s)]
+        k = max(inside, key=lambda k: (min(t - starts[k], starts[k] + min(w, n - starts[k]) - 1 - t), -k))
+        row = logits[k, t - starts[k] + 1]
+        top = np.sort(row)[-2:]
+        tags.append(card["labels"][int(row.argmax())])
+        ambiguous.append(top[1] - top[0] < 1e-3)
+    expected = ["O"] * n
+    for kind, first, last in get_entities(tags):
+        expected[first:last + 1] = [kind] * (last + 1 - first)
+    got = []
+    for start, end in enc.offsets:
+        inside = [s["label"] for s in spans if s["start"] <= start and end <= s["end"]]
+        got.append(inside[0] if inside else "O")
+    compared = [t for t in range(n) if not ambiguous[t]]
+    assert len(compared) > 0.9 * n
+    mismatches = [t for t in compared if got[t] != expected[t]]
+    assert not mismatches, [(t, got[t], expected[t]) for t in mismatches[:10]]
+    assert any(e != "O" for e in expected) or not spans

@@ -93,6 +93,37 @@ std::vector<int64_t> classification_ids(const TextBundle& b, const std::string& 
 // windows of max_length - 2 tokens that overlap by a quarter; each token takes
 // the tags of the window in which it sits furthest from an edge, so that every
 // token is read with context on both sides where the text allows.
+namespace {
+
+// The best tag of every position of every window, and its probability.
+struct WindowTags {
+  std::vector<std::vector<int64_t>> tag;
+  std::vector<std::vector<float>> probability;
+};
+
+// Windows go through the model a chunk at a time: a long report must not need
+// memory in proportion to its length (one forward of all windows did).
+constexpr size_t kWindowsPerForward = 16;
+
+WindowTags tag_windows(const TextBundle& b, const std::vector<std::vector<int64_t>>& rows) {
+  WindowTags out;
+  for (size_t first = 0; first < rows.size(); first += kWindowsPerForward) {
+    const std::vector<std::vector<int64_t>> chunk(rows.begin() + static_cast<std::ptrdiff_t>(first),
+                                                  rows.begin() + static_cast<std::ptrdiff_t>(
+                                                                     std::min(rows.size(), first + kWindowsPerForward)));
+    const auto [probability, tag] = text_logits(b, chunk).softmax(-1).max(-1);  // [chunk, L]
+    const torch::Tensor p = probability.to(torch::kFloat).contiguous(), t = tag.to(torch::kLong).contiguous();
+    const auto length = static_cast<size_t>(p.size(1));
+    for (int64_t k = 0; k < p.size(0); ++k) {
+      out.probability.emplace_back(p[k].data_ptr<float>(), p[k].data_ptr<float>() + length);
+      out.tag.emplace_back(t[k].data_ptr<int64_t>(), t[k].data_ptr<int64_t>() + length);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<TextSpanPrediction> tag_text(const TextBundle& b, const std::string& text) {
   const Encoding enc = b.tokenizer->encode(text, /*add_special_tokens=*/false);
   const size_t n = enc.ids.size(), w = text_window(b), step = std::max<size_t>(1, w - w / 4);
@@ -101,10 +132,11 @@ std::vector<TextSpanPrediction> tag_text(const TextBundle& b, const std::string&
   while (starts.back() + w < n) starts.push_back(std::min(starts.back() + step, n - std::min(n, w)));
   std::vector<std::vector<int64_t>> rows;
   for (size_t s : starts) rows.push_back(framed(b, enc.ids, s, std::min(w, n - s)));
-  const torch::Tensor probs = text_logits(b, rows).softmax(-1);  // [windows, L, tags]
+  const WindowTags windows = tag_windows(b, rows);
   std::vector<std::string> tags(n);
   std::vector<float> confidence(n);
   for (size_t t = 0; t < n; ++t) {
+    // The window that sees the token farthest from its edges decides.
     size_t best = starts.size(), margin = 0;
     for (size_t k = 0; k < starts.size(); ++k) {
       const size_t len = std::min(w, n - starts[k]);
@@ -112,10 +144,9 @@ std::vector<TextSpanPrediction> tag_text(const TextBundle& b, const std::string&
       const size_t m = std::min(t - starts[k], starts[k] + len - 1 - t);
       if (best == starts.size() || m > margin) best = k, margin = m;
     }
-    const auto p = probs[static_cast<int64_t>(best)][static_cast<int64_t>(t - starts[best] + 1)];
-    const int64_t tag = p.argmax().item<int64_t>();
-    tags[t] = b.tags.at(static_cast<size_t>(tag));
-    confidence[t] = p[tag].item<float>();
+    const size_t at = t - starts[best] + 1;  // +1: the window starts with [CLS]
+    tags[t] = b.tags.at(static_cast<size_t>(windows.tag[best][at]));
+    confidence[t] = windows.probability[best][at];
   }
   std::vector<TextSpanPrediction> spans;
   for (const auto& e : metrics::bio_entities(tags)) {
