@@ -18,6 +18,10 @@
 // Truncation is seen where the header's length is kept (FLAC's STREAMINFO);
 // for a WAV cut short libsndfile trusts the file size, so it decodes what is
 // there without a word.
+//
+// Threads may decode different files at once; only the reason libsndfile gives
+// for a failed open is process-global, so two files failing together may
+// swap reasons (never names).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -30,6 +30,8 @@ constexpr int64_t kWhisperWindowFrames = 3000;  // 30 s
 constexpr double kLogMelFloor = 1e-10;
 constexpr double kLogMelRange = 8.0;  // decades kept below the clip's maximum
 
+// Immutable after construction: any number of threads may call it (on CUDA,
+// work goes to each caller's current stream).
 class WhisperLogMel {
  public:
   // n_mels: 80 (tiny ... large-v2) or 128 (large-v3).
