@@ -160,4 +160,11 @@ void apply_generation_config(WhisperConfig& config, const std::string& json_text
   read_tokens(Reader(j, origin), config);
 }
 
+void apply_ct2_config(WhisperConfig& config, const std::string& json_text, const std::string& origin) {
+  const json j = parse_object(json_text, origin);
+  const Reader r(j, origin);
+  config.suppress_tokens = r.tokens("suppress_ids", config.vocab_size, config.suppress_tokens);
+  config.begin_suppress_tokens = r.tokens("suppress_ids_begin", config.vocab_size, config.begin_suppress_tokens);
+}
+
 }  // namespace medtrain::models::asr

@@ -42,4 +42,9 @@ WhisperConfig parse_whisper_config(const std::string& json_text, const std::stri
 // (HF's generate reads them there first); sizes are left alone.
 void apply_generation_config(WhisperConfig& config, const std::string& json_text, const std::string& origin);
 
+// Overrides the suppression lists with those of a CTranslate2 Whisper
+// config.json (suppress_ids, suppress_ids_begin); its other keys (language
+// ids, alignment heads) are not used here.
+void apply_ct2_config(WhisperConfig& config, const std::string& json_text, const std::string& origin);
+
 }  // namespace medtrain::models::asr

