@@ -1,14 +1,18 @@
 // medtrain deid --in DIR --out DIR --key-file K: PS3.15 Annex E de-identification
 // with keyed pseudonyms and an audit trail; medtrain deid --verify DIR: the check.
 // See docs/deid.md. Output never carries element values: only paths, tags, counts.
+#include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 #include <mutex>
 #include <optional>
@@ -114,6 +118,15 @@ data::deid::TextTagger load_text_tagger(const std::string& dir, std::string& id)
   };
 }
 
+// Each worker's forward would start LibTorch's own intra-op threads, all cores'
+// worth, so --jobs workers ran jobs x cores threads. The cores are shared out
+// instead (unless OMP_NUM_THREADS says otherwise), as ranks on a node do.
+void share_cores_with_workers(int jobs) {
+  if (std::getenv("OMP_NUM_THREADS") != nullptr) return;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  at::set_num_threads(std::max(1, cores / (jobs > 0 ? jobs : cores)));
+}
+
 // A report passes when deid --text-model wrote it and it is unchanged since:
 // its text cannot be checked for PHI the way a DICOM object's tags can.
 std::optional<std::string> check_report_output(const std::string& path, const std::string& rel,
@@ -206,6 +219,7 @@ int run_deid(const DeidFlags& f) {
                                   data::deid::option_flag(data::deid::ProfileOption::kCleanDescriptors)));
     }
     o.settings.text_tagger = load_text_tagger(f.text_model, o.settings.text_tagger_id);
+    share_cores_with_workers(f.jobs);
   }
   auto mutex = std::make_shared<std::mutex>();
   o.on_warning = [mutex](const std::string& line) {
