@@ -4,7 +4,8 @@
 // relative (fp32, CPU); decoding with the KV cache gives the logits of the
 // whole-sequence pass; greedy decoding reproduces HF generate(do_sample=False)
 // token for token (suppression, eos on one row, the length limit on others);
-// our own export reloads; configs that do not fit the weights, foreign
+// our own export reloads; the stored encoder positions are our sinusoid;
+// configs that do not fit the weights, foreign
 // positions, untied outputs and wrong input shapes are one ModelError each.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -28,6 +29,11 @@ using namespace medtrain::models;
 using namespace medtrain::models::asr;
 
 namespace {
+
+// The reference's sizes, without the closing brace (tests append keys).
+const std::string kSmallConfig = R"({"model_type": "whisper", "vocab_size": 100, "num_mel_bins": 80, "d_model": 64,
+    "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
+    "encoder_ffn_dim": 128, "decoder_ffn_dim": 96, "max_source_positions": 16, "max_target_positions": 32)";
 
 const fs::path& reference() {
   static medtrain::testing::TempDir dir("medtrain_whisper_ref");
@@ -81,10 +87,7 @@ std::vector<int64_t> hf_row(const torch::Tensor& generated, int64_t row, int64_t
   return ids;
 }
 
-}  // namespace
-
-TEST(WhisperParity, EncoderAndDecoderMatchTransformers) {
-  HfWhisper w = load_hf_whisper(reference() / "tiny");
+void check_forward(HfWhisper& w) {
   torch::NoGradGuard no_grad;
   const auto encoded = w.model->encode(get(io(), "input_features"));
   EXPECT_LE(relative_error(encoded, get(io(), "encoder_out")), 1e-5);
@@ -92,8 +95,7 @@ TEST(WhisperParity, EncoderAndDecoderMatchTransformers) {
   EXPECT_LE(relative_error(logits, get(io(), "logits")), 1e-5);
 }
 
-TEST(WhisperParity, CachedStepsGiveTheWholeSequenceLogits) {
-  HfWhisper w = load_hf_whisper(reference() / "tiny");
+void check_cache(HfWhisper& w) {
   torch::NoGradGuard no_grad;
   const auto encoded = w.model->encode(get(io(), "input_features"));
   const auto tokens = get(io(), "decoder_input_ids");
@@ -109,8 +111,7 @@ TEST(WhisperParity, CachedStepsGiveTheWholeSequenceLogits) {
   EXPECT_LE(relative_error(torch::cat(steps, 1), get(io(), "logits")), 1e-5);
 }
 
-TEST(WhisperParity, GreedyMatchesGenerateCachedAndUncached) {
-  HfWhisper w = load_hf_whisper(reference() / "tiny");
+void check_greedy(HfWhisper& w) {
   const WhisperConfig& c = w.model->config();
   ASSERT_EQ(english_prompt(c), (std::vector<int64_t>{3, 4}));
   ASSERT_FALSE(c.suppress_tokens.empty());
@@ -133,8 +134,7 @@ TEST(WhisperParity, GreedyMatchesGenerateCachedAndUncached) {
   }
 }
 
-TEST(WhisperParity, OurExportReloads) {
-  HfWhisper w = load_hf_whisper(reference() / "tiny");
+void check_export(HfWhisper& w) {
   medtrain::testing::TempDir dir("medtrain_whisper_export");
   fs::copy_file(reference() / "tiny" / "config.json", dir.path() / "config.json");
   save_safetensors(dir.path() / "model.safetensors", state_dict(*w.model));
@@ -148,28 +148,43 @@ TEST(WhisperParity, OurExportReloads) {
   EXPECT_EQ(again.model->config().eos_token_id, w.model->config().eos_token_id);
 }
 
-TEST(WhisperBadInput, ConfigThatDoesNotFitTheWeightsListsEveryMismatch) {
-  const std::string e = load_error(reference() / "bad_layers");
+void check_sinusoid() {
+  // HF initialises the encoder's embed_positions with its sinusoids() and saves it.
+  const auto stored = get(load_safetensors(reference() / "tiny" / "model.safetensors"),
+                          "model.encoder.embed_positions.weight");
+  const auto ours = whisper_sinusoids(stored.size(0), stored.size(1));
+  EXPECT_LE((ours - stored).abs().max().item<double>(), 1e-6);
+}
+
+}  // namespace
+
+// One test for everything that needs the Python reference: ctest runs each
+// test in its own process, and the reference takes seconds to build.
+TEST(WhisperParity, MatchesTransformers) {
+  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  check_forward(w);
+  check_cache(w);
+  check_greedy(w);
+  check_export(w);
+  check_sinusoid();
+}
+
+TEST(WhisperBadInput, FoldersWhoseConfigOrWeightsDoNotFitAreRefused) {
+  std::string e = load_error(reference() / "bad_layers");
   EXPECT_NE(e.find("model.decoder.layers.0.fc1.weight"), std::string::npos) << e;
   EXPECT_NE(e.find("missing"), std::string::npos) << e;
   EXPECT_NE(e.find("model.decoder.layers.2."), std::string::npos) << e;
-}
-
-TEST(WhisperBadInput, ForeignPositionsAndUntiedOutputAreRefused) {
-  std::string e = load_error(reference() / "bad_positions");
+  e = load_error(reference() / "bad_positions");
   EXPECT_NE(e.find("sinusoid"), std::string::npos) << e;
   e = load_error(reference() / "untied");
   EXPECT_NE(e.find("proj_out.weight differs"), std::string::npos) << e;
 }
 
 TEST(WhisperBadInput, ConfigErrorsNameTheKey) {
-  const std::string good = R"({"model_type": "whisper", "vocab_size": 100, "num_mel_bins": 80, "d_model": 64,
-    "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
-    "encoder_ffn_dim": 128, "decoder_ffn_dim": 96, "max_source_positions": 16, "max_target_positions": 32)";
-  EXPECT_NO_THROW(parse_whisper_config(good + "}", "c.json"));
+  EXPECT_NO_THROW(parse_whisper_config(kSmallConfig + "}", "c.json"));
   auto error = [&](const std::string& extra) {
     try {
-      parse_whisper_config(good + extra + "}", "c.json");
+      parse_whisper_config(kSmallConfig + extra + "}", "c.json");
     } catch (const ModelError& e) {
       return std::string(e.what());
     }
@@ -185,25 +200,17 @@ TEST(WhisperBadInput, ConfigErrorsNameTheKey) {
 }
 
 TEST(WhisperBadInput, WrongShapesAreOneLineErrors) {
-  HfWhisper w = load_hf_whisper(reference() / "tiny");
+  Whisper model(parse_whisper_config(kSmallConfig + R"(, "eos_token_id": 2})", "c.json"));
   torch::NoGradGuard no_grad;
-  EXPECT_THROW(w.model->encode(torch::zeros({1, 80, 3000})), ModelError);  // a real model's 30 s, not this one's
-  EXPECT_THROW(w.model->encode(torch::zeros({1, 64, 32})), ModelError);
-  EXPECT_THROW(w.model->encode(torch::zeros({80, 32})), ModelError);
-  EXPECT_THROW(w.model->encode(torch::zeros({1, 80, 32}, torch::kLong)), ModelError);
-  const auto states = w.model->encode(torch::zeros({2, 80, 32}));
-  EXPECT_THROW(w.model->decode(torch::full({2, 1}, 100, torch::kLong), states), ModelError);   // id >= vocab
-  EXPECT_THROW(w.model->decode(torch::zeros({2, 33}, torch::kLong), states), ModelError);      // > max_target_positions
-  EXPECT_THROW(w.model->decode(torch::zeros({3, 1}, torch::kLong), states), ModelError);       // batch mismatch
-  EXPECT_THROW(w.model->decode(torch::zeros({2, 1}, torch::kInt), states), ModelError);
-  EXPECT_THROW(greedy_decode(w.model, torch::zeros({1, 80, 32}), {std::vector<int64_t>(32, 3), 0, true}), ModelError);
-  EXPECT_THROW(greedy_decode(w.model, torch::zeros({1, 80, 32}), {{}, 0, true}), ModelError);
-}
-
-TEST(WhisperParity, SinusoidIsTheOneHfStores) {
-  // HF initialises the encoder's embed_positions with its sinusoids() and saves it.
-  const auto stored = get(load_safetensors(reference() / "tiny" / "model.safetensors"),
-                          "model.encoder.embed_positions.weight");
-  const auto ours = whisper_sinusoids(stored.size(0), stored.size(1));
-  EXPECT_LE((ours - stored).abs().max().item<double>(), 1e-6);
+  EXPECT_THROW(model->encode(torch::zeros({1, 80, 3000})), ModelError);  // a real model's 30 s, not this one's
+  EXPECT_THROW(model->encode(torch::zeros({1, 64, 32})), ModelError);
+  EXPECT_THROW(model->encode(torch::zeros({80, 32})), ModelError);
+  EXPECT_THROW(model->encode(torch::zeros({1, 80, 32}, torch::kLong)), ModelError);
+  const auto states = model->encode(torch::zeros({2, 80, 32}));
+  EXPECT_THROW(model->decode(torch::full({2, 1}, 100, torch::kLong), states), ModelError);   // id >= vocab
+  EXPECT_THROW(model->decode(torch::zeros({2, 33}, torch::kLong), states), ModelError);      // > max_target_positions
+  EXPECT_THROW(model->decode(torch::zeros({3, 1}, torch::kLong), states), ModelError);       // batch mismatch
+  EXPECT_THROW(model->decode(torch::zeros({2, 1}, torch::kInt), states), ModelError);
+  EXPECT_THROW(greedy_decode(model, torch::zeros({1, 80, 32}), {std::vector<int64_t>(32, 3), 0, true}), ModelError);
+  EXPECT_THROW(greedy_decode(model, torch::zeros({1, 80, 32}), {{}, 0, true}), ModelError);
 }
