@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/model_error.h"
@@ -116,9 +117,10 @@ void read_sizes(const Reader& r, WhisperConfig& c) {
   c.decoder_ffn_dim = r.size("decoder_ffn_dim");
   c.max_source_positions = r.size("max_source_positions", 1 << 20);
   c.max_target_positions = r.size("max_target_positions", 1 << 20);
-  for (const char* heads : {"encoder_attention_heads", "decoder_attention_heads"}) {
-    const int64_t h = heads[0] == 'e' ? c.encoder_attention_heads : c.decoder_attention_heads;
-    if (c.d_model % h != 0) r.fail(heads, fmt::format("{} does not divide d_model {}", h, c.d_model));
+  const std::pair<const char*, int64_t> heads[] = {{"encoder_attention_heads", c.encoder_attention_heads},
+                                                   {"decoder_attention_heads", c.decoder_attention_heads}};
+  for (const auto& [key, h] : heads) {
+    if (c.d_model % h != 0) r.fail(key, fmt::format("{} does not divide d_model {}", h, c.d_model));
   }
   // The sinusoidal encoder positions need an even width above 2.
   if (c.d_model % 2 != 0 || c.d_model < 4) r.fail("d_model", fmt::format("must be even and >= 4, got {}", c.d_model));
