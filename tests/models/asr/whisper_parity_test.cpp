@@ -109,6 +109,12 @@ void check_cache(HfWhisper& w) {
   }
   EXPECT_LE(relative_error(torch::cat(steps, 1), whole), 1e-5);
   EXPECT_LE(relative_error(torch::cat(steps, 1), get(io(), "logits")), 1e-5);
+  // Several tokens after a cached prefix: the causal mask must be offset by the past.
+  WhisperKvCache prefixed;
+  w.model->decode(tokens.slice(1, 0, 2), encoded, &prefixed);
+  const auto rest = w.model->decode(tokens.slice(1, 2), encoded, &prefixed);
+  EXPECT_LE(relative_error(rest, whole.slice(1, 2)), 1e-5);
+  EXPECT_EQ(prefixed.length(), tokens.size(1));
 }
 
 void check_greedy(HfWhisper& w) {
