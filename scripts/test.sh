@@ -10,6 +10,6 @@ ctest --output-on-failure -j "$(nproc)" "$@"
 # The DICOM reader under libFuzzer with ASan/UBSan, for a bounded time
 # (tests/fuzz/run_fuzz.sh; its own clang build, separate from build/).
 if [ $# -eq 0 ]; then
-  say "fuzzing the DICOM, shard and audio readers (${MEDTRAIN_FUZZ_SECONDS:-60} s)"
+  say "fuzzing the DICOM, shard, audio and model.bin readers (${MEDTRAIN_FUZZ_SECONDS:-60} s)"
   MEDTRAIN_PYTHON="$MEDTRAIN_PY" "$MEDTRAIN_ROOT/tests/fuzz/run_fuzz.sh" "${MEDTRAIN_FUZZ_SECONDS:-60}"
 fi
