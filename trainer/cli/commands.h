@@ -28,6 +28,7 @@ Command add_deid_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_infer_command(CLI::App& app);
+Command add_transcribe_command(CLI::App& app);
 Command add_pack_command(CLI::App& app);
 Command add_verify_shards_command(CLI::App& app);
 Command add_iobench_command(CLI::App& app);

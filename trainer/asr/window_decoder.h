@@ -1,0 +1,35 @@
+#pragma once
+// One 30-s window of log-mel -> its tokens and their log-probabilities, for a
+// batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h) from
+// <|startoftranscript|><|notimestamps|>, with the model's suppression lists,
+// until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
+// sample_len, and ctranslate2's limit for its default max_length 448).
+//
+// Note [Scoring]: greedy_decode returns ids only, so the log-probabilities are
+// read in a second, teacher-forced pass of each row (prompt + its tokens,
+// one decoder call), from the same distribution greedy chose from: the
+// suppressed ids set to -inf (begin_suppress_tokens at the first position
+// too), then log_softmax. The <|endoftext|> that ended a row is scored as well,
+// as ctranslate2 does; faster-whisper's avg_logprob is this sum over
+// (tokens + 1). The pass costs one more encoder run per batch, since
+// greedy_decode encodes internally and does not hand its states back.
+#include <torch/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "models/asr/whisper.h"
+
+namespace medtrain::asr {
+
+struct WindowTranscript {
+  std::vector<int64_t> tokens;  // after the prompt, without <|endoftext|>
+  double sum_logprob = 0.0;     // over tokens (and <|endoftext|> when reached)
+  int64_t scored = 0;           // how many log-probabilities sum_logprob holds
+};
+
+// features [B, num_mel_bins, input_frames()] on the model's device.
+// ModelError for a model without the special ids the prompt needs.
+std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features);
+
+}  // namespace medtrain::asr
