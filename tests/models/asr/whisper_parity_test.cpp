@@ -4,12 +4,15 @@
 // relative (fp32, CPU); decoding with the KV cache gives the logits of the
 // whole-sequence pass; greedy decoding reproduces HF generate(do_sample=False)
 // token for token (suppression, eos on one row, the length limit on others);
+// beam search reproduces HF generate(num_beams, length_penalty,
+// early_stopping=True) sequences and scores, and beam size 1 is greedy;
 // our own export reloads; the stored encoder positions are our sinusoid;
 // configs that do not fit the weights, foreign
 // positions, untied outputs and wrong input shapes are one ModelError each.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "models/asr/whisper.h"
+#include "models/asr/whisper_beam.h"
 #include "models/asr/whisper_greedy.h"
 #include "models/asr/whisper_hf_folder.h"
 #include "models/model_error.h"
@@ -140,6 +144,52 @@ void check_greedy(HfWhisper& w) {
   }
 }
 
+void check_beam_one_is_greedy(HfWhisper& w) {
+  const auto generated = get(io(), "generated");
+  const BeamOptions options{english_prompt(w.model->config()), 1, generated.size(1) - 2};
+  const auto best = beam_decode(w.model, get(io(), "input_features"), options);
+  for (int64_t row = 0; row < generated.size(0); ++row) {
+    bool ended = false;
+    EXPECT_EQ(best[row].tokens, hf_row(generated, row, w.model->config().eos_token_id, ended)) << "row " << row;
+    EXPECT_EQ(best[row].ended, ended) << "row " << row;
+  }
+}
+
+// HF's beam search on the model without suppression (HF suppresses after the
+// log-softmax, without renormalising; CTranslate2 and medtrain before it), with
+// <|endoftext|> counted in the length as HF does: the same best sequences and
+// scores (sum log-prob / length^length_penalty).
+void check_beam_vs_hf() {
+  HfWhisper plain = load_hf_whisper(reference() / "plain");
+  ASSERT_TRUE(plain.model->config().suppress_tokens.empty());
+  ASSERT_TRUE(plain.model->config().begin_suppress_tokens.empty());
+  const SafetensorsFile hf = load_safetensors(reference() / "beam.safetensors");
+  const int64_t eos = plain.model->config().eos_token_id;
+  struct Setting {
+    int64_t beams;
+    double length_penalty;
+    std::string name;  // the reference's
+  };
+  const int64_t max_new = get(hf, "max_new_tokens").item<int64_t>();
+  int ended_rows = 0, limited_rows = 0;
+  for (const Setting& s : {Setting{3, 1.0, "beam3_1.0"}, Setting{4, 0.0, "beam4_0.0"}, Setting{5, 0.5, "beam5_0.5"}}) {
+    const auto sequences = get(hf, s.name), scores = get(hf, s.name + "_scores");
+    const BeamOptions options{{3, 4}, s.beams, max_new, s.length_penalty, 1.0, /*eos_in_length=*/true};
+    const auto best = beam_decode(plain.model, get(io(), "input_features"), options);
+    for (int64_t row = 0; row < sequences.size(0); ++row) {
+      bool ended = false;
+      EXPECT_EQ(best[row].tokens, hf_row(sequences, row, eos, ended)) << s.name << " row " << row;
+      EXPECT_EQ(best[row].ended, ended) << s.name << " row " << row;
+      EXPECT_NEAR(best[row].score, scores[row].item<double>(), 1e-4) << s.name << " row " << row;
+      ended_rows += ended;
+      limited_rows += !ended;
+    }
+  }
+  // The reference has hypotheses ending both ways.
+  EXPECT_GT(ended_rows, 0);
+  EXPECT_GT(limited_rows, 0);
+}
+
 void check_export(HfWhisper& w) {
   medtrain::testing::TempDir dir("medtrain_whisper_export");
   fs::copy_file(reference() / "tiny" / "config.json", dir.path() / "config.json");
@@ -171,6 +221,8 @@ TEST(WhisperParity, MatchesTransformers) {
   check_forward(w);
   check_cache(w);
   check_greedy(w);
+  check_beam_one_is_greedy(w);
+  check_beam_vs_hf();
   check_export(w);
   check_sinusoid();
 }
@@ -203,6 +255,47 @@ TEST(WhisperBadInput, ConfigErrorsNameTheKey) {
   EXPECT_THROW(parse_whisper_config(R"({"model_type": "whisper", "d_model": 64})", "c.json"), ModelError);
   EXPECT_THROW(parse_whisper_config(R"({"model_type": "bert"})", "c.json"), ModelError);
   EXPECT_THROW(parse_whisper_config("[1", "c.json"), ModelError);
+}
+
+TEST(WhisperBadInput, BeamOptionsAreOneLineErrors) {
+  Whisper model(parse_whisper_config(kSmallConfig + R"(, "eos_token_id": 2})", "c.json"));
+  const auto x = torch::zeros({1, 80, 32});
+  auto error = [&](const BeamOptions& o) {
+    try {
+      beam_decode(model, x, o);
+    } catch (const ModelError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      return std::string(e.what());
+    }
+    return std::string("(no ModelError)");
+  };
+  const std::vector<int64_t> prompt{3, 4};
+  EXPECT_NE(error({prompt, 0}).find("beam_size must be >= 1, got 0"), std::string::npos);
+  EXPECT_NE(error({prompt, -3}).find("beam_size must be >= 1"), std::string::npos);
+  EXPECT_NE(error({prompt, 51}).find("beam_size 51 is too large (at most 50"), std::string::npos);  // vocab 100
+  EXPECT_NE(error({prompt, 1'000'000'000}).find("too large"), std::string::npos);
+  EXPECT_NE(error({prompt, 2, 31}).find("max_new_tokens 31 is outside [0, 30]"), std::string::npos);
+  EXPECT_NE(error({prompt, 2, -1}).find("max_new_tokens -1"), std::string::npos);
+  EXPECT_NE(error({prompt, 2, 0, 1.0, 0.0}).find("patience"), std::string::npos);
+  EXPECT_NE(error({prompt, 1, 0, 1.0, 0.4}).find("patience"), std::string::npos);  // round(0.4) finished: none
+  EXPECT_NE(error({prompt, 2, 0, std::nan("")}).find("length_penalty"), std::string::npos);
+  EXPECT_NE(error({{}, 2}).find("empty prompt"), std::string::npos);
+  EXPECT_NE(error({std::vector<int64_t>(32, 3), 2}).find("no room"), std::string::npos);
+  EXPECT_NE(error({{3, 100}, 2}).find("outside the vocabulary"), std::string::npos);
+  Whisper no_eos(parse_whisper_config(kSmallConfig + "}", "c.json"));
+  try {
+    beam_decode(no_eos, x, {prompt, 2});
+    ADD_FAILURE() << "no ModelError";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("no eos_token_id"), std::string::npos) << e.what();
+  }
+  torch::NoGradGuard no_grad;
+  EXPECT_THROW(beam_search(model, torch::zeros({2, 64}), {prompt, 2}), ModelError);
+  EXPECT_TRUE(beam_search(model, torch::zeros({0, 16, 64}), {prompt, 2}).empty());
+  // The largest beam and the longest output still run.
+  const auto best = beam_decode(model, x, {prompt, 50, 30});
+  ASSERT_EQ(best.size(), 1u);
+  EXPECT_LE(best[0].tokens.size(), 30u);
 }
 
 TEST(WhisperBadInput, WrongShapesAreOneLineErrors) {

@@ -18,10 +18,20 @@ Writes
                      [3, 6], logits [3, 6, 100], and generated [3, 2 + N]:
                      HF generate(do_sample=False) from the prompt
                      [decoder_start, no_timestamps], eos-padded.
+  OUT/plain/         tiny without generation_config.json (no suppression) and
+                     with the eos of the beam references
+  OUT/beam.safetensors  HF beam search (GenerationMixin.generate, num_beams N,
+                     length_penalty LP, early_stopping=True, no suppression:
+                     HF suppresses after the log-softmax, CTranslate2 before)
+                     from the same prompt, MAX_NEW new tokens:
+                     beam{N}_{LP} [3, 2 + n] eos-padded (plain's eos),
+                     beam{N}_{LP}_scores [3] (sum log-prob / length^LP,
+                     <|endoftext|> counted), max_new_tokens [1]
   OUT/bad_layers/    config.json says 3 decoder layers and ffn 100; weights have 2 and 96
   OUT/bad_positions/ the encoder's embed_positions is not the sinusoid
   OUT/untied/        proj_out.weight stored, different from embed_tokens
 """
+import copy
 import json
 import shutil
 import sys
@@ -35,6 +45,7 @@ from transformers.generation import GenerationMixin
 torch.manual_seed(0)
 out = Path(sys.argv[1])
 SOT, NO_TIMESTAMPS, MAX_NEW = 3, 4, 20
+BEAMS = [(3, 1.0), (4, 0.0), (5, 0.5)]  # (num_beams, length_penalty)
 
 
 def model():
@@ -70,6 +81,33 @@ def generate(m, x):
     n = min(seq.shape[1], whisper.shape[1])
     assert torch.equal(seq[:, :2], prompt) and torch.equal(whisper[:, :n], seq[:, :n]), (seq, whisper)
     return seq
+
+
+def beam_search(m, x, cfg, beams, lp):
+    prompt = torch.tensor([[SOT, NO_TIMESTAMPS]] * x.shape[0])
+    with torch.no_grad():
+        return GenerationMixin.generate(m, input_features=x, decoder_input_ids=prompt, generation_config=cfg,
+                                        max_new_tokens=MAX_NEW, do_sample=False, num_beams=beams, length_penalty=lp,
+                                        early_stopping=True, output_scores=True, return_dict_in_generate=True)
+
+
+def beam_references(m, x):
+    """HF's beam search without suppression, stopping at num_beams finished
+    hypotheses (early_stopping=True: CTranslate2's rule), with an eos of its
+    own (picked as for greedy) so that some hypotheses end under each length
+    penalty. Returns the tensors and that eos."""
+    cfg = copy.deepcopy(m.generation_config)
+    cfg.suppress_tokens = []  # None would be filled in from the model's generation config
+    cfg.begin_suppress_tokens = []
+    eos = pick_eos(beam_search(m, x, cfg, *BEAMS[0]).sequences[:, 2:])
+    cfg.eos_token_id = cfg.pad_token_id = eos
+    out = {"max_new_tokens": torch.tensor([MAX_NEW])}  # the sequences are cut to the longest hypothesis
+    for beams, lp in BEAMS:
+        r = beam_search(m, x, cfg, beams, lp)
+        out[f"beam{beams}_{lp}"] = r.sequences.contiguous()
+        out[f"beam{beams}_{lp}_scores"] = r.sequences_scores.contiguous()
+        print(f"beam {beams} lp {lp}:", r.sequences.tolist(), r.sequences_scores.tolist())
+    return out, eos
 
 
 def pick_eos(dry):
@@ -113,6 +151,10 @@ def main():
     save_file({"input_features": x.contiguous(), "encoder_out": enc.contiguous(),
                "decoder_input_ids": tokens.contiguous(), "logits": logits.contiguous(),
                "generated": generated.contiguous()}, str(out / "io.safetensors"))
+    beams, beam_eos = beam_references(m, x)
+    save_file(beams, str(out / "beam.safetensors"))
+    copy_with(tiny, "plain", config_edit={"eos_token_id": beam_eos, "pad_token_id": beam_eos})
+    (out / "plain" / "generation_config.json").unlink()
     bad_cases(tiny)
 
 

@@ -13,6 +13,12 @@ Writes OUT/io.safetensors:
                  <|endoftext|> and the blank at the first step), after the
                  prompt <|startoftranscript|><|notimestamps|>, without
                  <|endoftext|>
+  beam{N}_{lp}_{patience}_tokens_U, beam{N}_{lp}_{patience}_scores
+                 ctranslate2's beam search (generate(beam_size=N,
+                 length_penalty, patience, return_scores=True), same
+                 suppression, max_length 100 = 50 steps after the prompt):
+                 the best hypothesis's ids per utterance U, and its scores
+                 [2] float64 (sum log-prob / length^length_penalty)
 and OUT/model: a link to the CTranslate2 folder. The transcripts are printed.
 """
 import os
@@ -57,4 +63,16 @@ for i, r in enumerate(results):
     ids = [t for t in r.sequences_ids[0] if t != 50256]
     tensors[f"tokens_{i}"] = torch.tensor(ids, dtype=torch.int64)
     print(f"{TEXTS[i]!r} -> {tokenizer.decode(ids)!r}")
+# (beam size, length penalty, patience): faster-whisper's default; CTranslate2's
+# early exit without a length penalty; a penalty and patience other than 1.
+for beam, lp, patience in [(5, 1.0, 1.0), (3, 0.0, 1.0), (4, 0.6, 2.0)]:
+    name = f"beam{beam}_{lp}_{patience}"
+    results = ct2.generate(features, [PROMPT] * 2, beam_size=beam, length_penalty=lp, patience=patience,
+                           max_length=100, return_scores=True)
+    for i, r in enumerate(results):
+        ids = r.sequences_ids[0]
+        assert 50256 not in ids
+        tensors[f"{name}_tokens_{i}"] = torch.tensor(ids, dtype=torch.int64)
+        print(f"{name}: {tokenizer.decode(ids)!r} score {r.scores[0]:.6f}")
+    tensors[f"{name}_scores"] = torch.tensor([r.scores[0] for r in results], dtype=torch.float64)
 save_file(tensors, str(out / "io.safetensors"))

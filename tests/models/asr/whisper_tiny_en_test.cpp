@@ -3,10 +3,13 @@
 // (tests/models/asr/whisper_tiny_en_reference.py): encoder output within 1e-4
 // relative (both fp32; issue 15 asks 1e-3) and identical greedy token sequences
 // from <|startoftranscript|><|notimestamps|>, batched, with the folder's
-// suppression lists. A vocabulary.txt of another model is refused.
+// suppression lists; beam search gives ctranslate2's generate(beam_size,
+// length_penalty, patience) best hypotheses and scores (three settings). A
+// vocabulary.txt of another model is refused.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "models/asr/whisper_beam.h"
 #include "models/asr/whisper_ct2_model.h"
 #include "models/asr/whisper_greedy.h"
 #include "models/model_error.h"
@@ -48,6 +52,32 @@ torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
 
 std::vector<int64_t> ids(const torch::Tensor& t) { return {t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()}; }
 
+// ctranslate2's Whisper max_length 100 is min(100 / 2, 100 - 1) = 50 steps.
+void check_beam(Ct2Whisper& w, const SafetensorsFile& io, const torch::Tensor& encoded) {
+  struct Setting {
+    int64_t beams;
+    double length_penalty, patience;
+    std::string name;  // the reference's
+  };
+  for (const Setting& s : {Setting{5, 1.0, 1.0, "beam5_1.0_1.0"}, Setting{3, 0.0, 1.0, "beam3_0.0_1.0"},
+                           Setting{4, 0.6, 2.0, "beam4_0.6_2.0"}}) {
+    const BeamOptions options{english_prompt(w.model->config()), s.beams, 50, s.length_penalty, s.patience};
+    const std::vector<BeamHypothesis> best = beam_search(w.model, encoded, options);
+    const auto scores = get(io, s.name + "_scores");
+    ASSERT_EQ(best.size(), 2u);
+    for (int row = 0; row < 2; ++row) {
+      const BeamHypothesis& h = best[row];
+      EXPECT_EQ(h.tokens, ids(get(io, s.name + "_tokens_" + std::to_string(row)))) << s.name << " utterance " << row;
+      EXPECT_TRUE(h.ended);
+      const double ct2 = scores[row].item<double>();
+      EXPECT_NEAR(h.score, ct2, 1e-3) << s.name << " utterance " << row;
+      // faster-whisper's avg_logprob, from ctranslate2's score.
+      const auto length = static_cast<double>(h.tokens.size());
+      EXPECT_NEAR(h.avg_logprob, ct2 * std::pow(length, s.length_penalty) / (length + 1), 1e-3) << s.name;
+    }
+  }
+}
+
 }  // namespace
 
 TEST(WhisperTinyEn, MatchesCTranslate2AndRefusesAForeignVocabulary) {
@@ -60,7 +90,8 @@ TEST(WhisperTinyEn, MatchesCTranslate2AndRefusesAForeignVocabulary) {
   const auto features = get(io, "input_features");
   torch::NoGradGuard no_grad;
   const auto ref = get(io, "encoder_out");
-  const double rel = (w.model->encode(features) - ref).abs().max().item<double>() / ref.abs().max().item<double>();
+  const auto encoded = w.model->encode(features);
+  const double rel = (encoded - ref).abs().max().item<double>() / ref.abs().max().item<double>();
   std::cout << "encoder relative difference vs ctranslate2: " << rel << "\n";
   EXPECT_LE(rel, 1e-4);
   const GreedyResult r = greedy_decode(w.model, features, {english_prompt(c), 100, true});
@@ -68,6 +99,7 @@ TEST(WhisperTinyEn, MatchesCTranslate2AndRefusesAForeignVocabulary) {
     EXPECT_EQ(r.tokens[row], ids(get(io, "tokens_" + std::to_string(row)))) << "utterance " << row;
     EXPECT_TRUE(r.ended[row]);
   }
+  check_beam(w, io, encoded);
   // In the same test: ctest runs each test in its own process, and the reference takes seconds.
   medtrain::testing::TempDir dir("medtrain_whisper_vocab");
   fs::create_symlink(fs::canonical(reference() / "model" / "model.bin"), dir.path() / "model.bin");
