@@ -10,6 +10,8 @@ vad_filter=False)` decoding. Its features are faster-whisper's
 FeatureExtractor with openai-whisper's padding (`padding=480000`, cut into
 3000-frame windows), the convention medtrain follows (docs/audio.md): the
 tokens must be identical, the text equal to HF `tokenizers`' decoding.
+faster-whisper's own transcribe pads the last window with 0.0 in the
+normalised log-mel instead, and so hears short clips differently (docs/asr.md).
 
 The audio is espeak-ng dictation resampled to 16 kHz here and written as
 16-bit WAV, so both sides read the same samples (medtrain does not resample a
