@@ -73,13 +73,13 @@ def dictation(tmp, text, name, speed):
     return write_wav16(tmp / f"{name}.wav", y), y.astype(np.float32) / 32768.0
 
 
-def ct2_transcribe(model, tokenizer, x):
+def ct2_transcribe(model, tokenizer, x, beam_size=1):
     """(tokens, text, avg_logprob) as ctranslate2 decodes 16 kHz samples x."""
     from faster_whisper.feature_extractor import FeatureExtractor
     n_windows = max(1, -(-(len(x) // 160) // 3000))
     mel = FeatureExtractor(feature_size=80)(x, padding=480000)[:, :3000 * n_windows]
     windows = np.ascontiguousarray(mel.reshape(80, n_windows, 3000).transpose(1, 0, 2).astype(np.float32))
-    results = model.generate(ctranslate2.StorageView.from_array(windows), [PROMPT] * n_windows, beam_size=1,
+    results = model.generate(ctranslate2.StorageView.from_array(windows), [PROMPT] * n_windows, beam_size=beam_size,
                              return_scores=True)
     tokens, total, count = [], 0.0, 0
     for r in results:
@@ -111,6 +111,13 @@ def corpus(tmp_path_factory):
     tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
     expected = {name: ct2_transcribe(model, tokenizer, x) for name, x in samples.items()}
     return tmp, folder, samples, expected
+
+
+def ct2_beam_references(samples, names, beam_size):
+    from tokenizers import Tokenizer
+    model = ctranslate2.models.Whisper(str(model_dir()), device="cpu", compute_type="float32", intra_threads=1)
+    tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+    return {name: ct2_transcribe(model, tokenizer, samples[name], beam_size) for name in names}
 
 
 def transcribe(model, source, out, *extra):
@@ -161,6 +168,19 @@ def test_a_manifest_and_a_single_file(corpus):
     [row] = rows(single)
     assert row["id"] == "b_heart.wav"
     check_row(row, expected["b_heart"], samples["b_heart"])
+
+
+def test_beam_search_matches_ctranslate2(corpus):
+    """--beam-size 5: ctranslate2's generate(beam_size=5) with its defaults
+    (length_penalty 1, patience 1), tokens identical."""
+    tmp, folder, samples, greedy = corpus
+    expected = ct2_beam_references(samples, ["a_effusion"], 5)
+    out = tmp / "beam.jsonl"
+    r = transcribe(model_dir(), folder / "a_effusion.wav", out, "--beam-size", "5")
+    assert r.returncode == 0, r.stderr
+    [row] = rows(out)
+    check_row(row, expected["a_effusion"], samples["a_effusion"])
+    assert expected["a_effusion"][0] != greedy["a_effusion"][0], "beam 5 decodes as greedy: a weak check"
 
 
 def float_wav(path, samples):

@@ -87,8 +87,9 @@ std::string trimmed(const std::string& s) {
 
 class Batcher {
  public:
-  Batcher(WhisperFolder& w, const std::vector<AudioInput>& inputs, int64_t batch, std::vector<std::string>& lines)
-      : w_(w), inputs_(inputs), batch_(batch), lines_(lines) {}
+  Batcher(WhisperFolder& w, const std::vector<AudioInput>& inputs, const TranscribeOptions& o,
+          std::vector<std::string>& lines)
+      : w_(w), inputs_(inputs), batch_(o.batch), beam_size_(o.beam_size), lines_(lines) {}
 
   // windows [W, n_mels, 3000]: decoded once `batch` windows wait (or at finish()).
   void add(OpenRow row, const torch::Tensor& windows) {
@@ -112,7 +113,7 @@ class Batcher {
     const auto start = Clock::now();
     std::vector<torch::Tensor> features;
     for (int64_t k = 0; k < count; ++k) features.push_back(pending_[static_cast<size_t>(k)].features);
-    const auto results = transcribe_windows(w_.model, torch::stack(features));
+    const auto results = transcribe_windows(w_.model, torch::stack(features), beam_size_);
     const double share = seconds_since(start) / static_cast<double>(count);
     for (int64_t k = 0; k < count; ++k) {
       OpenRow& row = *pending_.front().row;
@@ -138,7 +139,7 @@ class Batcher {
 
   WhisperFolder& w_;
   const std::vector<AudioInput>& inputs_;
-  int64_t batch_;
+  int64_t batch_, beam_size_;
   std::vector<std::string>& lines_;
   std::deque<OpenRow> rows_;  // a deque: pending windows point into it, and it only grows at the back
   std::deque<Window> pending_;
@@ -152,6 +153,7 @@ TranscribeSummary run_transcription(const TranscribeOptions& o) {
     throw UserError("--out " + data::io::display_path(o.out.string()) + ": transcripts are written as .jsonl");
   }
   if (o.batch < 1) throw UserError("--batch must be at least 1");
+  if (o.beam_size < 1) throw UserError("--beam-size must be at least 1");
   // The inputs first: a bad --in is reported before seconds of model loading.
   const std::vector<AudioInput> inputs = collect_audio_inputs(o.in);
   const auto choice = engine::choose_device(o.device, dist::World{});
@@ -164,7 +166,7 @@ TranscribeSummary run_transcription(const TranscribeOptions& o) {
   summary.inputs = inputs.size();
   const audio::WhisperLogMel mel(choice.device, w.model->config().num_mel_bins);
   std::vector<std::string> lines(inputs.size());
-  Batcher batcher(w, inputs, o.batch, lines);
+  Batcher batcher(w, inputs, o, lines);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto start = Clock::now();
     Utterance u;

@@ -7,7 +7,8 @@
 // windows: window w is frames [3000 w, 3000 w + 3000), the last one filled
 // with silence). Each window is decoded on its own (window_decoder.h), as
 // Whisper's sequential decoding does without timestamps and without
-// conditioning on the previous text; no timestamp-based seeking. Windows of
+// conditioning on the previous text (greedy, or beam search with
+// --beam-size); no timestamp-based seeking. Windows of
 // several inputs share a batch. The text is the tokenizer's decoding of all
 // windows' tokens (special tokens skipped), trimmed.
 //   tokens       every window's ids, concatenated (no prompt, no <|endoftext|>)
@@ -30,6 +31,7 @@ namespace medtrain::asr {
 struct TranscribeOptions {
   std::filesystem::path model_dir, in, out;
   int64_t batch = 8;            // windows per decoder batch
+  int64_t beam_size = 1;        // 1: greedy decoding; more: beam search (window_decoder.h)
   std::string device = "auto";  // auto | cpu | cuda
   bool skip_bad_audio = false;  // a file that cannot be decoded: skip it (counted) instead of failing
 };

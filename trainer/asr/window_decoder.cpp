@@ -3,8 +3,10 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "models/asr/whisper_beam.h"
 #include "models/asr/whisper_greedy.h"
 
 namespace medtrain::asr {
@@ -41,16 +43,34 @@ void score_row(models::asr::Whisper& model, const torch::Tensor& encoder_row, co
   w.scored = static_cast<int64_t>(targets.size());
 }
 
+// openai-whisper's sample_len (n_text_ctx // 2), and what ctranslate2's
+// default max_length 448 allows with this prompt: a window stuck repeating
+// itself stops where theirs does.
+int64_t window_tokens(const WhisperConfig& c) { return c.max_target_positions / 2; }
+
+std::vector<WindowTranscript> beam_windows(models::asr::Whisper& model, const torch::Tensor& features,
+                                           int64_t beam_size) {
+  models::asr::BeamOptions options;
+  options.prompt = models::asr::english_prompt(model->config());
+  options.beam_size = beam_size;
+  options.max_new_tokens = window_tokens(model->config());
+  std::vector<WindowTranscript> out;
+  for (auto& h : models::asr::beam_search(model, model->encode(features), options)) {
+    const auto scored = static_cast<int64_t>(h.tokens.size()) + (h.ended ? 1 : 0);
+    out.push_back({std::move(h.tokens), h.sum_logprob, scored});
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features) {
+std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features,
+                                                 int64_t beam_size) {
   torch::NoGradGuard no_grad;
+  if (beam_size > 1) return beam_windows(model, features, beam_size);
   models::asr::GreedyOptions options;
   options.prompt = models::asr::english_prompt(model->config());
-  // openai-whisper's sample_len (n_text_ctx // 2), and what ctranslate2's
-  // default max_length 448 allows with this prompt: a window stuck repeating
-  // itself stops where theirs does.
-  options.max_new_tokens = model->config().max_target_positions / 2;
+  options.max_new_tokens = window_tokens(model->config());
   const models::asr::GreedyResult greedy = models::asr::greedy_decode(model, features, options);
   const auto encoder = model->encode(features);
   std::vector<WindowTranscript> out(greedy.tokens.size());

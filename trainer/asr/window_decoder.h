@@ -1,6 +1,6 @@
 #pragma once
 // One 30-s window of log-mel -> its tokens and their log-probabilities, for a
-// batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h) from
+// batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h; or beam search, below) from
 // <|startoftranscript|><|notimestamps|>, with the model's suppression lists,
 // until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
 // sample_len, and ctranslate2's limit for its default max_length 448).
@@ -28,8 +28,12 @@ struct WindowTranscript {
   int64_t scored = 0;           // how many log-probabilities sum_logprob holds
 };
 
-// features [B, num_mel_bins, input_frames()] on the model's device.
-// ModelError for a model without the special ids the prompt needs.
-std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features);
+// features [B, num_mel_bins, input_frames()] on the model's device. A
+// beam_size above 1 runs beam search instead (models/asr/whisper_beam.h,
+// CTranslate2's rules, length penalty 1, patience 1), whose hypotheses carry
+// their log-probabilities: no second pass then. ModelError for a model
+// without the special ids the prompt needs, or a beam size it refuses.
+std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features,
+                                                 int64_t beam_size = 1);
 
 }  // namespace medtrain::asr
