@@ -1,8 +1,8 @@
 #pragma once
 // One 30-s window of log-mel -> its tokens and their log-probabilities, for a
-// batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h; or beam search, below) from
-// <|startoftranscript|><|notimestamps|>, with the model's suppression lists,
-// until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
+// batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h; or
+// beam search, below) from <|startoftranscript|><|notimestamps|>, with the
+// model's suppression lists, until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
 // sample_len, and ctranslate2's limit for its default max_length 448).
 //
 // Note [Scoring]: greedy_decode returns ids only, so the log-probabilities are
