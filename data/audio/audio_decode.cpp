@@ -180,7 +180,8 @@ DecodedAudio decode_audio_bytes(const uint8_t* data, size_t size, const std::str
 }
 
 DecodedAudio decode_audio_file(const std::string& path, const DecodeLimits& limits) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat refuses it next).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   struct Closer {
     int fd;

@@ -2,6 +2,7 @@
 // written (exactly for PCM and FLAC, within the codec's error for Vorbis), and
 // every bad input is one DataError naming the file, or a warning.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <fstream>
@@ -136,6 +137,9 @@ TEST(AudioDecodeBadInput, NotAudio) {
   EXPECT_NE(error_of(dir.str("riff.wav")).find(dir.str("riff.wav") + ": cannot decode: "), std::string::npos);
   EXPECT_NE(error_of(dir.str("missing.wav")).find(dir.str("missing.wav") + ": cannot open: "), std::string::npos);
   EXPECT_EQ(error_of(dir.str()), dir.str() + ": not a regular file");
+  // A FIFO with no writer: refused at once, never waited on.
+  ASSERT_EQ(::mkfifo(dir.str("pipe.wav").c_str(), 0600), 0);
+  EXPECT_EQ(error_of(dir.str("pipe.wav")), dir.str("pipe.wav") + ": not a regular file");
 }
 
 TEST(AudioDecodeBadInput, UnsupportedEncoding) {
