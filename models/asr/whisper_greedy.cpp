@@ -54,16 +54,19 @@ GreedyResult greedy_decode(Whisper& model, const torch::Tensor& features, const 
   WhisperKvCache cache;
   WhisperKvCache* kv = options.use_cache ? &cache : nullptr;
   auto logits = model->decode(sequence, encoder, kv).select(1, -1);
-  GreedyResult out{std::vector<std::vector<int64_t>>(rows), std::vector<bool>(rows, false)};
+  GreedyResult out{std::vector<std::vector<int64_t>>(rows), std::vector<bool>(rows, false),
+                   std::vector<double>(rows, 0.0)};
   for (int64_t step = 0; step < budget; ++step) {
     logits = logits.to(torch::kFloat);
     suppress(logits, c.suppress_tokens);
     if (step == 0) suppress(logits, c.begin_suppress_tokens);
     const auto next = logits.argmax(1);
     const auto host = next.cpu();
+    const auto logprob = logits.log_softmax(1).gather(1, next.unsqueeze(1)).squeeze(1).to(torch::kDouble).cpu();
     bool all_ended = true;
     for (int64_t r = 0; r < rows; ++r) {
       if (out.ended[r]) continue;
+      out.sum_logprob[r] += logprob[r].item<double>();
       const int64_t id = host[r].item<int64_t>();
       if (id == c.eos_token_id) {
         out.ended[r] = true;

@@ -23,6 +23,9 @@ struct GreedyOptions {
 struct GreedyResult {
   std::vector<std::vector<int64_t>> tokens;  // per row, after the prompt, without <|endoftext|>
   std::vector<bool> ended;                   // the row reached <|endoftext|> (else: length limit)
+  // Per row, the log-probability (after suppression) of its tokens and of its
+  // <|endoftext|> when it ended: what a transcript's avg_logprob is made of.
+  std::vector<double> sum_logprob;
 };
 
 // [decoder_start_token_id, no_timestamps_token_id]; ModelError when the

@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <limits>
 #include <utility>
 #include <vector>
 
@@ -13,35 +12,6 @@ namespace medtrain::asr {
 namespace {
 
 using models::asr::WhisperConfig;
-
-void suppress(torch::Tensor& logits, const std::vector<int64_t>& ids) {
-  if (ids.empty()) return;
-  const auto index = torch::tensor(ids, torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
-  logits.index_fill_(-1, index, -std::numeric_limits<float>::infinity());
-}
-
-// Note [Scoring]: the log-probabilities of one row's tokens (and of its
-// <|endoftext|> when it ended) given the prompt and the tokens before each.
-void score_row(models::asr::Whisper& model, const torch::Tensor& encoder_row, const std::vector<int64_t>& prompt,
-               bool ended, WindowTranscript& w) {
-  const WhisperConfig& c = model->config();
-  std::vector<int64_t> input = prompt, targets = w.tokens;
-  input.insert(input.end(), w.tokens.begin(), w.tokens.end());
-  if (ended) targets.push_back(c.eos_token_id);
-  if (targets.empty()) return;
-  const auto ids = torch::TensorOptions().dtype(torch::kLong).device(encoder_row.device());
-  // Position prompt-1+j predicts target j; the input never needs its own last token.
-  input.resize(prompt.size() + targets.size() - 1);
-  auto logits = model->decode(torch::tensor(input, ids).unsqueeze(0), encoder_row)[0]
-                    .narrow(0, static_cast<int64_t>(prompt.size()) - 1, static_cast<int64_t>(targets.size()))
-                    .to(torch::kFloat);
-  suppress(logits, c.suppress_tokens);
-  auto first = logits[0];
-  suppress(first, c.begin_suppress_tokens);
-  const auto picked = logits.log_softmax(-1).gather(1, torch::tensor(targets, ids).unsqueeze(1));
-  w.sum_logprob = picked.sum().item<double>();
-  w.scored = static_cast<int64_t>(targets.size());
-}
 
 // openai-whisper's sample_len (n_text_ctx // 2), and what ctranslate2's
 // default max_length 448 allows with this prompt: a window stuck repeating
@@ -71,12 +41,12 @@ std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, co
   models::asr::GreedyOptions options;
   options.prompt = models::asr::english_prompt(model->config());
   options.max_new_tokens = window_tokens(model->config());
-  const models::asr::GreedyResult greedy = models::asr::greedy_decode(model, features, options);
-  const auto encoder = model->encode(features);
+  models::asr::GreedyResult greedy = models::asr::greedy_decode(model, features, options);
   std::vector<WindowTranscript> out(greedy.tokens.size());
   for (size_t r = 0; r < out.size(); ++r) {
-    out[r].tokens = greedy.tokens[r];
-    score_row(model, encoder.narrow(0, static_cast<int64_t>(r), 1), options.prompt, greedy.ended[r], out[r]);
+    // Scored: the tokens and the <|endoftext|> of a row that ended.
+    const auto scored = static_cast<int64_t>(greedy.tokens[r].size()) + (greedy.ended[r] ? 1 : 0);
+    out[r] = {std::move(greedy.tokens[r]), greedy.sum_logprob[r], scored};
   }
   return out;
 }

@@ -5,14 +5,12 @@
 // model's suppression lists, until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
 // sample_len, and ctranslate2's limit for its default max_length 448).
 //
-// Note [Scoring]: greedy_decode returns ids only, so the log-probabilities are
-// read in a second, teacher-forced pass of each row (prompt + its tokens,
-// one decoder call), from the same distribution greedy chose from: the
-// suppressed ids set to -inf (begin_suppress_tokens at the first position
-// too), then log_softmax. The <|endoftext|> that ended a row is scored as well,
-// as ctranslate2 does; faster-whisper's avg_logprob is this sum over
-// (tokens + 1). The pass costs one more encoder run per batch, since
-// greedy_decode encodes internally and does not hand its states back.
+// Note [Scoring]: a transcript's log-probabilities come from the distribution
+// the decoder chose from: the suppressed ids set to -inf (begin_suppress_tokens
+// at the first step too), then log_softmax. The <|endoftext|> that ended a
+// window is scored as well, as ctranslate2 does; faster-whisper's avg_logprob
+// is this sum over (tokens + 1). Greedy and beam search both sum them as they
+// decode (GreedyResult::sum_logprob, BeamHypothesis::sum_logprob): no second pass.
 #include <torch/types.h>
 
 #include <cstdint>
@@ -30,8 +28,7 @@ struct WindowTranscript {
 
 // features [B, num_mel_bins, input_frames()] on the model's device. A
 // beam_size above 1 runs beam search instead (models/asr/whisper_beam.h,
-// CTranslate2's rules, length penalty 1, patience 1), whose hypotheses carry
-// their log-probabilities: no second pass then. ModelError for a model
+// CTranslate2's rules, length penalty 1, patience 1). ModelError for a model
 // without the special ids the prompt needs, or a beam size it refuses.
 std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features,
                                                  int64_t beam_size = 1);
