@@ -1,17 +1,15 @@
 #include "models/asr/whisper_hf_folder.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "models/model_error.h"
+#include "models/pretrained/hf_folder_files.h"
 #include "models/pretrained/weight_file.h"
 #include "models/state_dict.h"
 
@@ -20,33 +18,12 @@ namespace fs = std::filesystem;
 namespace medtrain::models::asr {
 namespace {
 
-constexpr uint64_t kMaxConfigBytes = 1 << 20;
 constexpr const char* kProjOut = "proj_out.weight";
 constexpr const char* kTokenEmbedding = "model.decoder.embed_tokens.weight";
 constexpr const char* kEncoderPositions = "model.encoder.embed_positions.weight";
 // fp16 storage rounds the sinusoid by up to 2^-12 (values in [-1, 1]); a
 // trained or foreign table differs by far more.
 constexpr double kSinusoidTolerance = 1e-3;
-
-// A small regular file's text (a FIFO would block the read).
-std::string read_small(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) throw ModelError(file.string() + ": missing (not a Hugging Face model folder?)");
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
-    throw ModelError(file.string() + ": not a regular file of at most 1 MiB");
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-fs::path weights_in(const fs::path& dir) {
-  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
-    if (fs::is_regular_file(dir / name)) return dir / name;
-  }
-  throw ModelError(dir.string() + ": no model.safetensors or pytorch_model.bin");
-}
 
 const torch::Tensor* find(const NamedTensors& tensors, const std::string& name) {
   for (const auto& [k, v] : tensors) {
@@ -86,10 +63,13 @@ void check_sinusoid(Whisper& model, const std::string& origin) {
 
 WhisperConfig read_hf_whisper_config(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw ModelError(dir.string() + ": not a folder (a Hugging Face Whisper folder)");
-  WhisperConfig config = parse_whisper_config(read_small(dir / "config.json"), (dir / "config.json").string());
+  const fs::path config_file = dir / "config.json";
+  WhisperConfig config = parse_whisper_config(pretrained::read_hf_config_text(config_file), config_file.string());
   const fs::path generation = dir / "generation_config.json";
   std::error_code ec;
-  if (fs::exists(generation, ec)) apply_generation_config(config, read_small(generation), generation.string());
+  if (fs::exists(generation, ec)) {
+    apply_generation_config(config, pretrained::read_hf_config_text(generation), generation.string());
+  }
   return config;
 }
 
@@ -103,7 +83,7 @@ void load_whisper_weights(Whisper& model, NamedTensors tensors, const std::strin
 HfWhisper load_hf_whisper(const fs::path& dir) {
   const WhisperConfig config = read_hf_whisper_config(dir);
   HfWhisper out;
-  out.weights_file = weights_in(dir);
+  out.weights_file = pretrained::hf_weights_file(dir);
   auto file = pretrained::read_weight_file(out.weights_file);
   out.notes = file.notes;
   out.model = Whisper(config);

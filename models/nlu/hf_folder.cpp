@@ -1,15 +1,12 @@
 #include "models/nlu/hf_folder.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 
 #include "models/model_error.h"
+#include "models/pretrained/hf_folder_files.h"
 #include "models/pretrained/weight_file.h"
 #include "models/state_dict.h"
 
@@ -17,28 +14,6 @@ namespace fs = std::filesystem;
 
 namespace medtrain::models::nlu {
 namespace {
-
-constexpr uint64_t kMaxConfigBytes = 1 << 20;
-
-// config.json, refusing anything but a small regular file (a FIFO would block).
-std::string read_config(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) throw ModelError(file.string() + ": missing (not a Hugging Face model folder?)");
-  if (!S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
-    throw ModelError(file.string() + ": not a regular file of at most 1 MiB");
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-fs::path weights_in(const fs::path& dir) {
-  for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
-    if (fs::is_regular_file(dir / name)) return dir / name;
-  }
-  throw ModelError(dir.string() + ": no model.safetensors or pytorch_model.bin");
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -85,7 +60,8 @@ void check_vocab(const fs::path& dir, const BertConfig& c) {
 
 BertConfig read_hf_bert_config(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw ModelError(dir.string() + ": not a folder (a Hugging Face model folder)");
-  const BertConfig config = parse_bert_config(read_config(dir / "config.json"), (dir / "config.json").string());
+  const fs::path config_file = dir / "config.json";
+  const BertConfig config = parse_bert_config(pretrained::read_hf_config_text(config_file), config_file.string());
   check_vocab(dir, config);
   return config;
 }
@@ -93,7 +69,7 @@ BertConfig read_hf_bert_config(const fs::path& dir) {
 HfBert load_hf_bert(const fs::path& dir, bool keep_pooler) {
   const BertConfig config = read_hf_bert_config(dir);
   HfBert out;
-  out.weights_file = weights_in(dir);
+  out.weights_file = pretrained::hf_weights_file(dir);
   auto file = pretrained::read_weight_file(out.weights_file);
   out.notes = file.notes;
   NamedTensors tensors = encoder_tensors(std::move(file.tensors), out.notes);
