@@ -16,32 +16,16 @@
 #include "models/model_error.h"
 #include "models/nlu/hf_folder.h"
 #include "models/safetensors.h"
-#include "tests/common/temp_dir.h"
+#include "tests/common/python_reference.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
+using medtrain::testing::tensor_named;
 using namespace medtrain::models::nlu;
 
 namespace {
 
-const fs::path& reference() {
-  static medtrain::testing::TempDir dir("medtrain_bert_ref");
-  static bool made = false;
-  if (!made) {
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                            "/tests/models/bert_reference.py " + dir.str();
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
-    made = true;
-  }
-  return dir.path();
-}
-
-torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
-  for (const auto& [k, v] : f.tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
+const fs::path& reference() { return medtrain::testing::python_reference("tests/models/bert_reference.py"); }
 
 double relative_error(const torch::Tensor& ours, const torch::Tensor& ref) {
   return (ours - ref).abs().max().item<double>() / ref.abs().max().item<double>();
@@ -62,9 +46,9 @@ struct Outputs {
 
 Outputs run(HfBert& bert, const SafetensorsFile& io) {
   torch::NoGradGuard no_grad;
-  const auto mask = get(io, "attention_mask");
+  const auto mask = tensor_named(io, "attention_mask");
   Outputs o;
-  o.hidden = bert.model->forward(get(io, "input_ids"), mask, get(io, "token_type_ids"));
+  o.hidden = bert.model->forward(tensor_named(io, "input_ids"), mask, tensor_named(io, "token_type_ids"));
   o.pooled = bert.model->pool(o.hidden);
   return o;
 }
@@ -74,10 +58,10 @@ TEST(BertParity, MiniLmMatchesTransformersAndSentenceTransformers) {
   HfBert bert = load_hf_bert(dir / "model");
   const auto io = load_safetensors(dir / "io.safetensors");
   const Outputs o = run(bert, io);
-  EXPECT_LE(relative_error(o.hidden, get(io, "last_hidden_state")), 1e-5);
-  EXPECT_LE(relative_error(o.pooled, get(io, "pooler_output")), 1e-5);
-  const auto embedding = mean_pool(o.hidden, get(io, "attention_mask"), /*normalize=*/true);
-  const auto cosine = (embedding * get(io, "sentence_embedding")).sum(1);
+  EXPECT_LE(relative_error(o.hidden, tensor_named(io, "last_hidden_state")), 1e-5);
+  EXPECT_LE(relative_error(o.pooled, tensor_named(io, "pooler_output")), 1e-5);
+  const auto embedding = mean_pool(o.hidden, tensor_named(io, "attention_mask"), /*normalize=*/true);
+  const auto cosine = (embedding * tensor_named(io, "sentence_embedding")).sum(1);
   EXPECT_GE(cosine.min().item<double>(), 0.99999) << cosine;
 }
 
@@ -91,8 +75,8 @@ TEST(BertParity, TanhGeluModelFromAClassifierCheckpointLoadsItsEncoder) {
   EXPECT_TRUE(head_noted);
   const auto io = load_safetensors(dir / "io.safetensors");
   const Outputs o = run(bert, io);
-  EXPECT_LE(relative_error(o.hidden, get(io, "last_hidden_state")), 1e-5);
-  EXPECT_LE(relative_error(o.pooled, get(io, "pooler_output")), 1e-5);
+  EXPECT_LE(relative_error(o.hidden, tensor_named(io, "last_hidden_state")), 1e-5);
+  EXPECT_LE(relative_error(o.pooled, tensor_named(io, "pooler_output")), 1e-5);
 }
 
 // On CUDA the encoder runs the fused LayerNorm and bias+GELU kernels and SDPA's
@@ -108,8 +92,8 @@ TEST(BertParity, CudaFusedPathMatchesTheCpuPath) {
   const Outputs cpu = run(bert, io);
   bert.model->to(torch::kCUDA);
   torch::NoGradGuard no_grad;
-  const auto cuda = bert.model->forward(get(io, "input_ids").cuda(), get(io, "attention_mask").cuda(),
-                                        get(io, "token_type_ids").cuda());
+  const auto cuda = bert.model->forward(tensor_named(io, "input_ids").cuda(), tensor_named(io, "attention_mask").cuda(),
+                                        tensor_named(io, "token_type_ids").cuda());
   EXPECT_LE(relative_error(cuda.cpu(), cpu.hidden), 1e-4);
 }
 

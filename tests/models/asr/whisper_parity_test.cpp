@@ -26,10 +26,12 @@
 #include "models/model_error.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "tests/common/python_reference.h"
 #include "tests/common/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
+using medtrain::testing::tensor_named;
 using namespace medtrain::models::asr;
 
 namespace {
@@ -39,24 +41,7 @@ const std::string kSmallConfig = R"({"model_type": "whisper", "vocab_size": 100,
     "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
     "encoder_ffn_dim": 128, "decoder_ffn_dim": 96, "max_source_positions": 16, "max_target_positions": 32)";
 
-const fs::path& reference() {
-  static medtrain::testing::TempDir dir("medtrain_whisper_ref");
-  static bool made = false;
-  if (!made) {
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                            "/tests/models/asr/whisper_reference.py " + dir.str() + " > " + dir.str() + "/log 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
-    made = true;
-  }
-  return dir.path();
-}
-
-torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
-  for (const auto& [k, v] : f.tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
+const fs::path& reference() { return medtrain::testing::python_reference("tests/models/asr/whisper_reference.py"); }
 
 const SafetensorsFile& io() {
   static const SafetensorsFile file = load_safetensors(reference() / "io.safetensors");
@@ -93,16 +78,16 @@ std::vector<int64_t> hf_row(const torch::Tensor& generated, int64_t row, int64_t
 
 void check_forward(HfWhisper& w) {
   torch::NoGradGuard no_grad;
-  const auto encoded = w.model->encode(get(io(), "input_features"));
-  EXPECT_LE(relative_error(encoded, get(io(), "encoder_out")), 1e-5);
-  const auto logits = w.model->decode(get(io(), "decoder_input_ids"), encoded);
-  EXPECT_LE(relative_error(logits, get(io(), "logits")), 1e-5);
+  const auto encoded = w.model->encode(tensor_named(io(), "input_features"));
+  EXPECT_LE(relative_error(encoded, tensor_named(io(), "encoder_out")), 1e-5);
+  const auto logits = w.model->decode(tensor_named(io(), "decoder_input_ids"), encoded);
+  EXPECT_LE(relative_error(logits, tensor_named(io(), "logits")), 1e-5);
 }
 
 void check_cache(HfWhisper& w) {
   torch::NoGradGuard no_grad;
-  const auto encoded = w.model->encode(get(io(), "input_features"));
-  const auto tokens = get(io(), "decoder_input_ids");
+  const auto encoded = w.model->encode(tensor_named(io(), "input_features"));
+  const auto tokens = tensor_named(io(), "decoder_input_ids");
   const auto whole = w.model->decode(tokens, encoded);
   WhisperKvCache cache;
   // The prompt in one call, then one token per call, as greedy decoding does.
@@ -112,7 +97,7 @@ void check_cache(HfWhisper& w) {
     EXPECT_EQ(cache.length(), i + 1);
   }
   EXPECT_LE(relative_error(torch::cat(steps, 1), whole), 1e-5);
-  EXPECT_LE(relative_error(torch::cat(steps, 1), get(io(), "logits")), 1e-5);
+  EXPECT_LE(relative_error(torch::cat(steps, 1), tensor_named(io(), "logits")), 1e-5);
   // Several tokens after a cached prefix: the causal mask must be offset by the past.
   WhisperKvCache prefixed;
   w.model->decode(tokens.slice(1, 0, 2), encoded, &prefixed);
@@ -126,11 +111,11 @@ void check_greedy(HfWhisper& w) {
   ASSERT_EQ(english_prompt(c), (std::vector<int64_t>{3, 4}));
   ASSERT_FALSE(c.suppress_tokens.empty());
   ASSERT_FALSE(c.begin_suppress_tokens.empty());
-  const auto generated = get(io(), "generated");
+  const auto generated = tensor_named(io(), "generated");
   const int64_t max_new = generated.size(1) - 2;
   for (const bool cached : {true, false}) {
     const GreedyResult r =
-        greedy_decode(w.model, get(io(), "input_features"), {english_prompt(c), max_new, cached});
+        greedy_decode(w.model, tensor_named(io(), "input_features"), {english_prompt(c), max_new, cached});
     int ended_rows = 0;
     for (int64_t row = 0; row < generated.size(0); ++row) {
       bool ended = false;
@@ -145,9 +130,9 @@ void check_greedy(HfWhisper& w) {
 }
 
 void check_beam_one_is_greedy(HfWhisper& w) {
-  const auto generated = get(io(), "generated");
+  const auto generated = tensor_named(io(), "generated");
   const BeamOptions options{english_prompt(w.model->config()), 1, generated.size(1) - 2};
-  const auto best = beam_decode(w.model, get(io(), "input_features"), options);
+  const auto best = beam_decode(w.model, tensor_named(io(), "input_features"), options);
   for (int64_t row = 0; row < generated.size(0); ++row) {
     bool ended = false;
     EXPECT_EQ(best[row].tokens, hf_row(generated, row, w.model->config().eos_token_id, ended)) << "row " << row;
@@ -170,12 +155,12 @@ void check_beam_vs_hf() {
     double length_penalty;
     std::string name;  // the reference's
   };
-  const int64_t max_new = get(hf, "max_new_tokens").item<int64_t>();
+  const int64_t max_new = tensor_named(hf, "max_new_tokens").item<int64_t>();
   int ended_rows = 0, limited_rows = 0;
   for (const Setting& s : {Setting{3, 1.0, "beam3_1.0"}, Setting{4, 0.0, "beam4_0.0"}, Setting{5, 0.5, "beam5_0.5"}}) {
-    const auto sequences = get(hf, s.name), scores = get(hf, s.name + "_scores");
+    const auto sequences = tensor_named(hf, s.name), scores = tensor_named(hf, s.name + "_scores");
     const BeamOptions options{{3, 4}, s.beams, max_new, s.length_penalty, 1.0, /*eos_in_length=*/true};
-    const auto best = beam_decode(plain.model, get(io(), "input_features"), options);
+    const auto best = beam_decode(plain.model, tensor_named(io(), "input_features"), options);
     for (int64_t row = 0; row < sequences.size(0); ++row) {
       bool ended = false;
       EXPECT_EQ(best[row].tokens, hf_row(sequences, row, eos, ended)) << s.name << " row " << row;
@@ -196,7 +181,7 @@ void check_export(HfWhisper& w) {
   save_safetensors(dir.path() / "model.safetensors", state_dict(*w.model));
   HfWhisper again = load_hf_whisper(dir.path());
   torch::NoGradGuard no_grad;
-  const auto x = get(io(), "input_features");
+  const auto x = tensor_named(io(), "input_features");
   EXPECT_TRUE(torch::equal(again.model->encode(x), w.model->encode(x)));
   // The suppression is in generation_config.json only (not copied here).
   EXPECT_FALSE(w.model->config().suppress_tokens.empty());
@@ -206,7 +191,7 @@ void check_export(HfWhisper& w) {
 
 void check_sinusoid() {
   // HF initialises the encoder's embed_positions with its sinusoids() and saves it.
-  const auto stored = get(load_safetensors(reference() / "tiny" / "model.safetensors"),
+  const auto stored = tensor_named(load_safetensors(reference() / "tiny" / "model.safetensors"),
                           "model.encoder.embed_positions.weight");
   const auto ours = whisper_sinusoids(stored.size(0), stored.size(1));
   EXPECT_LE((ours - stored).abs().max().item<double>(), 1e-6);

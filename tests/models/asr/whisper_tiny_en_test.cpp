@@ -22,33 +22,17 @@
 #include "models/asr/whisper_greedy.h"
 #include "models/model_error.h"
 #include "models/safetensors.h"
+#include "tests/common/python_reference.h"
 #include "tests/common/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
+using medtrain::testing::tensor_named;
 using namespace medtrain::models::asr;
 
 namespace {
 
-const fs::path& reference() {
-  static medtrain::testing::TempDir dir("medtrain_whisper_tiny_en");
-  static bool made = false;
-  if (!made) {
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                            "/tests/models/asr/whisper_tiny_en_reference.py " + dir.str() + " > " + dir.str() +
-                            "/log 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("reference failed: " + cmd);
-    made = true;
-  }
-  return dir.path();
-}
-
-torch::Tensor get(const SafetensorsFile& f, const std::string& name) {
-  for (const auto& [k, v] : f.tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
+const fs::path& reference() { return medtrain::testing::python_reference("tests/models/asr/whisper_tiny_en_reference.py"); }
 
 std::vector<int64_t> ids(const torch::Tensor& t) { return {t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel()}; }
 
@@ -63,11 +47,11 @@ void check_beam(Ct2Whisper& w, const SafetensorsFile& io, const torch::Tensor& e
                            Setting{4, 0.6, 2.0, "beam4_0.6_2.0"}}) {
     const BeamOptions options{english_prompt(w.model->config()), s.beams, 50, s.length_penalty, s.patience};
     const std::vector<BeamHypothesis> best = beam_search(w.model, encoded, options);
-    const auto scores = get(io, s.name + "_scores");
+    const auto scores = tensor_named(io, s.name + "_scores");
     ASSERT_EQ(best.size(), 2u);
     for (int row = 0; row < 2; ++row) {
       const BeamHypothesis& h = best[row];
-      EXPECT_EQ(h.tokens, ids(get(io, s.name + "_tokens_" + std::to_string(row)))) << s.name << " utterance " << row;
+      EXPECT_EQ(h.tokens, ids(tensor_named(io, s.name + "_tokens_" + std::to_string(row)))) << s.name << " utterance " << row;
       EXPECT_TRUE(h.ended);
       const double ct2 = scores[row].item<double>();
       EXPECT_NEAR(h.score, ct2, 1e-3) << s.name << " utterance " << row;
@@ -87,16 +71,16 @@ TEST(WhisperTinyEn, MatchesCTranslate2AndRefusesAForeignVocabulary) {
   EXPECT_EQ(c.eos_token_id, 50256);
   EXPECT_EQ(c.begin_suppress_tokens, (std::vector<int64_t>{220, 50256}));
   const auto io = load_safetensors(reference() / "io.safetensors");
-  const auto features = get(io, "input_features");
+  const auto features = tensor_named(io, "input_features");
   torch::NoGradGuard no_grad;
-  const auto ref = get(io, "encoder_out");
+  const auto ref = tensor_named(io, "encoder_out");
   const auto encoded = w.model->encode(features);
   const double rel = (encoded - ref).abs().max().item<double>() / ref.abs().max().item<double>();
   std::cout << "encoder relative difference vs ctranslate2: " << rel << "\n";
   EXPECT_LE(rel, 1e-4);
   const GreedyResult r = greedy_decode(w.model, features, {english_prompt(c), 100, true});
   for (int row = 0; row < 2; ++row) {
-    EXPECT_EQ(r.tokens[row], ids(get(io, "tokens_" + std::to_string(row)))) << "utterance " << row;
+    EXPECT_EQ(r.tokens[row], ids(tensor_named(io, "tokens_" + std::to_string(row)))) << "utterance " << row;
     EXPECT_TRUE(r.ended[row]);
   }
   check_beam(w, io, encoded);
