@@ -11,7 +11,6 @@ errors="replace", our documented policy (Note [Invalid UTF-8]).
 """
 import importlib.util
 import json
-import os
 import pathlib
 import random
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from text_corpus import byte_level_corpus, stable_since_unicode_3_2  # noqa: E402
+from tokenizer_parity import compare, run_tokenize_tool, tool  # noqa: E402
 
 try:
     from tokenizers import AddedToken, Tokenizer
@@ -41,25 +41,10 @@ def model_dir():
     return path
 
 
-def tool():
-    build = pathlib.Path(os.environ.get("MEDTRAIN_BUILD_DIR", "build"))
-    exe = build / "tests" / "tools" / "tokenize_tool" / "tokenize_tool"
-    assert exe.is_file(), f"{exe} not built: cmake --build build --target tokenize_tool"
-    return exe
-
-
 def run_tool(tmp_path, lines, *flags, tokenizer=None):
-    src = tmp_path / "lines.txt"
-    src.write_bytes(b"".join(l + b"\n" for l in lines))
-    out = tmp_path / "out.jsonl"
     d = model_dir()
-    subprocess.run([str(tool()), "--tokenizer", str(tokenizer or d / "tokenizer.json"),
-                    "--vocabulary", str(d / "vocabulary.txt"), "--in", str(src), "--out", str(out), *flags],
-                   check=True, timeout=120)
-    # Not splitlines(): decoded text holds U+2028, U+0085... unescaped, and only '\n' ends a row.
-    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").split("\n") if l]
-    assert len(rows) == len(lines)
-    return rows
+    return run_tokenize_tool(tmp_path, lines, ["--tokenizer", str(tokenizer or d / "tokenizer.json"),
+                                               "--vocabulary", str(d / "vocabulary.txt")], *flags)
 
 
 def encode_ours(tmp_path, lines):
@@ -94,19 +79,6 @@ def lines():
 
 def texts_of(lines):
     return [l.decode("utf-8", errors="replace") for l in lines]
-
-
-def compare(ours, theirs, texts, max_report=8):
-    bad = []
-    for i, (o, e) in enumerate(zip(ours, theirs)):
-        ref = {"ids": e.ids, "type_ids": e.type_ids, "attention_mask": e.attention_mask,
-               "special_tokens_mask": e.special_tokens_mask, "offsets": [list(x) for x in e.offsets]}
-        diff = [k for k in ref if o[k] != ref[k]]
-        if diff:
-            bad.append(f"line {i} {texts[i]!r:.120}: {diff[0]} ours={o[diff[0]][:40]} hf={ref[diff[0]][:40]}")
-    if bad:
-        print(f"{len(bad)} mismatches:\n" + "\n".join(bad[:max_report]))
-    return bad
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ documented invalid-UTF-8 policy. We compare ids, type ids, masks and offsets
 The C++ side runs through build/tests/tools/tokenize_tool/tokenize_tool.
 """
 import importlib.util
-import json
-import os
 import pathlib
-import subprocess
 import sys
 import unicodedata
 
@@ -21,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from text_corpus import corpus, stable_since_unicode_3_2  # noqa: E402
+from tokenizer_parity import compare, run_tokenize_tool  # noqa: E402
 
 try:
     from tokenizers import Tokenizer
@@ -38,23 +36,8 @@ def tokenizer_json():
     return path
 
 
-def tool():
-    build = pathlib.Path(os.environ.get("MEDTRAIN_BUILD_DIR", "build"))
-    exe = build / "tests" / "tools" / "tokenize_tool" / "tokenize_tool"
-    assert exe.is_file(), f"{exe} not built: cmake --build build --target tokenize_tool"
-    return exe
-
-
 def run_tool(tmp_path, lines, *flags):
-    src = tmp_path / "lines.txt"
-    src.write_bytes(b"".join(l + b"\n" for l in lines))
-    out = tmp_path / "out.jsonl"
-    subprocess.run([str(tool()), "--tokenizer", str(tokenizer_json()), "--in", str(src), "--out", str(out),
-                    *flags], check=True, timeout=120)
-    # Not splitlines(): decoded text may hold U+2028, U+0085... unescaped; only '\n' ends a row.
-    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").split("\n") if l]
-    assert len(rows) == len(lines)
-    return rows
+    return run_tokenize_tool(tmp_path, lines, ["--tokenizer", str(tokenizer_json())], *flags)
 
 
 def hf_tokenizer(raw):
@@ -63,20 +46,6 @@ def hf_tokenizer(raw):
         t.no_truncation()
         t.no_padding()
     return t
-
-
-def compare(ours, theirs, texts, max_report=8):
-    """Returns a list of readable mismatch descriptions (empty when identical)."""
-    bad = []
-    for i, (o, e) in enumerate(zip(ours, theirs)):
-        ref = {"ids": e.ids, "type_ids": e.type_ids, "attention_mask": e.attention_mask,
-               "special_tokens_mask": e.special_tokens_mask, "offsets": [list(x) for x in e.offsets]}
-        diff = [k for k in ref if o[k] != ref[k]]
-        if diff:
-            bad.append(f"line {i} {texts[i]!r:.120}: {diff[0]} ours={o[diff[0]][:40]} hf={ref[diff[0]][:40]}")
-    if bad:
-        print(f"{len(bad)} mismatches:\n" + "\n".join(bad[:max_report]))
-    return bad
 
 
 def decode(lines):
