@@ -44,7 +44,6 @@ if [ ! -d "$SEEDS" ]; then
   # Sequences nested at, past and far past the limit (Note [Nesting before parsing]).
   "$PY" "$ROOT/tests/fuzz/deep_nesting_seeds.py" "$SEEDS"
 fi
-mkdir -p "$BUILD/corpus" "$BUILD/artifacts"
 # -rss_limit_mb: the decoder refuses headers promising absurd sizes long before
 # this, and any single allocation over it is a finding too (DCMTK reserves a
 # value's declared length before reading it: the pre-scan refuses lengths far
@@ -57,12 +56,22 @@ AUDIO_SECONDS=$(( (SECONDS_TO_RUN - DICOM_SECONDS) / 2 ))
 SHARD_SECONDS=$(( SECONDS_TO_RUN - DICOM_SECONDS - AUDIO_SECONDS ))
 [ "$SHARD_SECONDS" -ge 1 ] || SHARD_SECONDS=1
 [ "$AUDIO_SECONDS" -ge 1 ] || AUDIO_SECONDS=1
-set +e  # run both fuzzers even when the first finds a crash
-"$BUILD/dicom_reader_fuzz" "$BUILD/corpus" "$SEEDS" \
-  -seed="$SEED" -max_total_time="$DICOM_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$BUILD/artifacts/" -print_final_stats=1 2>&1 | tail -n 25
-DICOM_STATUS=${PIPESTATUS[0]}
-set -e
+# fuzz TARGET CORPUS SEEDS SECONDS ARTIFACTS [LSAN_OPTIONS]: one bounded
+# libFuzzer run. Every fuzzer runs even after one finds a crash; the script
+# exits with the first failing status.
+STATUS=0
+fuzz() {
+  local target=$1 corpus=$2 seeds=$3 seconds=$4 artifacts=$5 lsan=${6:-${LSAN_OPTIONS:-}} status
+  mkdir -p "$corpus" "$artifacts"
+  set +e
+  LSAN_OPTIONS="$lsan" "$BUILD/$target" "$corpus" "$seeds" \
+    -seed="$SEED" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$artifacts" -print_final_stats=1 2>&1 | tail -n 25
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$STATUS" -eq 0 ]; then STATUS=$status; fi
+}
+fuzz dicom_reader_fuzz "$BUILD/corpus" "$SEEDS" "$DICOM_SECONDS" "$BUILD/artifacts/"
 
 # Shard seeds (first byte: 0 = a whole shard, 1 = one record; see the target).
 SHARD_SEEDS="$BUILD/shard_seeds"
@@ -88,40 +97,19 @@ open(f"{out}/record_mask", "wb").write(
 import os; os.remove(f"{out}/tmp.shard")
 PY
 fi
-mkdir -p "$BUILD/shard_corpus" "$BUILD/artifacts/shard"
-set +e
-"$BUILD/shard_reader_fuzz" "$BUILD/shard_corpus" "$SHARD_SEEDS" \
-  -seed="$SEED" -max_total_time="$SHARD_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$BUILD/artifacts/shard/" -print_final_stats=1 2>&1 | tail -n 25
-SHARD_STATUS=${PIPESTATUS[0]}
-set -e
+fuzz shard_reader_fuzz "$BUILD/shard_corpus" "$SHARD_SEEDS" "$SHARD_SECONDS" "$BUILD/artifacts/shard/"
 
 # Audio seeds: one small file per encoding (tests/fuzz/audio_seeds.py).
 AUDIO_SEEDS="$BUILD/audio_seeds"
 [ -d "$AUDIO_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/audio_seeds.py" "$AUDIO_SEEDS"
-mkdir -p "$BUILD/audio_corpus" "$BUILD/artifacts/audio"
-set +e
 # Leaks inside libsndfile's codec libraries are theirs (tests/fuzz/audio_lsan.supp).
-LSAN_OPTIONS="suppressions=$ROOT/tests/fuzz/audio_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
-"$BUILD/audio_decoder_fuzz" "$BUILD/audio_corpus" "$AUDIO_SEEDS" \
-  -seed="$SEED" -max_total_time="$AUDIO_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$BUILD/artifacts/audio/" -print_final_stats=1 2>&1 | tail -n 25
-AUDIO_STATUS=${PIPESTATUS[0]}
-set -e
+fuzz audio_decoder_fuzz "$BUILD/audio_corpus" "$AUDIO_SEEDS" "$AUDIO_SECONDS" "$BUILD/artifacts/audio/" \
+  "suppressions=$ROOT/tests/fuzz/audio_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # model.bin seeds: tiny Whisper models written by ctranslate2's own writer
 # (float32, float16, int8, int16, a heavily aliased one) and a hand-built file
 # (tests/fuzz/ct2_model_seeds.py). Crashes: $FUZZ_BUILD/artifacts/ct2/
 # (reproduce: $FUZZ_BUILD/ct2_model_fuzz $FUZZ_BUILD/artifacts/ct2/crash-...).
 CT2_SEEDS="$BUILD/ct2_seeds"
 [ -d "$CT2_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/ct2_model_seeds.py" "$CT2_SEEDS"
-mkdir -p "$BUILD/ct2_corpus" "$BUILD/artifacts/ct2"
-set +e
-"$BUILD/ct2_model_fuzz" "$BUILD/ct2_corpus" "$CT2_SEEDS" \
-  -seed="$SEED" -max_total_time="$CT2_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$BUILD/artifacts/ct2/" -print_final_stats=1 2>&1 | tail -n 25
-CT2_STATUS=${PIPESTATUS[0]}
-set -e
-[ "$CT2_STATUS" -eq 0 ] || exit "$CT2_STATUS"
-[ "$DICOM_STATUS" -eq 0 ] || exit "$DICOM_STATUS"
-[ "$SHARD_STATUS" -eq 0 ] || exit "$SHARD_STATUS"
-exit "$AUDIO_STATUS"
+fuzz ct2_model_fuzz "$BUILD/ct2_corpus" "$CT2_SEEDS" "$CT2_SECONDS" "$BUILD/artifacts/ct2/"
+exit "$STATUS"
