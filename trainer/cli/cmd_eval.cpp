@@ -1,4 +1,4 @@
-// medtrain eval -c FILE [--checkpoint PATH] [--json]
+// medtrain eval -c FILE [--checkpoint PATH | --pretrained] [--json]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,15 +19,23 @@ Command add_eval_command(CLI::App& app) {
   auto flags = std::make_shared<ConfigFlags>();
   auto checkpoint = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
+  auto pretrained = std::make_shared<bool>(false);
   add_config_flags(*cmd, *flags);
-  cmd->add_option("--checkpoint", *checkpoint, "checkpoint directory (default: the run's ckpt/latest)");
+  auto* ckpt_opt =
+      cmd->add_option("--checkpoint", *checkpoint, "checkpoint directory (default: the run's ckpt/latest)");
+  cmd->add_flag("--pretrained", *pretrained,
+                "evaluate model.pretrained as loaded, before any training (the baseline a fine-tune must beat)")
+      ->excludes(ckpt_opt);
   cmd->add_flag("--json", *json, "print the metrics as one JSON object");
-  return {cmd, [flags, checkpoint, json] {
+  return {cmd, [flags, checkpoint, json, pretrained] {
             auto cfg = load_config_flags(*flags, "eval");
+            if (*pretrained && cfg.model.pretrained.empty()) {
+              throw UserError("eval --pretrained: model.pretrained is empty (nothing to evaluate before training)");
+            }
             std::filesystem::path path = checkpoint->empty()
                                              ? std::filesystem::path(cfg.run.output_dir) / cfg.run.name / "ckpt"
                                              : std::filesystem::path(*checkpoint);
-            auto metrics = engine::evaluate_checkpoint(cfg, path);
+            auto metrics = *pretrained ? engine::evaluate_pretrained(cfg) : engine::evaluate_checkpoint(cfg, path);
             if (*json) {
               nlohmann::json out;
               for (const auto& [k, v] : metrics) out[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();

@@ -22,7 +22,8 @@ struct RunConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "dicom";      // dicom | text (JSONL reports: data/text/text_dataset.h)
+  std::string dataset = "dicom";      // dicom | text (JSONL reports: data/text/text_dataset.h) |
+                                      // speech (JSONL dictation: data/audio/speech_dataset.h)
   std::string root;                   // folder that manifest paths are relative to
   std::string manifest;               // CSV: path,label|labels|mask,patient_id,split
   std::string train_split = "train";
@@ -54,6 +55,11 @@ struct DataConfig {
   int64_t length_buckets = 50;        // text: batches per window sorted by length; 0 = off
   double cache_ram_gb = 0.0;          // shards: node-local RAM cache of shard bytes; 0 = off
   std::string cache_dir;              // shards: node-local disk copy of the shards; empty = off
+  std::string language;               // speech: "" for .en Whisper models, else a code (en, de, ...)
+  int64_t freq_masks = 2;             // speech augment: SpecAugment frequency masks
+  int64_t freq_mask_width = 27;       // mel bins, at most
+  int64_t time_masks = 2;             // speech augment: SpecAugment time masks
+  int64_t time_mask_width = 100;      // frames of 10 ms, at most
 };
 
 struct ModelConfig {
@@ -66,6 +72,7 @@ struct ModelConfig {
   bool sync_bn = false;               // batch-norm statistics over all ranks
   std::string pretrained;             // weights to start from (.pth/.pt, safetensors, checkpoint)
   std::vector<std::string> pretrained_skip;  // parameter-name prefixes not loaded (new head)
+  bool freeze_encoder = false;        // asr: train the decoder only
 };
 
 struct OptimConfig {
@@ -81,6 +88,7 @@ struct OptimConfig {
   int64_t grad_accum_steps = 1;       // micro-steps per optimizer step
   double grad_clip_norm = 0.0;        // 0 = off
   std::vector<std::string> no_decay;  // parameter-name endings without weight decay (e.g. bias)
+  double label_smoothing = 0.0;       // asr: cross-entropy label smoothing
 };
 
 struct ScheduleConfig {

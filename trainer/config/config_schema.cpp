@@ -80,10 +80,12 @@ void add_run_data(Tables& t) {
            "intra-op CPU threads per rank; 0 = LibTorch default");
   Section<DataConfig>(t.sections, t.keys, "data", &Config::data,
                       "The dataset and its preprocessing")
-      .key("dataset", &DataConfig::dataset, one_of({"dicom", "text"}),
+      .key("dataset", &DataConfig::dataset, one_of({"dicom", "text", "speech"}),
            "dicom: images from a CSV manifest (or data.shards); text: reports from a JSONL manifest "
            "(id, patient, split, text, labels or spans; docs/text.md), tokenised with model.pretrained's "
-           "tokenizer (or read tokenised from data.shards, a pack made with `medtrain pack -c`)")
+           "tokenizer (or read tokenised from data.shards, a pack made with `medtrain pack -c`); speech: "
+           "dictation from a JSONL manifest (audio, text, speaker, patient, split; docs/asr.md) for "
+           "model.name whisper, or its pack")
       .key("root", &DataConfig::root, any(), "folder that manifest paths are relative to")
       .key("manifest", &DataConfig::manifest, any(),
            "CSV with columns path, then label (multiclass), labels (multilabel: names or indices "
@@ -152,7 +154,18 @@ void add_run_data(Tables& t) {
            "shards: node-local RAM cache (LRU) of shard bytes in GiB; 0 = off")
       .key("cache_dir", &DataConfig::cache_dir, any(),
            "shards: node-local folder (local SSD) that keeps a verified copy of each shard read; "
-           "empty = off");
+           "empty = off")
+      .key("language", &DataConfig::language, any(),
+           "speech: language code of the dictation (en, de, ...) for multilingual Whisper models: the "
+           "prompt gets <|en|><|transcribe|>; empty for English-only (.en) models")
+      .key("freq_masks", &DataConfig::freq_masks, between(0, 16),
+           "speech, with data.augment: SpecAugment frequency masks per clip")
+      .key("freq_mask_width", &DataConfig::freq_mask_width, between(0, 128),
+           "speech: widest frequency mask in mel bins (width drawn uniformly from 0..this)")
+      .key("time_masks", &DataConfig::time_masks, between(0, 64),
+           "speech, with data.augment: SpecAugment time masks per clip")
+      .key("time_mask_width", &DataConfig::time_mask_width, between(0, 3000),
+           "speech: widest time mask in 10-ms frames (width drawn uniformly from 0..this)");
 }
 
 void add_model_optim(Tables& t) {
@@ -161,12 +174,13 @@ void add_model_optim(Tables& t) {
            "architecture from the model zoo (`medtrain models` lists them)")
       .key("task", &ModelConfig::task,
            one_of({"auto", "multiclass", "multilabel", "segmentation", "text_classification",
-                   "token_classification"}),
+                   "token_classification", "asr"}),
            "head and loss: multiclass (softmax + cross-entropy), multilabel (sigmoid + binary "
            "cross-entropy per label), segmentation (Dice + cross-entropy per pixel); auto = "
            "segmentation for U-Nets, else multiclass. Text (model.name bert): text_classification "
            "(multilabel findings), multiclass, or token_classification (BIO tags of the spans' "
-           "entity types, data.label_names)")
+           "entity types, data.label_names). Speech (model.name whisper, data.dataset speech): asr "
+           "(teacher-forced cross-entropy on the transcript's tokens)")
       .key("num_classes", &ModelConfig::num_classes, ge(1),
            "outputs of the head: classes, labels (multilabel), or mask classes including "
            "background (segmentation)")
@@ -179,7 +193,10 @@ void add_model_optim(Tables& t) {
            "weights to start from: PyTorch .pth/.pt state dict, safetensors, or a medtrain "
            "checkpoint folder; empty = random init")
       .key("pretrained_skip", &ModelConfig::pretrained_skip, any(),
-           "parameter-name prefixes not taken from `pretrained` (e.g. [fc] for a new head)");
+           "parameter-name prefixes not taken from `pretrained` (e.g. [fc] for a new head)")
+      .key("freeze_encoder", &ModelConfig::freeze_encoder, any(),
+           "asr: keep the Whisper encoder's weights as loaded and train the decoder only (no "
+           "encoder backward: faster, and less forgetting on small data)");
   Section<OptimConfig>(t.sections, t.keys, "optim", &Config::optim, "Optimizer and batch size")
       .key("name", &OptimConfig::name, one_of({"adamw", "sgd"}), "optimizer")
       .key("lr", &OptimConfig::lr, gt(0), "peak learning rate (after warmup)")
@@ -197,7 +214,9 @@ void add_model_optim(Tables& t) {
            "clip the global gradient L2 norm to this; 0 = off")
       .key("no_decay", &OptimConfig::no_decay, any(),
            "parameter-name endings that get no weight decay (transformers' recipe: [bias, "
-           "LayerNorm.weight]); empty = decay on every parameter");
+           "LayerNorm.weight]); empty = decay on every parameter")
+      .key("label_smoothing", &OptimConfig::label_smoothing, ge(0).lt(1),
+           "asr: label smoothing of the token cross-entropy (0.1 is common for Whisper fine-tuning)");
 }
 
 void add_schedule_dist(Tables& t) {

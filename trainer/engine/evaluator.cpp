@@ -2,9 +2,15 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "data/sampler.h"
+#include "data/text/tokenizer.h"
+#include "models/asr/whisper_greedy.h"
+#include "models/asr/whisper_task_model.h"
 #include "data/text/bio_tags.h"
 #include "trainer/engine/autocast.h"
 #include "trainer/engine/task.h"
@@ -12,6 +18,7 @@
 #include "trainer/metrics/classification_metrics.h"
 #include "trainer/metrics/dice.h"
 #include "trainer/metrics/entity_metrics.h"
+#include "trainer/metrics/word_error_rate.h"
 
 namespace medtrain::engine {
 namespace {
@@ -121,6 +128,69 @@ std::map<std::string, double> tagging_metrics(TaggingSums& sums, const config::C
   return out;
 }
 
+// asr: the teacher-forced loss (no label smoothing: comparable across
+// recipes) and greedy transcripts scored against the references (WER and CER
+// on normalised text, trainer/metrics/word_error_rate.h). The prompt is the
+// targets' leading special ids; the reference text is the targets' text ids
+// decoded, which is the manifest's transcript as the tokenizer round-trips it.
+struct SpeechSums {
+  data::text::Tokenizer tokenizer;
+  metrics::TranscriptErrors errors;
+  double loss_sum = 0, tokens = 0;
+  int64_t max_new_tokens = 0;
+
+  void add(models::asr::WhisperTaskModel& model, const torch::Tensor& features, const torch::Tensor& targets) {
+    namespace F = torch::nn::functional;
+    const int64_t eot = model.config().eos_token_id;
+    const auto teacher = models::asr::teacher_forcing(targets, eot);
+    const auto encoded = model.forward(features);
+    const auto logits = model.whisper()->decode(teacher.tokens, encoded).to(torch::kFloat32);
+    loss_sum += F::cross_entropy(logits.reshape({-1, logits.size(-1)}), teacher.labels.reshape({-1}),
+                                 F::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    tokens += teacher.labels.ne(-100).sum().item<double>();
+    const auto rows = targets.cpu();
+    models::asr::GreedyOptions greedy;
+    for (int64_t i = 0; i < rows.size(1) && rows[0][i].item<int64_t>() > eot; ++i) {
+      greedy.prompt.push_back(rows[0][i].item<int64_t>());
+    }
+    const auto room = model.config().max_target_positions - static_cast<int64_t>(greedy.prompt.size());
+    greedy.max_new_tokens = std::max<int64_t>(1, std::min(max_new_tokens, room));
+    const auto decoded = models::asr::greedy_decode(model.whisper(), features, greedy);
+    for (int64_t r = 0; r < rows.size(0); ++r) {
+      std::vector<int32_t> reference;
+      for (int64_t i = 0; i < rows.size(1); ++i) {
+        const int64_t id = rows[r][i].item<int64_t>();
+        if (id >= 0 && id < eot) reference.push_back(static_cast<int32_t>(id));
+      }
+      const auto& hyp = decoded.tokens.at(static_cast<size_t>(r));
+      errors.add(tokenizer.decode(reference), tokenizer.decode(std::vector<int32_t>(hyp.begin(), hyp.end())));
+    }
+  }
+
+  std::map<std::string, double> metrics(c10::Device device, dist::Communicator* comm) const {
+    const auto& e = errors;
+    auto all = torch::tensor({static_cast<double>(e.word_edits), static_cast<double>(e.ref_words),
+                              static_cast<double>(e.char_edits), static_cast<double>(e.ref_chars),
+                              static_cast<double>(e.utterances), loss_sum, tokens},
+                             torch::kDouble)
+                   .unsqueeze(0);
+    if (comm) all = gather(comm, all, device).sum(0, /*keepdim=*/true);
+    const auto v = [&](int64_t i) { return all[0][i].item<double>(); };
+    std::map<std::string, double> out;
+    if (v(4) == 0) return out;
+    out["val/wer"] = v(1) > 0 ? v(0) / v(1) : std::nan("");
+    out["val/cer"] = v(3) > 0 ? v(2) / v(3) : std::nan("");
+    out["val/loss"] = v(6) > 0 ? v(5) / v(6) : std::nan("");
+    out["val/samples"] = v(4);
+    return out;
+  }
+};
+
+data::text::Tokenizer whisper_text_tokenizer(const std::string& folder) {
+  return data::text::Tokenizer::from_json_file((std::filesystem::path(folder) / "tokenizer.json").string());
+}
+
 }  // namespace
 
 std::map<std::string, double> evaluate(models::ImageModel& model, const data::Dataset& dataset,
@@ -139,6 +209,10 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
   std::vector<torch::Tensor> logits, targets;
   metrics::DiceCounts dice;
   TaggingSums tagging;
+  std::optional<SpeechSums> speech;
+  if (task == Task::kSpeech) {
+    speech.emplace(SpeechSums{whisper_text_tokenizer(cfg.model.pretrained), {}, 0, 0, cfg.data.max_length});
+  }
   const auto tags = data::text::bio_tag_names(cfg.data.label_names);
   double loss_sum = 0, samples = 0;
   AutocastGuard autocast(device.type(), autocast_dtype(cfg.run.precision));
@@ -146,6 +220,10 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     if (batch->targets.numel() == 0) continue;
     auto x = batch->images.to(device);
     if (cfg.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    if (speech) {
+      speech->add(dynamic_cast<models::asr::WhisperTaskModel&>(model), x, batch->targets.to(device));
+      continue;
+    }
     auto out = model.forward(x).to(torch::kFloat32);
     if (task == Task::kTokenTagging) {  // texts differ in length: counts, not logits, are kept
       tagging.add(out, batch->targets.to(device), tags);
@@ -169,6 +247,7 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
     return m;
   };
   if (task == Task::kTokenTagging) return with_skips(tagging_metrics(tagging, cfg, device, comm));
+  if (speech) return with_skips(speech->metrics(device, comm));
   std::map<std::string, double> out;
   if (task == Task::kSegmentation) {
     const int64_t k = cfg.model.num_classes;

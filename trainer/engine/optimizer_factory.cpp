@@ -20,12 +20,14 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 // optim.no_decay: parameters whose names end with one of the entries (biases,
 // LayerNorm weights: transformers' recipe) form a second group without weight
-// decay. Empty groups are left out (LibTorch refuses them).
+// decay. Empty groups are left out (LibTorch refuses them). Frozen parameters
+// are in no group.
 template <class Options>
 std::vector<torch::optim::OptimizerParamGroup> param_groups(const config::OptimConfig& cfg,
                                                             const torch::nn::Module& model, const Options& base) {
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;  // frozen (model.freeze_encoder): nothing to update
     bool exempt = false;
     for (const auto& tail : cfg.no_decay) exempt = exempt || ends_with(item.key(), tail);
     (exempt ? no_decay : decay).push_back(item.value());

@@ -4,6 +4,7 @@
 #include <torch/nn/functional/loss.h>
 
 #include "kernels/softmax_cross_entropy.h"
+#include "models/asr/whisper_task_model.h"
 #include "models/registry.h"
 #include "trainer/user_error.h"
 
@@ -57,12 +58,36 @@ Task resolve_text_task(const config::Config& cfg) {
                               asked));
 }
 
+constexpr const char* kSpeechModel = "whisper";
+
+Task resolve_speech_task(const config::Config& cfg) {
+  if (cfg.model.name != kSpeechModel) {
+    throw UserError(fmt::format("data.dataset speech needs model.name {} (from model.pretrained), not {}",
+                                kSpeechModel, cfg.model.name));
+  }
+  if (cfg.model.pretrained.empty()) {
+    throw UserError("model.name whisper needs model.pretrained: a Whisper model folder (CTranslate2: model.bin, "
+                    "vocabulary.txt, tokenizer.json; or Hugging Face: config.json, model.safetensors, "
+                    "tokenizer.json)");
+  }
+  if (cfg.model.task != "asr" && cfg.model.task != "auto") {
+    throw UserError(fmt::format("model.task {} does not fit speech; use asr", cfg.model.task));
+  }
+  return Task::kSpeech;
+}
+
 }  // namespace
 
 bool is_text(const config::Config& cfg) { return cfg.data.dataset == "text"; }
+bool is_speech(const config::Config& cfg) { return cfg.data.dataset == "speech"; }
 
 Task resolve_task(const config::Config& cfg) {
   if (is_text(cfg)) return resolve_text_task(cfg);
+  if (is_speech(cfg)) return resolve_speech_task(cfg);
+  if (cfg.model.name == kSpeechModel || cfg.model.task == "asr") {
+    throw UserError(fmt::format("model.name {} with model.task {} reads speech: set data.dataset: speech",
+                                cfg.model.name, cfg.model.task));
+  }
   if (cfg.model.name == kTextModel || cfg.model.task == "text_classification" ||
       cfg.model.task == "token_classification") {
     throw UserError(fmt::format("model.name {} with model.task {} reads text: set data.dataset: text", cfg.model.name,
@@ -100,6 +125,7 @@ std::string task_name(Task task) {
     case Task::kMultilabel: return "multilabel";
     case Task::kSegmentation: return "segmentation";
     case Task::kTokenTagging: return "token_classification";
+    case Task::kSpeech: return "asr";
     default: return "multiclass";
   }
 }
@@ -108,7 +134,8 @@ data::TargetKind target_kind(Task task) {
   switch (task) {
     case Task::kMultilabel: return data::TargetKind::kMultiLabel;
     case Task::kSegmentation:
-    case Task::kTokenTagging: return data::TargetKind::kMask;  // a class per position
+    case Task::kTokenTagging:
+    case Task::kSpeech: return data::TargetKind::kMask;  // a class per position
     default: return data::TargetKind::kClass;
   }
 }
@@ -140,6 +167,17 @@ torch::Tensor task_loss(Task task, const torch::Tensor& logits, const torch::Ten
       }
       return F::cross_entropy(logits, targets);
   }
+}
+
+torch::Tensor step_loss(Task task, models::ImageModel& model, const torch::Tensor& x, const torch::Tensor& y,
+                        bool fused, double label_smoothing) {
+  if (task != Task::kSpeech) return task_loss(task, model.forward(x), y, fused);
+  namespace F = torch::nn::functional;
+  auto& whisper = dynamic_cast<models::asr::WhisperTaskModel&>(model);
+  const auto teacher = models::asr::teacher_forcing(y, whisper.config().eos_token_id);
+  const auto logits = whisper.logits(x, teacher.tokens).to(torch::kFloat32);
+  return F::cross_entropy(logits.reshape({-1, logits.size(-1)}), teacher.labels.reshape({-1}),
+                          F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
 }
 
 }  // namespace medtrain::engine

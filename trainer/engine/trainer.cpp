@@ -17,11 +17,13 @@
 #include "data/io/user_file.h"
 #include "data/rng.h"
 #include "data/sampler.h"
+#include "models/asr/whisper_task_model.h"
 #include "models/model_error.h"
 #include "models/nlu/text_model.h"
 #include "models/pretrained/load_pretrained.h"
 #include "models/registry.h"
 #include "models/state_dict.h"
+#include "trainer/asr/whisper_folder.h"
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/checkpoint/checkpoint_dir.h"
 #include "trainer/checkpoint/checkpoint_files.h"
@@ -70,6 +72,35 @@ fs::path pretrained_weights_file(const std::string& path) {
                               path, checkpoint::kModelFile, checkpoint::kLatestLink, checkpoint::kModelFile));
 }
 
+// model.pretrained is a Whisper folder (CTranslate2 or Hugging Face): it gives
+// the architecture and the starting weights (a checkpoint may replace them).
+std::shared_ptr<models::ImageModel> build_speech_model(const config::Config& cfg, c10::Device device,
+                                                       std::vector<std::string>* pretrained_notes) {
+  asr::WhisperFolder folder = [&] {
+    try {
+      return asr::load_whisper_folder(cfg.model.pretrained);
+    } catch (const models::ModelError& e) {
+      throw UserError(std::string("model.pretrained: ") + e.what());
+    } catch (const data::DataError& e) {
+      throw UserError(std::string("model.pretrained: ") + e.what());
+    }
+  }();
+  const int64_t positions = folder.model->config().max_target_positions;
+  if (cfg.data.max_length > positions) {
+    throw UserError(fmt::format("data.max_length {} exceeds the {} decoder positions of model.pretrained {}",
+                                cfg.data.max_length, positions, cfg.model.pretrained));
+  }
+  auto model = std::make_shared<models::asr::WhisperTaskModel>(folder.model);
+  if (cfg.model.freeze_encoder) model->freeze_encoder();
+  if (pretrained_notes != nullptr) {
+    pretrained_notes->push_back(fmt::format("model.pretrained: Whisper from {} ({} folder){}", cfg.model.pretrained,
+                                            folder.layout, cfg.model.freeze_encoder ? "; encoder frozen" : ""));
+    for (const auto& note : folder.notes) pretrained_notes->push_back("model.pretrained: " + note);
+  }
+  model->to(device);
+  return model;
+}
+
 // `pretrained_notes`: null skips model.pretrained (the caller loads a checkpoint
 // instead); else it receives what loading the pretrained weights did, to log.
 std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::Device device,
@@ -78,6 +109,7 @@ std::shared_ptr<models::ImageModel> build_model(const config::Config& cfg, c10::
   // Same seed on every rank: initial weights must agree before the first step.
   torch::manual_seed(static_cast<uint64_t>(cfg.run.seed));
   std::shared_ptr<models::ImageModel> model;
+  if (is_speech(cfg)) return build_speech_model(cfg, device, pretrained_notes);
   if (is_text(cfg)) {
     // The architecture comes from the Hugging Face folder; its weights unless a checkpoint follows.
     const bool weights = pretrained_notes != nullptr;
@@ -407,7 +439,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_.device.type(), amp_dtype_);
-      loss = task_loss(task_, model_->forward(x), y, cfg_.kernels.fused);
+      loss = step_loss(task_, *model_, x, y, cfg_.kernels.fused, cfg_.optim.label_smoothing);
     }
     t = phases.add("forward", t);
     // Gradient accumulation: only the last micro-step's backward communicates.
@@ -565,6 +597,15 @@ std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg, con
   auto model = build_model(cfg, device.device);
   auto ckpt = checkpoint::load_checkpoint(path);
   models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + path.string()});
+  auto data = open_data(cfg);
+  if (!data.val) throw UserError("eval: split '" + cfg.data.val_split + "' has no rows in " + cfg.data.manifest);
+  return evaluate(*model, *data.val, cfg, device.device);
+}
+
+std::map<std::string, double> evaluate_pretrained(const config::Config& cfg) {
+  auto device = choose_device(cfg.run.device, dist::World{});
+  std::vector<std::string> notes;
+  auto model = build_model(cfg, device.device, &notes);
   auto data = open_data(cfg);
   if (!data.val) throw UserError("eval: split '" + cfg.data.val_split + "' has no rows in " + cfg.data.manifest);
   return evaluate(*model, *data.val, cfg, device.device);

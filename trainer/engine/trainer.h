@@ -38,4 +38,7 @@ TrainResult train(const config::Config& cfg, const dist::World& world, const Tra
 std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg,
                                                   const std::filesystem::path& checkpoint);
 
+// Evaluates model.pretrained as it loads, before any training (`eval --pretrained`).
+std::map<std::string, double> evaluate_pretrained(const config::Config& cfg);
+
 }  // namespace medtrain::engine

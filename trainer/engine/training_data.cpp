@@ -211,7 +211,60 @@ DataSplits open_text_splits(const config::Config& config) {
   return splits;
 }
 
+std::string speech_report(const char* split, const data::audio::SpeechDataset& d) {
+  const auto& s = d.stats();
+  return fmt::format("{} {} utterances, {} speakers, {} patients, longest {} tokens", split, s.utterances, s.speakers,
+                     s.patients, s.longest_tokens);
+}
+
+std::shared_ptr<data::audio::SpeechDataset> open_speech_split(const config::Config& config, const std::string& split) {
+  const auto o = speech_dataset_options(config, split);
+  if (!config.data.shards.empty()) throw UserError("data.shards: speech packs are not read yet");  // SPEECH_PACK_TODO
+  return data::audio::open_speech_dataset(o);
+}
+
+// data.dataset speech: JSONL dictation (audio decoded by the loader's workers)
+// or its pack; the same samples either way.
+DataSplits open_speech_splits(const config::Config& config) {
+  const config::DataConfig& cfg = config.data;
+  if (cfg.manifest.empty() && cfg.shards.empty()) {
+    throw UserError("data.manifest: required (a JSONL file of dictation: audio, text, speaker, patient, split; "
+                    "docs/asr.md), or data.shards (a pack of it)");
+  }
+  DataSplits splits;
+  auto train = open_speech_split(config, cfg.train_split);
+  if (train->size() == 0) {
+    throw UserError((cfg.shards.empty() ? "data.manifest " + data::io::display_path(cfg.manifest)
+                                        : "data.shards " + data::io::display_path(cfg.shards)) +
+                    ": no rows in split '" + cfg.train_split + "'");
+  }
+  std::string report = speech_report("train", *train);
+  splits.train = train;
+  if (!cfg.val_split.empty()) {
+    auto val = open_speech_split(config, cfg.val_split);
+    if (val->size() > 0) {
+      report += "; " + speech_report("val", *val);
+      splits.val = val;
+    }
+  }
+  splits.report = [report] { return report; };
+  return splits;
+}
+
 }  // namespace
+
+data::audio::SpeechDatasetOptions speech_dataset_options(const config::Config& config, const std::string& split) {
+  const auto& d = config.data;
+  data::audio::SpeechDatasetOptions o;
+  o.manifest = d.manifest;
+  o.split = split;
+  o.tokenizer_dir = config.model.pretrained;
+  o.language = d.language;
+  o.max_tokens = d.max_length;
+  o.spec_augment = d.augment && !split.empty() && split == d.train_split;
+  o.spec = {d.freq_masks, d.freq_mask_width, d.time_masks, d.time_mask_width};
+  return o;
+}
 
 data::text::TextDatasetOptions text_dataset_options(const config::Config& config, const std::string& split) {
   data::text::TextDatasetOptions o;
@@ -229,6 +282,10 @@ data::text::TextDatasetOptions text_dataset_options(const config::Config& config
 
 DataSplits open_data(const config::Config& config, bool records_only) {
   const config::DataConfig& cfg = config.data;
+  if (is_speech(config)) {
+    if (records_only) throw UserError("--records-only: reads image shards; speech runs read data.manifest");
+    return open_speech_splits(config);
+  }
   if (is_text(config)) {
     if (records_only) throw UserError("--records-only: reads shards; text runs read data.manifest");
     return open_text_splits(config);
@@ -265,7 +322,7 @@ DataSplits open_data(const config::Config& config, bool records_only) {
 TrainOrder make_train_order(const config::Config& cfg, const DataSplits& data, int rank, int world_size) {
   data::SamplerOptions o{static_cast<uint64_t>(cfg.run.seed), cfg.data.shuffle, rank, world_size,
                          cfg.optim.batch_size};
-  if (is_text(cfg) && cfg.data.length_buckets > 0) {
+  if ((is_text(cfg) || is_speech(cfg)) && cfg.data.length_buckets > 0) {
     o.bucket_batches = static_cast<size_t>(cfg.data.length_buckets);
     o.lengths.resize(data.train->size());
     for (size_t i = 0; i < o.lengths.size(); ++i) o.lengths[i] = data.train->length(i);
@@ -290,7 +347,7 @@ data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, boo
   o.workers = static_cast<size_t>(cfg.data.workers);
   o.prefetch_batches = static_cast<size_t>(cfg.data.prefetch_batches);
   // Only shards implement Dataset::prefetch; for files the thread would idle.
-  o.readahead_batches = cfg.data.shards.empty() || is_text(cfg) ? 0 : static_cast<size_t>(cfg.data.readahead_batches);
+  o.readahead_batches = cfg.data.shards.empty() || is_text(cfg) || is_speech(cfg) ? 0 : static_cast<size_t>(cfg.data.readahead_batches);
   // Training drops the ragged last batch so every step sees the same batch size
   // (BatchNorm statistics and the step count stay independent of data size).
   o.drop_last = training;

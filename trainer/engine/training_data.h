@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/audio/speech_dataset.h"
 #include "data/batch_loader.h"
 #include "data/dataset.h"
 #include "data/text/text_dataset.h"
@@ -33,6 +34,12 @@ DataSplits open_data(const config::Config& cfg, bool records_only = false);
 // data.max_length). Training and `medtrain pack -c` both use it, so a pack
 // and the run it feeds cannot disagree.
 data::text::TextDatasetOptions text_dataset_options(const config::Config& cfg, const std::string& split);
+
+// data.dataset speech: how the dictation of `split` is read (manifest,
+// model.pretrained's tokenizer, data.language, data.max_length target tokens,
+// SpecAugment from data.augment on the train split). Training and `medtrain
+// pack -c` both use it.
+data::audio::SpeechDatasetOptions speech_dataset_options(const config::Config& cfg, const std::string& split);
 
 // This rank's training indices per epoch. DICOM: data::DistributedSampler.
 // Shards: data::shard::ShardSampler (shard shuffle + data.shuffle_buffer), with
