@@ -67,6 +67,10 @@ struct BatchLoader::Impl {
   std::map<size_t, Slot> slots;
   std::vector<std::thread> threads;
 
+  // Which of a ragged batch's tensors are padded (Note [Ragged samples]).
+  bool ragged_input() const { return ragged.ragged && !ragged.fixed_input; }
+  bool ragged_targets() const { return ragged.ragged && (ragged.ragged_target || ragged.fixed_input); }
+
   size_t batch_len(size_t b) const { return std::min(opt.batch_size, end - b * opt.batch_size); }
 
   Outcome decode(size_t t) const {
@@ -103,7 +107,7 @@ struct BatchLoader::Impl {
     return it->second;
   }
 
-  // [len, part...]; ragged: [len, padded, part[1:]...] filled with `pad`.
+  // [len, part...]; padded >= 0: [len, padded, part[1:]...] filled with `pad`.
   torch::Tensor batch_tensor(const torch::Tensor& part, size_t len, int64_t padded = -1, int64_t pad = 0) const {
     auto sizes = part.sizes().vec();
     if (padded >= 0 && !sizes.empty()) sizes[0] = padded;
@@ -126,19 +130,20 @@ struct BatchLoader::Impl {
   // outcome becomes the error the old stack-at-the-end gave.
   void prepare_row(Slot& s, Outcome& o) const {
     if (!o.sample) return;
-    const bool r = ragged.ragged, rt = ragged.ragged && ragged.ragged_target;
+    const bool ri = ragged_input(), rt = ragged_targets();
     if (!s.images.defined()) {
-      s.images = batch_tensor(o.sample->image, s.len, r ? s.padded : -1, ragged.input_pad);
+      s.images = batch_tensor(o.sample->image, s.len, ri ? s.padded : -1, ragged.input_pad);
       s.targets = batch_tensor(o.sample->target, s.len, rt ? s.padded : -1, ragged.target_pad);
     }
     const auto row_of = [](const torch::Tensor& t) { return t.sizes().slice(1); };
-    const int64_t declared = r ? dataset->length(o.index) : 0;
-    if (r && (o.sample->image.dim() < 1 || o.sample->image.size(0) != declared)) {
+    const int64_t declared = ragged.ragged ? dataset->length(o.index) : 0;
+    const torch::Tensor& measured = ragged.fixed_input ? o.sample->target : o.sample->image;
+    if (ragged.ragged && (measured.dim() < 1 || measured.size(0) != declared)) {
       o.error = std::make_exception_ptr(DataError(
           "batch: " + dataset->describe(o.index) + " has length " +
-          std::to_string(o.sample->image.dim() < 1 ? 0 : o.sample->image.size(0)) + " but its dataset declared " +
+          std::to_string(measured.dim() < 1 ? 0 : measured.size(0)) + " but its dataset declared " +
           std::to_string(declared) + " (a dataset bug)"));
-    } else if (!fits(o.sample->image, s.images, r, declared)) {
+    } else if (!fits(o.sample->image, s.images, ri, declared)) {
       o.error = std::make_exception_ptr(DataError("batch: samples have different image shapes " +
                                                   c10::str(row_of(s.images)) + " and " +
                                                   c10::str(o.sample->image.sizes()) + "; resize them to one size"));
@@ -158,9 +163,9 @@ struct BatchLoader::Impl {
       if (ragged_dim) dst = dst.narrow(0, 0, src.size(0));
       dst.copy_(src);
     };
-    into(s.images[row], o.sample->image, ragged.ragged);
-    into(s.targets[row], o.sample->target, ragged.ragged && ragged.ragged_target);
-    if (ragged.ragged) s.lengths[pos] = o.sample->image.size(0);
+    into(s.images[row], o.sample->image, ragged_input());
+    into(s.targets[row], o.sample->target, ragged_targets());
+    if (ragged.ragged) s.lengths[pos] = (ragged.fixed_input ? o.sample->target : o.sample->image).size(0);
   }
 
   static void store(Slot& s, size_t pos, const Outcome& o) {
@@ -252,8 +257,8 @@ struct BatchLoader::Impl {
     if (ragged.ragged) {  // as wide as the longest sample kept, not the longest asked for
       int64_t width = 0;
       for (int64_t r : rows) width = std::max(width, s.lengths[static_cast<size_t>(r)]);
-      images = images.narrow(1, 0, width);
-      if (ragged.ragged_target) targets = targets.narrow(1, 0, width);
+      if (ragged_input()) images = images.narrow(1, 0, width);
+      if (ragged_targets()) targets = targets.narrow(1, 0, width);
     }
     batch.images = batch_tensor(images[0], rows.size());  // pinned like the rest
     batch.targets = batch_tensor(targets[0], rows.size());

@@ -26,9 +26,14 @@ struct Sample {
 // do says so here; the loader then pads each batch to its longest sample
 // (dynamic padding), filling inputs with `input_pad` and, when the targets are
 // per token too, targets with `target_pad` (ignored by the loss and metrics).
+// Speech is the other way round (fixed_input): every input has one shape (a
+// 30-s log-mel) and only the target (the transcript's tokens) varies; the
+// inputs are stacked as they are, the targets padded to the batch's longest
+// with `target_pad`, and length(index) is the target's length.
 struct RaggedLayout {
   bool ragged = false;         // samples' first dimension varies (length(index))
   bool ragged_target = false;  // the target has that dimension too
+  bool fixed_input = false;    // only the target is ragged (speech)
   int64_t input_pad = 0;
   int64_t target_pad = -100;
 };

@@ -9,36 +9,12 @@
 
 #include "data/data_error.h"
 #include "data/io/user_file.h"
-#include "data/text/utf8.h"
+#include "data/text/jsonl.h"
 
 namespace medtrain::data::text {
 namespace {
 
 using nlohmann::json;
-
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
-
-// At most `max` bytes of `s`, cut at a code-point boundary, control characters as '?'.
-std::string short_text(std::string_view s, size_t max = 80) {
-  std::string out;
-  size_t n = std::min(s.size(), max);
-  while (n < s.size() && n > 0 && (static_cast<uint8_t>(s[n]) & 0xC0) == 0x80) --n;
-  for (size_t i = 0; i < n; ++i) out += static_cast<uint8_t>(s[i]) < 0x20 ? '?' : s[i];
-  return n < s.size() ? out + "..." : out;
-}
-
-// Byte offset of the first ill-formed UTF-8 sequence in `bytes`, or npos. A
-// U+FFFD written as EF BF BD is valid text, not a substitution.
-size_t first_invalid_utf8(std::string_view bytes) {
-  const DecodedText d = decode_utf8_lossy(bytes);
-  if (d.replacements == 0) return std::string_view::npos;
-  for (size_t i = 0; i < d.chars.size(); ++i) {
-    if (d.chars[i] != U'\uFFFD') continue;
-    const size_t b = d.byte_start[i], e = d.byte_start[i + 1];
-    if (bytes.substr(b, e - b) != "\xEF\xBF\xBD") return b;
-  }
-  return std::string_view::npos;  // unreachable: replacements > 0
-}
 
 // Code points in valid UTF-8: every byte that is not a continuation byte.
 int64_t code_points(const std::string& s) {
@@ -49,9 +25,7 @@ class Reader {
  public:
   explicit Reader(const TextManifestOptions& o) : o_(o), where_(io::display_path(o.path)) {}
 
-  [[noreturn]] void fail(size_t line, const std::string& what) const {
-    throw DataError(where_ + (line ? ":" + std::to_string(line) : "") + ": " + what);
-  }
+  [[noreturn]] void fail(size_t line, const std::string& what) const { jsonl_fail(where_, line, what); }
 
   TextManifest read() const {
     // Guarded: a FIFO, device or folder fails here instead of blocking or reading forever.
@@ -61,20 +35,12 @@ class Reader {
     std::vector<TextRow> all;
     std::unordered_map<std::string, size_t> ids;
     std::unordered_map<std::string, const TextRow*> patient_split;
-    size_t pos = 0;
-    for (size_t line = 1; pos < data.size(); ++line) {
-      size_t end = data.find('\n', pos);
-      if (end == std::string::npos) end = data.size();
-      std::string_view text(data.data() + pos, end - pos);
-      pos = end + 1;
-      if (line == 1 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM
-      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-      if (blank(text)) continue;
+    for_each_jsonl_line(data, [&](size_t line, std::string_view text) {
       TextRow r = row(text, line, m);
       const auto [it, fresh] = ids.emplace(r.id, line);
       if (!fresh) fail(line, "duplicate id \"" + short_text(r.id) + "\" (first on line " + std::to_string(it->second) + ")");
       all.push_back(std::move(r));
-    }
+    });
     if (all.empty()) fail(0, "no rows: expected one JSON object per line with at least \"id\" and \"text\"");
     for (const TextRow& r : all) {  // after reading: `all` no longer moves
       if (r.patient.empty() || r.split.empty()) continue;
@@ -93,19 +59,7 @@ class Reader {
 
  private:
   TextRow row(std::string_view text, size_t line, TextManifest& m) const {
-    // nlohmann refuses ill-formed UTF-8 too, but without saying where; name the byte.
-    const size_t bad = first_invalid_utf8(text);
-    if (bad != std::string_view::npos) {
-      fail(line, "invalid UTF-8 at byte offset " + std::to_string(bad) + " of the line (0-based; the file must be UTF-8)");
-    }
-    json j;
-    try {
-      j = json::parse(text);
-    } catch (const json::parse_error& e) {
-      fail(line, "not valid JSON at byte offset " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
-                     " of the line (expected one JSON object per line)");
-    }
-    if (!j.is_object()) fail(line, std::string("expected a JSON object, got ") + j.type_name());
+    const json j = parse_jsonl_object(text, where_, line);
     TextRow r;
     r.line = line;
     r.id = string_key(j, "id", line, true);
@@ -131,13 +85,7 @@ class Reader {
   }
 
   std::string string_key(const json& j, const char* key, size_t line, bool required) const {
-    const auto it = j.find(key);
-    if (it == j.end()) {
-      if (required) fail(line, std::string("missing required key \"") + key + "\"");
-      return "";
-    }
-    if (!it->is_string()) fail(line, std::string("\"") + key + "\" must be a string, got " + it->type_name());
-    return it->get<std::string>();
+    return jsonl_string(j, key, required, where_, line);
   }
 
   void check_label(const std::string& label, const char* what, size_t line) const {

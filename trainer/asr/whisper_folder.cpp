@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "data/audio/whisper_tokens.h"
 #include "data/io/user_file.h"
 #include "models/asr/whisper_ct2_model.h"
 #include "models/asr/whisper_hf_folder.h"
@@ -33,9 +34,7 @@ Tokenizer load_tokenizer(const fs::path& dir) {
     throw ModelError(fmt::format("--model {}: no tokenizer.json (the model's tokens cannot be turned into text)",
                                  shown(dir)));
   }
-  Tokenizer t = Tokenizer::from_json_file((dir / "tokenizer.json").string());
-  if (has(dir, "vocabulary.txt")) t.add_vocabulary_file((dir / "vocabulary.txt").string());
-  return t;
+  return data::audio::load_whisper_tokenizer(dir.string());
 }
 
 void check_supported(const WhisperFolder& w, const fs::path& dir) {
