@@ -23,6 +23,10 @@ void check_target(const ShardMetadata& meta, const ShardDatasetOptions& o) {
     throw DataError(where + ": the pack holds tokenised reports (made with `medtrain pack -c` from a text config); "
                     "set data.dataset: text");
   }
+  if (have == kSpeechPackTarget) {
+    throw DataError(where + ": the pack holds utterances (made with `medtrain pack -c` from a speech config); "
+                    "set data.dataset: speech");
+  }
   if (o.preprocess.depth > 0 && !meta.settings.volumes) {
     throw DataError(where + ": the pack holds 2D images; data.depth " + std::to_string(o.preprocess.depth) +
                     " needs volumes, packed with `medtrain pack --volumes`");

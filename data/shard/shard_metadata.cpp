@@ -35,6 +35,12 @@ std::string to_json(const ShardMetadata& m) {
     j["preprocessing"] = {{"tokens", "WordPiece ids of model.pretrained's tokenizer (see \"text\"), special tokens "
                                      "included, truncated at max_length, not padded"},
                           {"image_size", 0}};
+  } else if (m.settings.target == kSpeechPackTarget) {
+    j["preprocessing"] = {{"audio", "decoded (libsndfile), averaged to mono, resampled to 16 kHz (libsoxr), float32; "
+                                    "the log-mel is computed when training reads a record"},
+                          {"tokens", "Whisper prompt + transcript + <|endoftext|> ids of model.pretrained's "
+                                     "tokenizer (see \"speech\")"},
+                          {"image_size", 0}};
   } else {
     j["preprocessing"] = {
         {"pixels", m.settings.volumes ? "the series as a volume (slices sorted along their normal), modality values"
@@ -73,6 +79,14 @@ std::string to_json(const ShardMetadata& m) {
                  {"max_length", m.text->max_length},
                  {"pad_id", m.text->pad_id}};
   }
+  if (m.speech) {
+    j["speech"] = {{"tokenizer_file", m.speech->tokenizer_file},
+                   {"tokenizer_sha256", m.speech->tokenizer_sha256},
+                   {"max_tokens", m.speech->max_tokens},
+                   {"language", m.speech->language},
+                   {"n_mels", m.speech->n_mels},
+                   {"sample_rate", m.speech->sample_rate}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -106,8 +120,9 @@ ShardMetadata read_metadata(const std::string& dir) {
     m.label_names = at(j, "label_names").get<std::vector<std::string>>();
     if (j.contains("target")) {  // absent in packs made before multilabel shards: class labels
       m.settings.target = at(j, "target").get<std::string>();
-      if (!is_pack_target(m.settings.target) && m.settings.target != kTextPackTarget) {
-        throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel, mask or text");
+      if (!is_pack_target(m.settings.target) && m.settings.target != kTextPackTarget &&
+          m.settings.target != kSpeechPackTarget) {
+        throw DataError(path + ": target \"" + m.settings.target + "\" is not class, multilabel, mask, text or speech");
       }
     }
     if (j.contains("volumes")) m.settings.volumes = at(j, "volumes").get<bool>();  // absent before volume packs
@@ -145,6 +160,17 @@ ShardMetadata read_metadata(const std::string& dir) {
       info.max_length = at(t, "max_length").get<int64_t>();
       info.pad_id = at(t, "pad_id").get<int64_t>();
       m.text = info;
+    }
+    if (m.settings.target == kSpeechPackTarget) {
+      const json& t = at(j, "speech");
+      SpeechPackInfo info;
+      info.tokenizer_file = at(t, "tokenizer_file").get<std::string>();
+      info.tokenizer_sha256 = at(t, "tokenizer_sha256").get<std::string>();
+      info.max_tokens = at(t, "max_tokens").get<int64_t>();
+      info.language = at(t, "language").get<std::string>();
+      info.n_mels = at(t, "n_mels").get<int64_t>();
+      info.sample_rate = at(t, "sample_rate").get<int64_t>();
+      m.speech = info;
     }
     return m;
   } catch (const json::exception& e) {

@@ -51,9 +51,11 @@ struct PackSettings {
 };
 
 // "class", "multilabel" or "mask": what PackSettings::target may hold for
-// images. A pack of tokenised reports (data/text/text_pack.h) says "text".
+// images. A pack of tokenised reports (data/text/text_pack.h) says "text", a
+// pack of utterances (data/audio/speech_pack.h) "speech".
 bool is_pack_target(const std::string& target);
 inline constexpr const char* kTextPackTarget = "text";
+inline constexpr const char* kSpeechPackTarget = "speech";
 
 // A text pack's tokens depend on these; training refuses a pack whose values
 // differ from the config's (data/text/text_pack.h).
@@ -63,6 +65,18 @@ struct TextPackInfo {
   std::string tokenizer_sha256;  // of that file
   int64_t max_length = 0;        // data.max_length
   int64_t pad_id = 0;            // the tokenizer's [PAD]
+};
+
+// A speech pack's samples depend on these (the PCM is 16 kHz mono whatever
+// the options); training refuses a pack whose values differ from the
+// config's (data/audio/speech_pack.h).
+struct SpeechPackInfo {
+  std::string tokenizer_file;    // "tokenizer.json" of model.pretrained
+  std::string tokenizer_sha256;  // of that file
+  int64_t max_tokens = 0;        // target tokens, prompt and <|endoftext|> included
+  std::string language;          // "" (.en models) or the code of the prompt's <|LANG|>
+  int64_t n_mels = 0;            // of the log-mel computed from the PCM in get()
+  int64_t sample_rate = 16000;   // of the stored PCM
 };
 
 struct ShardMetadata {
@@ -76,6 +90,7 @@ struct ShardMetadata {
   std::vector<ShardFileInfo> shards;                 // in split order, then file order
   std::vector<SkippedFile> skipped;                  // in split order, then manifest order
   std::optional<TextPackInfo> text;                  // set when settings.target is "text"
+  std::optional<SpeechPackInfo> speech;              // set when settings.target is "speech"
 };
 
 std::string to_json(const ShardMetadata& m);

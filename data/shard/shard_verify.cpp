@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "data/audio/speech_record.h"
 #include "data/data_error.h"
 #include "data/io/user_file.h"
 #include "data/shard/digest.h"
@@ -72,6 +73,8 @@ VerifyReport verify_shards(const VerifyOptions& o) {
           const uint8_t* p = reader.checked_record(block, i);
           if (o.decode && meta.settings.target == kTextPackTarget) {
             text::decode_text_record(p, reader.entry(i).length, reader.where(i));
+          } else if (o.decode && meta.settings.target == kSpeechPackTarget) {
+            audio::decode_speech_record(p, reader.entry(i).length, reader.where(i));
           } else if (o.decode) {
             decode_record(p, reader.entry(i).length, reader.where(i));
           }
