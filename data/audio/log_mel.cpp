@@ -50,6 +50,11 @@ torch::Tensor WhisperLogMel::log10_mel(const torch::Tensor& wave, int64_t n_fram
   return torch::matmul(filters_, power).clamp_min(kLogMelFloor).log10();
 }
 
+torch::Tensor WhisperLogMel::silence_log10_mel() const {
+  // The same clamp and log10 a silent frame's zero mel power goes through.
+  return torch::zeros({}, filters_.options()).clamp_min(kLogMelFloor).log10();
+}
+
 torch::Tensor WhisperLogMel::normalise(const torch::Tensor& log_mel, const torch::Tensor& clip_max) const {
   return (torch::maximum(log_mel, clip_max - kLogMelRange) + 4.0) / 4.0;
 }
@@ -64,10 +69,18 @@ torch::Tensor WhisperLogMel::windows(const torch::Tensor& wave) const {
   const int64_t n = check_wave(wave);
   const int64_t count = std::max<int64_t>(1, (n / kWhisperHop + kWhisperWindowFrames - 1) / kWhisperWindowFrames);
   const int64_t total = count * kWhisperWindowFrames;
-  // Frames past the window end that still touch the clip count for the max.
-  const torch::Tensor log_mel = log10_mel(wave, std::max(total, frames_touching(n)));
-  const torch::Tensor kept = normalise(log_mel.narrow(1, 0, total), log_mel.max());
-  return kept.view({filters_.size(0), count, kWhisperWindowFrames}).permute({1, 0, 2}).contiguous();
+  // Note [Silent tail]: only the frames that hold a clip sample go through
+  // the STFT; frames past the window end that still touch the clip count for
+  // the max, the rest of the window is silence.
+  const int64_t touching = frames_touching(n);
+  const torch::Tensor log_mel = log10_mel(wave, touching);
+  const torch::Tensor clip_max = log_mel.max();
+  const int64_t kept = std::min(touching, total);
+  const int64_t n_mels = filters_.size(0);
+  torch::Tensor out = torch::empty({n_mels, total}, filters_.options());
+  out.narrow(1, 0, kept).copy_(normalise(log_mel.narrow(1, 0, kept), clip_max));
+  if (kept < total) out.narrow(1, kept, total - kept).fill_(normalise(silence_log10_mel(), clip_max));
+  return out.view({n_mels, count, kWhisperWindowFrames}).permute({1, 0, 2}).contiguous();
 }
 
 }  // namespace medtrain::data::audio

@@ -18,6 +18,15 @@
 // output (padding=160) except where the max sits in the last frame's 40-200
 // trailing samples, and equals its FeatureExtractor(padding=480000), which is
 // openai's convention, exactly. docs/audio.md.
+//
+// Note [Silent tail]: frame t covers samples [160 t - 200, 160 t + 200) (the
+// start reflect-padded from samples 1..200, zeros included when the clip is
+// shorter), so frames from frames_touching(N) = (N + 199) / 160 + 1 on see only
+// zeros: power 0, log10 -10, a constant once normalised. windows() runs the
+// STFT over the touching frames only (they see exactly the samples they would
+// in the fully padded signal) and fills the rest of the last window with that
+// constant: a 5-s clip costs 502 frames, not 3000. Including the silent frames
+// in the max changes nothing, as every log10 value is >= -10.
 #include <cstdint>
 
 #include <torch/torch.h>
@@ -51,6 +60,8 @@ class WhisperLogMel {
   // log10 mel of the first `n_frames` frames of the clip followed by zeros,
   // un-normalised [n_mels, n_frames].
   torch::Tensor log10_mel(const torch::Tensor& wave, int64_t n_frames) const;
+  // log10 mel of a frame of zeros: 0-dim, -10.
+  torch::Tensor silence_log10_mel() const;
   torch::Tensor normalise(const torch::Tensor& log_mel, const torch::Tensor& clip_max) const;
 
   torch::Tensor filters_;

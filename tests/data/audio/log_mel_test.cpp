@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -71,6 +72,43 @@ TEST(WhisperLogMel, WindowsAreFramesThenSilence) {
   const torch::Tensor silence = joined.narrow(1, t + 2, 6000 - t - 2);
   EXPECT_EQ(silence.min().item<float>(), floor_value);
   EXPECT_EQ(silence.max().item<float>(), floor_value);
+}
+
+// windows() before Note [Silent tail]: the clip padded with zero samples to
+// every frame of its windows (and every frame touching it), all of them through
+// the STFT, written out with plain ops so it shares no code with log_mel.cpp.
+torch::Tensor padded_windows_reference(const WhisperLogMel& mel, const torch::Tensor& wave) {
+  const int64_t n = wave.size(0);
+  const int64_t count = std::max<int64_t>(1, (n / 160 + 2999) / 3000);
+  const int64_t total = count * 3000;
+  const int64_t frames = std::max(total, (n + 199) / 160 + 1);
+  // 400 zeros beyond the last frame's reach: stft's end reflection mirrors zeros.
+  const torch::Tensor x = torch::constant_pad_nd(wave, {0, std::max<int64_t>(frames * 160 - n, 0) + 400}, 0.0);
+  const torch::Tensor spec = torch::stft(x, 400, 160, 400, torch::hann_window(400, /*periodic=*/true),
+                                         /*center=*/true, "reflect", false, true, true);
+  const torch::Tensor log_mel =
+      torch::matmul(mel.filters(), spec.narrow(1, 0, frames).abs().square()).clamp_min(1e-10).log10();
+  const torch::Tensor norm = (torch::maximum(log_mel, log_mel.max() - 8.0) + 4.0) / 4.0;
+  return norm.narrow(1, 0, total).reshape({80, count, 3000}).permute({1, 0, 2}).contiguous();
+}
+
+TEST(WhisperLogMel, SilentTailEqualsFullyPaddedWindows) {
+  const WhisperLogMel mel;
+  torch::manual_seed(0);
+  // 1 sample ... 61 s: the reflect padding of tiny clips, frames that hold the
+  // clip's last samples and zeros, clips ending at and just past 30 s, and the
+  // silent tail of a last window after full ones.
+  for (int64_t n : {1, 159, 160, 161, 400, 80000, 479840, 480000, 480160, 976000}) {
+    // A rising envelope puts the clip's max at its end, in the frames that
+    // mix clip and zeros (past the window end for n = 480000).
+    const torch::Tensor rising = torch::linspace(0.01, 1.0, n);
+    for (const torch::Tensor& x : {sine(440.0, n) + 0.05 * torch::randn({n}), rising * sine(3000.0, n)}) {
+      SCOPED_TRACE(n);
+      const torch::Tensor ours = mel.windows(x), reference = padded_windows_reference(mel, x);
+      ASSERT_EQ(ours.sizes(), reference.sizes());
+      EXPECT_LE((ours - reference).abs().max().item<float>(), 1e-6f);
+    }
+  }
 }
 
 TEST(WhisperLogMel, ToneLandsInItsMelBand) {
