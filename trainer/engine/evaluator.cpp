@@ -3,10 +3,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
+#include "data/audio/whisper_tokens.h"
 #include "data/sampler.h"
 #include "data/text/tokenizer.h"
 #include "models/asr/whisper_greedy.h"
@@ -187,10 +187,6 @@ struct SpeechSums {
   }
 };
 
-data::text::Tokenizer whisper_text_tokenizer(const std::string& folder) {
-  return data::text::Tokenizer::from_json_file((std::filesystem::path(folder) / "tokenizer.json").string());
-}
-
 }  // namespace
 
 std::map<std::string, double> evaluate(models::ImageModel& model, const data::Dataset& dataset,
@@ -211,7 +207,7 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
   TaggingSums tagging;
   std::optional<SpeechSums> speech;
   if (task == Task::kSpeech) {
-    speech.emplace(SpeechSums{whisper_text_tokenizer(cfg.model.pretrained), {}, 0, 0, cfg.data.max_length});
+    speech.emplace(SpeechSums{data::audio::load_whisper_tokenizer(cfg.model.pretrained), {}, 0, 0, cfg.data.max_length});
   }
   const auto tags = data::text::bio_tag_names(cfg.data.label_names);
   double loss_sum = 0, samples = 0;

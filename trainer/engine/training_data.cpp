@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/audio/speech_pack.h"
+#include "data/audio/whisper_tokens.h"
+#include "data/data_error.h"
 #include "data/deid/verify.h"
 #include "data/dicom/dicom_dataset.h"
 #include "data/io/user_file.h"
@@ -219,8 +222,8 @@ std::string speech_report(const char* split, const data::audio::SpeechDataset& d
 
 std::shared_ptr<data::audio::SpeechDataset> open_speech_split(const config::Config& config, const std::string& split) {
   const auto o = speech_dataset_options(config, split);
-  if (!config.data.shards.empty()) throw UserError("data.shards: speech packs are not read yet");  // SPEECH_PACK_TODO
-  return data::audio::open_speech_dataset(o);
+  return config.data.shards.empty() ? data::audio::open_speech_dataset(o)
+                                    : data::audio::open_speech_shards(config.data.shards, o);
 }
 
 // data.dataset speech: JSONL dictation (audio decoded by the loader's workers)
@@ -230,6 +233,11 @@ DataSplits open_speech_splits(const config::Config& config) {
   if (cfg.manifest.empty() && cfg.shards.empty()) {
     throw UserError("data.manifest: required (a JSONL file of dictation: audio, text, speaker, patient, split; "
                     "docs/asr.md), or data.shards (a pack of it)");
+  }
+  try {  // the tokenizer's folder is the model's: name the key that points at it
+    data::audio::whisper_tokens(data::audio::load_whisper_tokenizer(config.model.pretrained), config.model.pretrained);
+  } catch (const data::DataError& e) {
+    throw UserError(std::string("model.pretrained: ") + e.what());
   }
   DataSplits splits;
   auto train = open_speech_split(config, cfg.train_split);

@@ -9,9 +9,11 @@
 
 #include "data/io/output_lock.h"
 #include "data/io/user_file.h"
+#include "models/asr/whisper_task_model.h"
 #include "models/registry.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "trainer/asr/whisper_folder.h"
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/checkpoint/sha256.h"
@@ -21,6 +23,7 @@
 #include "trainer/export/text_bundle.h"
 #include "trainer/export/text_to_onnx.h"
 #include "trainer/export/torch_to_onnx.h"
+#include "trainer/export/whisper_bundle.h"
 #include "trainer/engine/task.h"
 #include "trainer/user_error.h"
 #include "trainer/version.h"
@@ -87,15 +90,18 @@ struct Staging {
   }
 };
 
-// The run's resolved config, through the loader (validated like any config).
-config::Config checkpoint_config(const checkpoint::Checkpoint& ckpt, const fs::path& staging, const fs::path& where) {
-  const fs::path file = staging / ".training-config.yaml";
+// The run's resolved config, through the loader (validated like any config),
+// from a scratch file in `folder` that is removed either way.
+config::Config checkpoint_config(const checkpoint::Checkpoint& ckpt, const fs::path& folder, const fs::path& where) {
+  const fs::path file = folder / (".medtrain-training-config-" + std::to_string(getpid()) + ".yaml");
   checkpoint::write_file_synced(file, ckpt.config_yaml);
+  std::error_code ec;
   try {
     config::Config cfg = config::load_config(file);
-    fs::remove(file);
+    fs::remove(file, ec);
     return cfg;
   } catch (const UserError& e) {
+    fs::remove(file, ec);
     throw UserError("checkpoint " + where.string() + ": its config.yaml does not load: " + e.what());
   }
 }
@@ -183,6 +189,41 @@ ExportFormats parse_formats(const std::string& list) {
   return f;
 }
 
+namespace {
+
+// An asr checkpoint: the Whisper of model.pretrained's architecture with the
+// checkpoint's weights, exported as a Whisper bundle (whisper_bundle.h), which
+// takes its own lock and staging folder.
+ExportResult export_speech_bundle(const ExportOptions& o, const checkpoint::Checkpoint& ckpt,
+                                  const config::Config& cfg) {
+  auto folder = [&] {
+    try {
+      return asr::load_whisper_folder(cfg.model.pretrained);
+    } catch (const std::exception& e) {
+      throw UserError("checkpoint " + o.checkpoint.string() + ": its model.pretrained (the architecture and the "
+                      "tokenizer) does not load: " + e.what());
+    }
+  }();
+  models::asr::WhisperTaskModel model(folder.model);
+  models::load_state_dict(model, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
+  WhisperExportOptions w;
+  w.formats = o.formats;
+  w.overwrite = o.overwrite;
+  w.source = o.checkpoint.string();
+  w.provenance = {{"step", std::to_string(ckpt.state.step)},
+                  {"config_sha256", checkpoint::sha256_hex(ckpt.config_yaml)},
+                  {"pretrained", cfg.model.pretrained}};
+  ExportResult result;
+  result.checkpoint = o.checkpoint;
+  result.files = export_whisper_bundle(folder.model, cfg.model.pretrained, o.out, w).files;
+  result.card.architecture = "whisper";
+  result.card.task = "asr";
+  result.card.step = ckpt.state.step;
+  return result;
+}
+
+}  // namespace
+
 ExportResult export_bundle(const ExportOptions& o) {
   if (!o.formats.safetensors && !o.formats.onnx) throw UserError("--format: name at least one of safetensors, onnx");
   check_out(o);
@@ -190,6 +231,8 @@ ExportResult export_bundle(const ExportOptions& o) {
   ExportResult result;
   result.checkpoint = o.checkpoint;
   const checkpoint::Checkpoint ckpt = checkpoint::load_checkpoint(o.checkpoint);  // verifies every checksum
+  const config::Config cfg = checkpoint_config(ckpt, fs::temp_directory_path(), o.checkpoint);
+  if (engine::is_speech(cfg)) return export_speech_bundle(o, ckpt, cfg);
 
   const fs::path out_abs = fs::absolute(o.out).lexically_normal();
   std::error_code ec;
@@ -204,7 +247,6 @@ ExportResult export_bundle(const ExportOptions& o) {
   if (!fs::create_directory(staging.dir, ec)) {
     throw UserError("--out " + o.out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
   }
-  const config::Config cfg = checkpoint_config(ckpt, staging.dir, o.checkpoint);
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
   auto write = [&](const char* name, const std::string& bytes) {
     checkpoint::write_file_synced(staging.dir / name, bytes);

