@@ -3,29 +3,15 @@
 #include <cstring>
 
 #include "data/data_error.h"
+#include "data/shard/little_endian.h"
 
 namespace medtrain::data::text {
 namespace {
 
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-  for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(v >> (8 * b)));
-}
-
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-  for (int b = 0; b < 8; ++b) out.push_back(static_cast<uint8_t>(v >> (8 * b)));
-}
-
-uint32_t get_u32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int b = 3; b >= 0; --b) v = (v << 8) | p[b];
-  return v;
-}
-
-uint64_t get_u64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int b = 7; b >= 0; --b) v = (v << 8) | p[b];
-  return v;
-}
+using shard::get_u32;
+using shard::get_u64;
+using shard::put_u32;
+using shard::put_u64;
 
 uint32_t checked_size(size_t n, const char* what) {
   if (n > kMaxTextRecordTokens * 4ull) throw DataError(std::string("text record: ") + what + " is too long");
