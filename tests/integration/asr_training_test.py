@@ -112,3 +112,67 @@ def test_a_folder_that_is_not_a_whisper_model_is_named(tmp_path, dictation):
     (tmp_path / "empty").mkdir()
     r = run("train", *args(dictation, tmp_path, "bad", "--set", f"model.pretrained={tmp_path / 'empty'}"))
     assert_user_error(r, "model.pretrained", "empty")
+
+
+def pack(manifest, out, *extra):
+    """`pack -c` of the recipe with args()'s overrides (run.* keys do not change a pack)."""
+    return run("pack", *args(manifest, out.parent, "pack", *extra), "--out", out, timeout=900)
+
+
+def test_training_from_a_speech_pack_equals_training_from_the_manifest(tmp_path, dictation):
+    packed = pack(dictation, tmp_path / "pack")
+    assert packed.returncode == 0, packed.stderr
+    assert json.loads((tmp_path / "pack/metadata.json").read_text())["target"] == "speech"
+    runs = tmp_path / "runs"
+    common = ["--set", "run.max_steps=2", "--set", "log.every_steps=1", "--set", "run.eval_every_steps=100"]
+    shards = run("train", *args(dictation, runs, "shards", "--set", f"data.shards={tmp_path / 'pack'}", *common),
+                 timeout=900)
+    assert shards.returncode == 0, shards.stderr
+    jsonl = run("train", *args(dictation, runs, "jsonl", *common), timeout=900)
+    assert jsonl.returncode == 0, jsonl.stderr
+
+    # Same utterances in the same order through the same loader: the same floats.
+    losses = [[(r["step"], r["loss"]) for r in events(runs / name, "train")] for name in ("shards", "jsonl")]
+    assert [s for s, _ in losses[0]] == [1, 2]
+    assert losses[0] == losses[1]
+    a, b = weights(runs / "shards"), weights(runs / "jsonl")
+    assert sorted(a) == sorted(b)
+    for name in a:
+        assert (a[name] == b[name]).all(), name
+
+
+def test_a_pack_with_another_max_length_is_refused(tmp_path, dictation):
+    packed = pack(dictation, tmp_path / "pack", "--set", "data.max_length=100")
+    assert packed.returncode == 0, packed.stderr
+    r = run("train", *args(dictation, tmp_path, "bad", "--set", f"data.shards={tmp_path / 'pack'}",
+                           "--set", "run.max_steps=1"), timeout=900)
+    assert_user_error(r, "data.shards", "data.max_length 100", "128")
+
+
+def test_export_of_a_fine_tuned_checkpoint_transcribes(tmp_path, dictation):
+    runs = tmp_path / "runs"
+    r = run("train", *args(dictation, runs, "tuned", "--set", "run.max_steps=2", "--set",
+                           "run.eval_every_steps=100"), timeout=900)
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "bundle"
+    exported = run("export", "--checkpoint", runs / "tuned/ckpt/latest", "--out", bundle, timeout=900)
+    assert exported.returncode == 0, exported.stderr
+
+    # The bundle holds the fine-tuned weights, not the pretrained ones: every
+    # tensor under the checkpoint's (HF) name, bit for bit. proj_out is tied
+    # to the token embedding and not stored in the bundle.
+    ckpt = weights(runs / "tuned")
+    exported_weights = safetensors_numpy.load_file(str(bundle / "model.safetensors"))
+    assert "model.decoder.embed_tokens.weight" in exported_weights
+    assert set(ckpt) - set(exported_weights) <= {"proj_out.weight"}
+    assert set(exported_weights) <= set(ckpt)
+    for name, tensor in exported_weights.items():
+        assert tensor.dtype == ckpt[name].dtype and tensor.shape == ckpt[name].shape, name
+        assert (tensor == ckpt[name]).all(), name
+
+    wav = dictation.parent / json.loads(dictation.read_text().splitlines()[0])["audio"]
+    out = tmp_path / "t.jsonl"
+    t = run("transcribe", "--model", bundle, "--in", wav, "--out", out, "--threads", 1, timeout=900)
+    assert t.returncode == 0, t.stderr
+    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["text"].strip(), rows
