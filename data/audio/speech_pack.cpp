@@ -4,32 +4,25 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <numeric>
 #include <utility>
 
 #include "data/audio/load_audio.h"
 #include "data/audio/speech_record.h"
 #include "data/data_error.h"
-#include "data/io/user_file.h"
 #include "data/shard/digest.h"
-#include "data/shard/shard_reader.h"
-#include "data/shard/shard_writer.h"
+#include "data/shard/record_pack.h"
 #include "data/text/tokenizer_folder.h"
 
 namespace medtrain::data::audio {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string split_key(const std::string& split) { return split.empty() ? "all" : split; }
-
 std::string quoted(const std::string& s) { return s.empty() ? "\"\" (none)" : "\"" + s + "\""; }
 
 // What the samples depend on, pack against config: the first difference, naming both.
 void check_fits(const std::string& dir, const shard::ShardMetadata& meta, const SpeechDatasetOptions& o) {
-  const std::string where = "data.shards " + io::display_path(dir);
-  const std::string again = fmt::format(" (re-pack with `medtrain pack -c CONFIG --out {}`)", io::display_path(dir));
+  const std::string where = shard::pack_where(dir);
+  const std::string again = shard::repack_hint(dir);
   if (meta.settings.target != shard::kSpeechPackTarget || !meta.speech) {
     throw DataError(fmt::format("{} holds target {}, not utterances; data.dataset speech needs a pack made with "
                                 "`medtrain pack -c` from a speech config",
@@ -52,21 +45,9 @@ void check_fits(const std::string& dir, const shard::ShardMetadata& meta, const 
     throw DataError(fmt::format("{} was packed for {} mel bins, the config's model has {}{}", where, have.n_mels,
                                 o.n_mels, again));
   }
-  const std::string file = text::tokenizer_file_name(o.tokenizer_dir);
-  const std::string sha = text::tokenizer_sha256(o.tokenizer_dir);
-  if (have.tokenizer_file != file || have.tokenizer_sha256 != sha) {
-    throw DataError(fmt::format("{} was packed with a tokenizer whose {} has SHA-256 {}, model.pretrained {} has {} "
-                                "with SHA-256 {}{}",
-                                where, have.tokenizer_file, have.tokenizer_sha256, o.tokenizer_dir, file, sha, again));
-  }
-  std::error_code ec;
-  if (!o.manifest.empty() && fs::is_regular_file(o.manifest, ec)) {
-    const std::string manifest_sha = shard::sha256_file_hex(o.manifest);
-    if (manifest_sha != meta.manifest_sha256) {
-      throw DataError(fmt::format("{} was packed from a manifest with SHA-256 {}, data.manifest {} has SHA-256 {}{}",
-                                  where, meta.manifest_sha256, io::display_path(o.manifest), manifest_sha, again));
-    }
-  }
+  shard::check_pack_sources(dir, meta, have.tokenizer_file, have.tokenizer_sha256, o.tokenizer_dir,
+                            text::tokenizer_file_name(o.tokenizer_dir), text::tokenizer_sha256(o.tokenizer_dir),
+                            o.manifest);
 }
 
 // A record whose CRC holds can still disagree with the metadata (a pack made
@@ -78,25 +59,6 @@ void check_example(const SpeechExample& e, const SpeechDatasetOptions& o, const 
   }
   if (e.pcm.empty()) bad("no audio samples");
   if (!std::all_of(e.pcm.begin(), e.pcm.end(), [](float v) { return std::isfinite(v); })) bad("a NaN or infinite sample");
-}
-
-std::vector<SpeechRecord> read_shard(const std::string& path, const shard::ShardFileInfo& info,
-                                     const SpeechDatasetOptions& o) {
-  const shard::ShardReader reader(path);
-  if (reader.size() != info.records) {
-    throw DataError(fmt::format("{}: {} records, metadata.json lists {}", io::display_path(path), reader.size(),
-                                info.records));
-  }
-  std::vector<SpeechRecord> out;
-  if (reader.size() == 0) return out;
-  const shard::Block block = reader.read_block(0, reader.size());
-  for (size_t i = 0; i < reader.size(); ++i) {
-    const uint8_t* p = reader.checked_record(block, i);
-    out.push_back(decode_speech_record(p, reader.entry(i).length, reader.where(i)));
-    out.back().example.where = reader.where(i);
-    check_example(out.back().example, o, reader.where(i));
-  }
-  return out;
 }
 
 }  // namespace
@@ -131,58 +93,38 @@ SpeechPackSummary pack_speech_dataset(const SpeechPackOptions& options) {
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return examples[a].split < examples[b].split; });
-  for (const SpeechExample& e : examples) {
-    // The split names the shard files ("<split>-00000.shard"): a '/' would write elsewhere.
-    if (e.split.find_first_of(std::string("/\0", 2)) != std::string::npos) {
-      throw DataError(fmt::format("{}: split \"{}\" cannot name a shard file (no '/' or NUL in a packed split)",
-                                  e.where, e.split));
-    }
-    if (!e.patient.empty() && !e.split.empty()) meta.patient_split[e.patient] = e.split;
-    ++meta.records_per_split[split_key(e.split)];
-  }
-  fs::create_directories(options.out);
-  shard::remove_unlisted_shards(options.out, {});  // no resume: a pack of dictation decodes in minutes
-  shard::write_metadata(options.out, meta);        // "complete": false until the last shard is written
-  shard::ShardWriter writer(options.out, options.shard_bytes, meta);
+  for (const SpeechExample& e : examples) shard::count_packed_row(meta, e.split, e.patient, e.where);
   SpeechPackSummary summary;
-  for (size_t i = 0; i < order.size();) {
-    const std::string split = examples[order[i]].split;
-    writer.start(split, 0, 0);
-    for (uint64_t row = 0; i < order.size() && examples[order[i]].split == split; ++i, ++row) {
-      SpeechExample& e = examples[order[i]];
-      // One utterance's PCM at a time: the pack is written as it decodes.
-      LoadedAudio audio = load_audio_16k(e.audio_path);
-      summary.warnings.insert(summary.warnings.end(), audio.warnings.begin(), audio.warnings.end());
-      summary.seconds += static_cast<double>(audio.samples.size()) / kWhisperSampleRate;
-      e.pcm = std::move(audio.samples);
-      writer.add(encode_speech_record(e, order[i]), 0, row);
-      e.pcm = {};
-    }
-    writer.finish();
-  }
-  meta.complete = true;
-  shard::write_metadata(options.out, meta);
+  // No resume: a pack of dictation decodes in minutes.
+  const shard::RecordPackCounts written = shard::write_record_pack(
+      options.out, options.shard_bytes, meta, order.size(), [&](size_t i) { return examples[order[i]].split; },
+      [&](size_t i) {
+        SpeechExample& e = examples[order[i]];
+        // One utterance's PCM at a time: the pack is written as it decodes.
+        LoadedAudio audio = load_audio_16k(e.audio_path);
+        summary.warnings.insert(summary.warnings.end(), audio.warnings.begin(), audio.warnings.end());
+        summary.seconds += static_cast<double>(audio.samples.size()) / kWhisperSampleRate;
+        e.pcm = std::move(audio.samples);
+        shard::PackedRecord r{encode_speech_record(e, order[i]), 0};
+        e.pcm = {};
+        return r;
+      });
   summary.records = examples.size();
-  summary.shards = writer.shards_written();
-  summary.bytes = writer.bytes_written();
+  summary.shards = written.shards;
+  summary.bytes = written.bytes;
   summary.records_per_split = meta.records_per_split;
   return summary;
 }
 
 std::shared_ptr<SpeechDataset> open_speech_shards(const std::string& dir, const SpeechDatasetOptions& o) {
-  const shard::ShardMetadata meta = shard::read_metadata(dir);
-  if (!meta.complete) {
-    throw DataError(fmt::format("data.shards {}: the pack is incomplete (\"complete\": false): `medtrain pack` was "
-                                "interrupted; re-run it",
-                                io::display_path(dir)));
-  }
+  const shard::ShardMetadata meta = shard::read_complete_pack_metadata(dir);
   check_fits(dir, meta, o);
   std::vector<SpeechRecord> records;
-  for (const auto& info : meta.shards) {
-    if (!o.split.empty() && info.split != o.split) continue;
-    auto part = read_shard((fs::path(dir) / info.file).string(), info, o);
-    records.insert(records.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-  }
+  shard::read_packed_records(dir, meta, o.split, [&](const uint8_t* p, size_t size, const std::string& where) {
+    records.push_back(decode_speech_record(p, size, where));
+    records.back().example.where = where;
+    check_example(records.back().example, o, where);
+  });
   // Manifest order, as the JSONL path has it (all splits interleave when split is empty).
   std::stable_sort(records.begin(), records.end(),
                    [](const SpeechRecord& a, const SpeechRecord& b) { return a.order < b.order; });

@@ -3,23 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "data/data_error.h"
 #include "data/io/user_file.h"
 #include "data/shard/digest.h"
-#include "data/shard/shard_reader.h"
-#include "data/shard/shard_writer.h"
+#include "data/shard/record_pack.h"
 #include "data/text/bio_tags.h"
 #include "data/text/text_record.h"
 #include "data/text/tokenizer_folder.h"
 
 namespace medtrain::data::text {
 namespace {
-
-namespace fs = std::filesystem;
 
 const char* target_name(TextTarget t) {
   switch (t) {
@@ -30,8 +26,6 @@ const char* target_name(TextTarget t) {
   return "?";
 }
 
-std::string split_key(const std::string& split) { return split.empty() ? "all" : split; }
-
 std::string joined(const std::vector<std::string>& names) {
   std::string out = "[";
   for (const auto& n : names) out += (out.size() > 1 ? ", " : "") + n;
@@ -40,8 +34,8 @@ std::string joined(const std::vector<std::string>& names) {
 
 // What the tokens depend on, pack against config: the first difference, naming both.
 void check_fits(const std::string& dir, const shard::ShardMetadata& meta, const TextDatasetOptions& o) {
-  const std::string where = "data.shards " + io::display_path(dir);
-  const std::string again = fmt::format(" (re-pack with `medtrain pack -c CONFIG --out {}`)", io::display_path(dir));
+  const std::string where = shard::pack_where(dir);
+  const std::string again = shard::repack_hint(dir);
   if (meta.settings.target != shard::kTextPackTarget || !meta.text) {
     throw DataError(fmt::format("{} holds images (target {}), not tokenised text; data.dataset text needs a pack made "
                                 "with `medtrain pack -c` from a text config",
@@ -60,21 +54,8 @@ void check_fits(const std::string& dir, const shard::ShardMetadata& meta, const 
     throw DataError(fmt::format("{} was packed with data.label_names {}, the config has {}{}", where,
                                 joined(meta.label_names), joined(o.label_names), again));
   }
-  const std::string file = tokenizer_file_name(o.tokenizer_dir);
-  const std::string sha = tokenizer_sha256(o.tokenizer_dir);
-  if (have.tokenizer_file != file || have.tokenizer_sha256 != sha) {
-    throw DataError(fmt::format("{} was packed with a tokenizer whose {} has SHA-256 {}, model.pretrained {} has {} "
-                                "with SHA-256 {}{}",
-                                where, have.tokenizer_file, have.tokenizer_sha256, o.tokenizer_dir, file, sha, again));
-  }
-  std::error_code ec;
-  if (!o.manifest.empty() && fs::is_regular_file(o.manifest, ec)) {
-    const std::string manifest_sha = shard::sha256_file_hex(o.manifest);
-    if (manifest_sha != meta.manifest_sha256) {
-      throw DataError(fmt::format("{} was packed from a manifest with SHA-256 {}, data.manifest {} has SHA-256 {}{}",
-                                  where, meta.manifest_sha256, io::display_path(o.manifest), manifest_sha, again));
-    }
-  }
+  shard::check_pack_sources(dir, meta, have.tokenizer_file, have.tokenizer_sha256, o.tokenizer_dir,
+                            tokenizer_file_name(o.tokenizer_dir), tokenizer_sha256(o.tokenizer_dir), o.manifest);
 }
 
 // A record whose CRC holds can still disagree with the metadata (a pack made
@@ -106,24 +87,6 @@ void check_example(const TextExample& e, const TextDatasetOptions& o, const std:
   }
 }
 
-std::vector<TextExample> read_shard(const std::string& path, const shard::ShardFileInfo& info,
-                                    const TextDatasetOptions& o) {
-  const shard::ShardReader reader(path);
-  if (reader.size() != info.records) {
-    throw DataError(fmt::format("{}: {} records, metadata.json lists {}", io::display_path(path), reader.size(),
-                                info.records));
-  }
-  std::vector<TextExample> out;
-  if (reader.size() == 0) return out;
-  const shard::Block block = reader.read_block(0, reader.size());
-  for (size_t i = 0; i < reader.size(); ++i) {
-    const uint8_t* p = reader.checked_record(block, i);
-    out.push_back(decode_text_record(p, reader.entry(i).length, reader.where(i)));
-    check_example(out.back(), o, reader.where(i));
-  }
-  return out;
-}
-
 }  // namespace
 
 shard::TextPackInfo text_pack_info(const TextDatasetOptions& o, int64_t pad_id) {
@@ -153,52 +116,33 @@ TextPackSummary pack_text_dataset(const TextPackOptions& options) {
   std::stable_sort(t.examples.begin(), t.examples.end(),
                    [](const TextExample& a, const TextExample& b) { return a.split < b.split; });
   TextPackSummary summary;
+  const std::string manifest_name = io::display_path(o.manifest);
   for (const TextExample& e : t.examples) {
-    // The split names the shard files ("<split>-00000.shard"): a '/' would write elsewhere.
-    if (e.split.find_first_of(std::string("/\0", 2)) != std::string::npos) {
-      throw DataError(fmt::format("{}:{}: split \"{}\" cannot name a shard file (no '/' or NUL in a packed split)",
-                                  io::display_path(o.manifest), e.line, e.split));
-    }
-    if (!e.patient.empty() && !e.split.empty()) meta.patient_split[e.patient] = e.split;
-    ++meta.records_per_split[split_key(e.split)];
+    shard::count_packed_row(meta, e.split, e.patient, fmt::format("{}:{}", manifest_name, e.line));
     summary.truncated += e.truncated ? 1 : 0;
   }
-  fs::create_directories(options.out);
-  shard::remove_unlisted_shards(options.out, {});  // no resume: tokenising is cheap next to decoding DICOM
-  shard::write_metadata(options.out, meta);        // "complete": false until the last shard is written
-  shard::ShardWriter writer(options.out, options.shard_bytes, meta);
-  for (size_t i = 0; i < t.examples.size();) {
-    const std::string split = t.examples[i].split;
-    writer.start(split, 0, 0);
-    for (uint64_t row = 0; i < t.examples.size() && t.examples[i].split == split; ++i, ++row) {
-      const TextExample& e = t.examples[i];
-      writer.add(encode_text_record(e), o.target == TextTarget::kClass ? e.target.at(0) : 0, row);
-    }
-    writer.finish();
-  }
-  meta.complete = true;
-  shard::write_metadata(options.out, meta);
+  // No resume: tokenising is cheap next to decoding DICOM.
+  const shard::RecordPackCounts written = shard::write_record_pack(
+      options.out, options.shard_bytes, meta, t.examples.size(), [&](size_t i) { return t.examples[i].split; },
+      [&](size_t i) {
+        const TextExample& e = t.examples[i];
+        return shard::PackedRecord{encode_text_record(e), o.target == TextTarget::kClass ? e.target.at(0) : 0};
+      });
   summary.records = t.examples.size();
-  summary.shards = writer.shards_written();
-  summary.bytes = writer.bytes_written();
+  summary.shards = written.shards;
+  summary.bytes = written.bytes;
   summary.records_per_split = meta.records_per_split;
   return summary;
 }
 
 std::shared_ptr<TextDataset> open_text_shards(const std::string& dir, const TextDatasetOptions& o) {
-  const shard::ShardMetadata meta = shard::read_metadata(dir);
-  if (!meta.complete) {
-    throw DataError(fmt::format("data.shards {}: the pack is incomplete (\"complete\": false): `medtrain pack` was "
-                                "interrupted; re-run it",
-                                io::display_path(dir)));
-  }
+  const shard::ShardMetadata meta = shard::read_complete_pack_metadata(dir);
   check_fits(dir, meta, o);
   std::vector<TextExample> examples;
-  for (const auto& info : meta.shards) {
-    if (!o.split.empty() && info.split != o.split) continue;
-    auto part = read_shard((fs::path(dir) / info.file).string(), info, o);
-    examples.insert(examples.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-  }
+  shard::read_packed_records(dir, meta, o.split, [&](const uint8_t* p, size_t size, const std::string& where) {
+    examples.push_back(decode_text_record(p, size, where));
+    check_example(examples.back(), o, where);
+  });
   // Manifest order, as the JSONL path has it (all splits interleave when split is empty).
   std::stable_sort(examples.begin(), examples.end(),
                    [](const TextExample& a, const TextExample& b) { return a.line < b.line; });
