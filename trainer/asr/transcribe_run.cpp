@@ -21,6 +21,7 @@
 #include "data/io/user_file.h"
 #include "trainer/asr/audio_inputs.h"
 #include "trainer/asr/whisper_folder.h"
+#include "trainer/asr/whisper_language.h"
 #include "trainer/asr/window_decoder.h"
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/dist/world.h"
@@ -87,9 +88,9 @@ std::string trimmed(const std::string& s) {
 
 class Batcher {
  public:
-  Batcher(WhisperFolder& w, const std::vector<AudioInput>& inputs, const TranscribeOptions& o,
-          std::vector<std::string>& lines)
-      : w_(w), inputs_(inputs), batch_(o.batch), beam_size_(o.beam_size), lines_(lines) {}
+  Batcher(WhisperFolder& w, std::vector<int64_t> prompt, const std::vector<AudioInput>& inputs,
+          const TranscribeOptions& o, std::vector<std::string>& lines)
+      : w_(w), prompt_(std::move(prompt)), inputs_(inputs), batch_(o.batch), beam_size_(o.beam_size), lines_(lines) {}
 
   // windows [W, n_mels, 3000]: decoded once `batch` windows wait (or at finish()).
   void add(OpenRow row, const torch::Tensor& windows) {
@@ -113,7 +114,7 @@ class Batcher {
     const auto start = Clock::now();
     std::vector<torch::Tensor> features;
     for (int64_t k = 0; k < count; ++k) features.push_back(pending_[static_cast<size_t>(k)].features);
-    const auto results = transcribe_windows(w_.model, torch::stack(features), beam_size_);
+    const auto results = transcribe_windows(w_.model, torch::stack(features), prompt_, beam_size_);
     const double share = seconds_since(start) / static_cast<double>(count);
     for (int64_t k = 0; k < count; ++k) {
       OpenRow& row = *pending_.front().row;
@@ -138,6 +139,7 @@ class Batcher {
   }
 
   WhisperFolder& w_;
+  std::vector<int64_t> prompt_;
   const std::vector<AudioInput>& inputs_;
   int64_t batch_, beam_size_;
   std::vector<std::string>& lines_;
@@ -158,6 +160,7 @@ TranscribeSummary run_transcription(const TranscribeOptions& o) {
   const std::vector<AudioInput> inputs = collect_audio_inputs(o.in);
   const auto choice = engine::choose_device(o.device, dist::World{});
   WhisperFolder w = load_whisper_folder(o.model_dir);
+  std::vector<int64_t> prompt = whisper_language_prompt(w, o.model_dir, o.language, LanguageFrom::kTranscribeFlag);
   w.model->to(choice.device);
   TranscribeSummary summary;
   summary.device = choice.reason;
@@ -166,7 +169,7 @@ TranscribeSummary run_transcription(const TranscribeOptions& o) {
   summary.inputs = inputs.size();
   const audio::WhisperLogMel mel(choice.device, w.model->config().num_mel_bins);
   std::vector<std::string> lines(inputs.size());
-  Batcher batcher(w, inputs, o, lines);
+  Batcher batcher(w, std::move(prompt), inputs, o, lines);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto start = Clock::now();
     Utterance u;

@@ -33,6 +33,7 @@ struct TranscribeOptions {
   int64_t batch = 8;            // windows per decoder batch
   int64_t beam_size = 1;        // 1: greedy decoding; more: beam search (window_decoder.h)
   std::string device = "auto";  // auto | cpu | cuda
+  std::string language;         // "" for .en models; required for multilingual ones (whisper_language.h)
   bool skip_bad_audio = false;  // a file that cannot be decoded: skip it (counted) instead of failing
 };
 
@@ -44,7 +45,8 @@ struct TranscribeSummary {
   std::string device, layout;
 };
 
-// UserError for a bad flag or path; DataError for audio that cannot be
+// UserError for a bad flag or path (a --language the model does not take or
+// needs, whisper_language.h); DataError for audio that cannot be
 // decoded (unless skip_bad_audio); ModelError for a model folder that is not
 // a supported Whisper.
 TranscribeSummary run_transcription(const TranscribeOptions& options);

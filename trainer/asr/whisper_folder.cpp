@@ -19,9 +19,6 @@ namespace fs = std::filesystem;
 using data::text::Tokenizer;
 using models::ModelError;
 
-// openai-whisper's is_multilingual: n_vocab >= 51865.
-constexpr int64_t kMultilingualVocab = 51865;
-
 bool has(const fs::path& dir, const char* name) {
   std::error_code ec;
   return fs::is_regular_file(dir / name, ec);
@@ -39,11 +36,6 @@ Tokenizer load_tokenizer(const fs::path& dir) {
 
 void check_supported(const WhisperFolder& w, const fs::path& dir) {
   const auto& c = w.model->config();
-  if (c.vocab_size >= kMultilingualVocab) {
-    throw ModelError(fmt::format("--model {}: a multilingual Whisper (vocabulary {}): its prompt needs language and "
-                                 "task tokens, which transcribe does not emit yet; use an English-only (.en) model",
-                                 shown(dir), c.vocab_size));
-  }
   const int32_t eos = w.tokenizer.token_to_id("<|endoftext|>");
   if (eos != c.eos_token_id) {
     throw ModelError(fmt::format("--model {}: tokenizer.json's <|endoftext|> is id {} but the model's is {}: "

@@ -9,8 +9,8 @@
 // is tokenizer.json plus, when present, vocabulary.txt (which must agree with
 // it on every id both know, and adds the timestamp tokens); its <|endoftext|>
 // must be the model's eos id, so a tokenizer of another model is refused.
-// Multilingual models (vocabulary of 51865 or more) are refused: their prompt
-// needs language and task tokens, which transcription does not emit yet.
+// English-only (.en) and multilingual models alike; the language their prompt
+// names is checked by whisper_language.h.
 #include <filesystem>
 #include <string>
 #include <vector>

@@ -19,9 +19,9 @@ using models::asr::WhisperConfig;
 int64_t window_tokens(const WhisperConfig& c) { return c.max_target_positions / 2; }
 
 std::vector<WindowTranscript> beam_windows(models::asr::Whisper& model, const torch::Tensor& features,
-                                           int64_t beam_size) {
+                                           const std::vector<int64_t>& prompt, int64_t beam_size) {
   models::asr::BeamOptions options;
-  options.prompt = models::asr::english_prompt(model->config());
+  options.prompt = prompt;
   options.beam_size = beam_size;
   options.max_new_tokens = window_tokens(model->config());
   std::vector<WindowTranscript> out;
@@ -35,11 +35,11 @@ std::vector<WindowTranscript> beam_windows(models::asr::Whisper& model, const to
 }  // namespace
 
 std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features,
-                                                 int64_t beam_size) {
+                                                 const std::vector<int64_t>& prompt, int64_t beam_size) {
   torch::NoGradGuard no_grad;
-  if (beam_size > 1) return beam_windows(model, features, beam_size);
+  if (beam_size > 1) return beam_windows(model, features, prompt, beam_size);
   models::asr::GreedyOptions options;
-  options.prompt = models::asr::english_prompt(model->config());
+  options.prompt = prompt;
   options.max_new_tokens = window_tokens(model->config());
   models::asr::GreedyResult greedy = models::asr::greedy_decode(model, features, options);
   std::vector<WindowTranscript> out(greedy.tokens.size());

@@ -1,8 +1,9 @@
 #pragma once
 // One 30-s window of log-mel -> its tokens and their log-probabilities, for a
 // batch of windows at once. Greedy decoding (models/asr/whisper_greedy.h; or
-// beam search, below) from <|startoftranscript|><|notimestamps|>, with the
-// model's suppression lists, until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
+// beam search, below) from the prompt (whisper_language.h: <|startoftranscript|>
+// <|notimestamps|> for .en models, with <|xx|><|transcribe|> between them for
+// multilingual ones), with the model's suppression lists, until <|endoftext|> or max_target_positions / 2 tokens (224: openai-whisper's
 // sample_len, and ctranslate2's limit for its default max_length 448).
 //
 // Note [Scoring]: a transcript's log-probabilities come from the distribution
@@ -28,9 +29,9 @@ struct WindowTranscript {
 
 // features [B, num_mel_bins, input_frames()] on the model's device. A
 // beam_size above 1 runs beam search instead (models/asr/whisper_beam.h,
-// CTranslate2's rules, length penalty 1, patience 1). ModelError for a model
-// without the special ids the prompt needs, or a beam size it refuses.
+// CTranslate2's rules, length penalty 1, patience 1). ModelError for a prompt the model
+// refuses (ids outside its vocabulary), or a beam size it refuses.
 std::vector<WindowTranscript> transcribe_windows(models::asr::Whisper& model, const torch::Tensor& features,
-                                                 int64_t beam_size = 1);
+                                                 const std::vector<int64_t>& prompt, int64_t beam_size = 1);
 
 }  // namespace medtrain::asr

@@ -1,5 +1,5 @@
 // medtrain transcribe --model DIR --in FILE|FOLDER|MANIFEST.jsonl --out X.jsonl
-//                     [--batch N] [--beam-size N] [--device auto|cpu|cuda] [--threads N] [--on-error fail|skip]
+//                     [--language xx] [--batch N] [--beam-size N] [--device auto|cpu|cuda] [--threads N] [--on-error fail|skip]
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -28,6 +28,8 @@ Command add_transcribe_command(CLI::App& app) {
                                  "with \"audio\" (and \"id\")")
       ->required();
   cmd->add_option("--out", *out, "transcripts, .jsonl")->required();
+  cmd->add_option("--language", o->language, "language of the audio (en, de, ...): required for a multilingual "
+                                             "Whisper (no language detection), refused for an English-only (.en) one");
   cmd->add_option("--batch", o->batch, "30-s windows per decoder batch")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--beam-size", o->beam_size, "1: greedy decoding; more: beam search (CTranslate2's rules)")
       ->capture_default_str()->check(CLI::Range(1, 256));

@@ -24,6 +24,7 @@
 #include "models/registry.h"
 #include "models/state_dict.h"
 #include "trainer/asr/whisper_folder.h"
+#include "trainer/asr/whisper_language.h"
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/checkpoint/checkpoint_dir.h"
 #include "trainer/checkpoint/checkpoint_files.h"
@@ -85,6 +86,9 @@ std::shared_ptr<models::ImageModel> build_speech_model(const config::Config& cfg
       throw UserError(std::string("model.pretrained: ") + e.what());
     }
   }();
+  // data.language against the model (.en: none; multilingual: required): the
+  // same check as transcribe --language, so both prompt a model alike.
+  asr::whisper_language_prompt(folder, cfg.model.pretrained, cfg.data.language, asr::LanguageFrom::kTrainingConfig);
   const int64_t positions = folder.model->config().max_target_positions;
   if (cfg.data.max_length > positions) {
     throw UserError(fmt::format("data.max_length {} exceeds the {} decoder positions of model.pretrained {}",

@@ -1,6 +1,5 @@
 #include "trainer/export/whisper_bundle.h"
 
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,8 +12,10 @@
 #include "data/io/user_file.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "trainer/asr/whisper_language.h"
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/checkpoint/sha256.h"
+#include "trainer/export/bundle_staging.h"
 #include "trainer/export/model_card.h"
 #include "trainer/export/onnx/onnx_graph.h"
 #include "trainer/export/torch_to_onnx.h"
@@ -31,21 +32,6 @@ using nlohmann::ordered_json;
 
 // The front end medtrain computes (data/audio/log_mel.h, docs/audio.md).
 constexpr int64_t kSampleRate = 16000, kNfft = 400, kHop = 160, kChunkSeconds = 30;
-
-bool is_nonempty_dir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec) && fs::directory_iterator(p, ec) != fs::directory_iterator();
-}
-
-// Removes the staging folder unless it was renamed into place.
-struct Staging {
-  fs::path dir;
-  bool committed = false;
-  ~Staging() {
-    std::error_code ec;
-    if (!committed) fs::remove_all(dir, ec);
-  }
-};
 
 void check_out(const fs::path& out, bool overwrite) {
   std::error_code ec;
@@ -79,22 +65,6 @@ void check_out_apart_from_source(const fs::path& out, const fs::path& source) {
     throw UserError(fmt::format("--out {}: holds the model folder {} being exported; choose another folder",
                                 data::io::display_path(out.string()), data::io::display_path(source.string())));
   }
-}
-
-void commit(Staging& staging, const fs::path& out) {
-  checkpoint::fsync_directory(staging.dir);
-  std::error_code ec;
-  fs::path old;
-  if (is_nonempty_dir(out)) {  // --overwrite: move the old bundle aside first
-    old = staging.dir.string() + ".old";
-    fs::rename(out, old, ec);
-    if (ec) throw UserError("--out " + out.string() + ": cannot move the old folder aside: " + ec.message());
-  }
-  fs::rename(staging.dir, out, ec);  // replaces an empty directory atomically
-  if (ec) throw UserError("--out " + out.string() + ": cannot rename the new bundle into place: " + ec.message());
-  staging.committed = true;
-  checkpoint::fsync_directory(fs::absolute(out).parent_path());
-  if (!old.empty()) fs::remove_all(old, ec);
 }
 
 // The special ids and suppression lists, as HF's config.json and
@@ -142,7 +112,7 @@ std::string generation_config_json(const WhisperConfig& c) {
   ordered_json j;
   special_tokens(j, c);
   j["max_length"] = c.max_target_positions;
-  j["is_multilingual"] = false;  // transcribe refuses multilingual vocabularies (whisper_folder.h)
+  j["is_multilingual"] = asr::is_multilingual(c);
   return j.dump(2) + "\n";
 }
 
@@ -228,15 +198,11 @@ WhisperExportResult export_whisper_bundle(models::asr::Whisper& model, const std
   // Two exports into one --out would each replace the other's bundle.
   const data::io::OutputLock lock(out_abs.parent_path().string(), "export",
                                   "." + out_abs.filename().string() + ".medtrain-export.lock");
-  Staging staging{out_abs.parent_path() / (".tmp-" + out_abs.filename().string() + "-" + std::to_string(getpid()))};
-  fs::remove_all(staging.dir, ec);
-  if (!fs::create_directory(staging.dir, ec)) {
-    throw UserError("--out " + out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
-  }
+  BundleStaging staging(out);
   WhisperExportResult result;
   std::map<std::string, std::string> files;
   auto write = [&](const std::string& name, const std::string& bytes) {
-    checkpoint::write_file_synced(staging.dir / name, bytes);
+    checkpoint::write_file_synced(staging.dir() / name, bytes);
     files[name] = checkpoint::sha256_hex(bytes);
     result.files.push_back(name);
   };
@@ -263,9 +229,9 @@ WhisperExportResult export_whisper_bundle(models::asr::Whisper& model, const std
       g->initializers.clear();  // the weights are in the file now; model.yaml needs the names only
     }
   }
-  checkpoint::write_file_synced(staging.dir / kModelCardFile, card_yaml(c, o, graphs, files));
+  checkpoint::write_file_synced(staging.dir() / kModelCardFile, card_yaml(c, o, graphs, files));
   result.files.push_back(kModelCardFile);
-  commit(staging, out);
+  staging.commit();
   return result;
 }
 
