@@ -17,6 +17,7 @@
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/checkpoint/checkpoint.h"
 #include "trainer/checkpoint/sha256.h"
+#include "trainer/export/bundle_staging.h"
 #include "trainer/config/config_loader.h"
 #include "models/nlu/text_model.h"
 #include "trainer/export/onnx/onnx_graph.h"
@@ -36,11 +37,6 @@ namespace fs = std::filesystem;
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-bool is_nonempty_dir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec) && fs::directory_iterator(p, ec) != fs::directory_iterator();
 }
 
 // --out must be absent, an empty directory, or (with overwrite) a directory.
@@ -79,16 +75,6 @@ void check_out_apart_from_checkpoint(const ExportOptions& o) {
     }
   }
 }
-
-// Removes the staging directory unless the bundle was renamed into place.
-struct Staging {
-  fs::path dir;
-  bool committed = false;
-  ~Staging() {
-    std::error_code ec;
-    if (!committed) fs::remove_all(dir, ec);
-  }
-};
 
 // The run's resolved config, through the loader (validated like any config),
 // from a scratch file in `folder` that is removed either way.
@@ -150,22 +136,6 @@ std::string text_onnx_bytes(models::nlu::BertTaskModel& model, const ModelCard& 
                     {"config_sha256", card.config_sha256},
                     {"text_max_length", std::to_string(card.text_max_length)}};
   return serialize_onnx_model(graph);
-}
-
-void commit(Staging& staging, const ExportOptions& o) {
-  checkpoint::fsync_directory(staging.dir);
-  std::error_code ec;
-  fs::path old;
-  if (is_nonempty_dir(o.out)) {  // --overwrite: move the old bundle aside first
-    old = staging.dir.string() + ".old";
-    fs::rename(o.out, old, ec);
-    if (ec) throw UserError("--out " + o.out.string() + ": cannot move the old folder aside: " + ec.message());
-  }
-  fs::rename(staging.dir, o.out, ec);  // replaces an empty directory atomically
-  if (ec) throw UserError("--out " + o.out.string() + ": cannot rename the new bundle into place: " + ec.message());
-  staging.committed = true;
-  checkpoint::fsync_directory(fs::absolute(o.out).parent_path());
-  if (!old.empty()) fs::remove_all(old, ec);
 }
 
 }  // namespace
@@ -242,14 +212,10 @@ ExportResult export_bundle(const ExportOptions& o) {
   // Two exports into one --out would each replace the other's bundle.
   const data::io::OutputLock lock(out_abs.parent_path().string(), "export",
                                   "." + out_abs.filename().string() + ".medtrain-export.lock");
-  Staging staging{out_abs.parent_path() / (".tmp-" + out_abs.filename().string() + "-" + std::to_string(getpid()))};
-  fs::remove_all(staging.dir, ec);
-  if (!fs::create_directory(staging.dir, ec)) {
-    throw UserError("--out " + o.out.string() + ": cannot create " + staging.dir.string() + ": " + ec.message());
-  }
+  BundleStaging staging(o.out);
   ModelCard card = make_card(cfg, ckpt, o.checkpoint);
   auto write = [&](const char* name, const std::string& bytes) {
-    checkpoint::write_file_synced(staging.dir / name, bytes);
+    checkpoint::write_file_synced(staging.dir() / name, bytes);
     card.files[name] = checkpoint::sha256_hex(bytes);
     result.files.push_back(name);
   };
@@ -259,7 +225,7 @@ ExportResult export_bundle(const ExportOptions& o) {
         card.task == "token_classification" ? models::nlu::TextHead::kToken : models::nlu::TextHead::kSequence,
         card.num_classes, /*weights=*/false);
     models::load_state_dict(*text, ckpt.model, {true, {}, "checkpoint " + o.checkpoint.string()});
-    write_text_bundle(cfg, *text, staging.dir, card, result.files);
+    write_text_bundle(cfg, *text, staging.dir(), card, result.files);
     if (o.formats.onnx) {
       write(kOnnxFile, text_onnx_bytes(*text, card));
       card.onnx_opset = kOnnxOpset;
@@ -276,9 +242,9 @@ ExportResult export_bundle(const ExportOptions& o) {
       card.onnx_opset = kOnnxOpset;
     }
   }
-  checkpoint::write_file_synced(staging.dir / kModelCardFile, model_card_yaml(card));
+  checkpoint::write_file_synced(staging.dir() / kModelCardFile, model_card_yaml(card));
   result.files.push_back(kModelCardFile);
-  commit(staging, o);
+  staging.commit();
   result.card = std::move(card);
   return result;
 }

@@ -1,6 +1,5 @@
 #include "trainer/export/whisper_bundle.h"
 
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
