@@ -20,6 +20,7 @@
 #include "data/data_error.h"
 #include "data/io/user_file.h"
 #include "data/rng.h"
+#include "data/text/synthetic_phrases.h"
 
 namespace fs = std::filesystem;
 
@@ -28,45 +29,25 @@ namespace {
 
 using Rng = std::mt19937_64;
 using Words = std::vector<const char*>;
+using text::between;
+using text::capitalize;
+using text::fill_placeholders;
+using text::finding_word;
+using text::pick;
 
 constexpr int kMinWords = 4, kMaxWords = 25;
 constexpr double kValShare = 3.0 / 16.0;      // Note [Speaker and patient split]
 constexpr double kHeldOutPatients = 0.25;
 
-const char* pick(Rng& rng, const Words& w) { return w[uniform_below(rng, w.size())]; }
-int64_t between(Rng& rng, int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(uniform_below(rng, hi - lo + 1)); }
-
-std::string capitalize(std::string s) {
-  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
-  return s;
-}
-
 // Fills {side} {size} {sev} {lobe} {mm} {cm}; a capitalized key ({Side})
 // capitalizes the value. The values are synthetic_reports' (data/text), with
 // measurements spoken: digits, units as words.
 std::string fill(Rng& rng, std::string s) {
-  const auto value = [&rng](const std::string& key) -> std::string {
-    if (key == "side") return pick(rng, {"left", "right"});
-    if (key == "size") return pick(rng, {"small", "moderate", "large", "trace"});
-    if (key == "sev") return pick(rng, {"mild", "moderate", "marked"});
-    if (key == "lobe") {
-      return pick(rng, {"right upper lobe", "right middle lobe", "right lower lobe", "left upper lobe", "left lower lobe",
-                        "lingula"});
-    }
+  return fill_placeholders(std::move(s), [&rng](const std::string& key) -> std::string {
     if (key == "mm") return std::to_string(between(rng, 3, 18));
     if (key == "cm") return std::to_string(between(rng, 1, 4)) + "." + std::to_string(between(rng, 1, 9));
-    return "{" + key + "}";
-  };
-  for (size_t open = s.find('{'); open != std::string::npos; open = s.find('{', open)) {
-    const size_t close = s.find('}', open);
-    std::string key = s.substr(open + 1, close - open - 1);
-    const bool cap = !key.empty() && key[0] >= 'A' && key[0] <= 'Z';
-    if (cap) key[0] = static_cast<char>(key[0] - 'A' + 'a');
-    const std::string v = cap ? capitalize(value(key)) : value(key);
-    s.replace(open, close - open + 1, v);
-    open += v.size();
-  }
-  return s;
+    return finding_word(rng, key);
+  });
 }
 
 // What a radiologist says; terms Whisper tiny.en mishears on purpose.
