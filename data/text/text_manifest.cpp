@@ -65,7 +65,7 @@ class Reader {
     r.id = string_key(j, "id", line, true);
     if (r.id.empty()) fail(line, "empty \"id\"");
     r.text = string_key(j, "text", line, true);
-    if (r.text.empty()) fail(line, "empty \"text\" (id \"" + short_text(r.id) + "\")");
+    if (r.text.empty() && !o_.allow_empty_text) fail(line, "empty \"text\" (id \"" + short_text(r.id) + "\")");
     r.patient = string_key(j, "patient", line, false);
     r.split = string_key(j, "split", line, false);
     if (const auto it = j.find("labels"); it != j.end()) {

@@ -36,6 +36,10 @@ struct TextManifestOptions {
   std::string path;                      // the .jsonl file
   std::string split;                     // keep only rows of this split; empty = all rows
   std::vector<std::string> label_names;  // allowed names in "labels" and in span "label"; empty = anything
+  // `medtrain infer` reads transcripts, where silent audio gives "text": ""
+  // (docs/asr.md): there an empty text is a text to predict on, as an empty
+  // .txt file is. Training and evaluation keep refusing it.
+  bool allow_empty_text = false;
 };
 
 struct TextManifest {
@@ -46,7 +50,7 @@ struct TextManifest {
 
 // Reads and checks the whole file (guarded read, io::kMaxManifestBytes). Throws
 // DataError: unreadable file, a line that is not a JSON object, a missing or
-// ill-typed key, a duplicate or empty id, empty text, invalid UTF-8 (the byte
+// ill-typed key, a duplicate or empty id, empty text (unless allow_empty_text), invalid UTF-8 (the byte
 // offset in the line is named), a label not in label_names, a span outside the
 // text, empty, or overlapping another, a patient in two splits, no rows at all.
 // A split filter that keeps no rows is not an error (rows is empty).

@@ -38,6 +38,9 @@ Command add_infer_command(CLI::App& app) {
             o->on_error = *on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
             if (exporter::is_text_bundle(o->model_dir)) {
               const auto t = exporter::run_text_inference(*o);
+              if (t.empty > 0) {
+                std::fprintf(stderr, "%zu of %zu texts were empty: predicted on no words\n", t.empty, t.texts);
+              }
               if (t.truncated > 0) {
                 std::fprintf(stderr, "%zu of %zu texts were longer than the model's window: their tail was not read\n",
                              t.truncated, t.texts);

@@ -46,6 +46,7 @@ std::vector<TextInput> collect_texts(const fs::path& in) {
   } else if (in.extension() == ".jsonl") {
     data::text::TextManifestOptions o;
     o.path = in.string();
+    o.allow_empty_text = true;  // a silent dictation's transcript (docs/asr.md, "From dictation to labels")
     for (auto& row : data::text::read_text_manifest(o).rows) out.push_back({row.id, row.text});
   } else if (in.extension() == ".txt") {
     read_txt(in, in.filename().string());
@@ -171,6 +172,7 @@ TextInferSummary run_text_inference(const InferOptions& o) {
   summary.device = choice.reason;
   const std::vector<TextInput> inputs = collect_texts(o.in);
   summary.texts = inputs.size();
+  for (const auto& input : inputs) summary.empty += input.text.empty() ? 1 : 0;
   std::string lines;
   const bool tagging = b.card.task == "token_classification";
   for (size_t first = 0; first < inputs.size(); first += o.batch_size) {

@@ -51,6 +51,7 @@ std::vector<TextSpanPrediction> tag_text(const TextBundle& bundle, const std::st
 struct TextInferSummary {
   size_t texts = 0;
   size_t truncated = 0;  // classification: texts longer than max_length (their tail unread)
+  size_t empty = 0;      // texts of no characters (a silent dictation's transcript): predicted on [CLS] [SEP]
   std::string device;
 };
 

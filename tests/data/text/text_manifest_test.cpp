@@ -173,6 +173,21 @@ TEST_F(TextManifestTest, EmptyText) {
   expect_error("{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\", \"text\": \"\"}\n", 2, "empty \"text\"");
 }
 
+// `medtrain infer` on transcripts: a silent dictation's "" is a row, and the
+// transcript's own keys (tokens, avg_logprob, ...) are ignored.
+TEST_F(TextManifestTest, EmptyTextAllowedForInference) {
+  dir_.write("t.jsonl", "{\"id\": \"a.wav\", \"text\": \"x\", \"tokens\": [87], \"avg_logprob\": -0.2}\n"
+                        "{\"id\": \"b.wav\", \"text\": \"\", \"tokens\": [], \"avg_logprob\": null}\n");
+  TextManifestOptions o;
+  o.path = dir_.str("t.jsonl");
+  o.allow_empty_text = true;
+  const TextManifest m = read_text_manifest(o);
+  ASSERT_EQ(m.rows.size(), 2u);
+  EXPECT_EQ(m.rows[0].text, "x");
+  EXPECT_EQ(m.rows[1].id, "b.wav");
+  EXPECT_EQ(m.rows[1].text, "");
+}
+
 TEST_F(TextManifestTest, InvalidUtf8NamesTheByteOffset) {
   // {"id": "a", "text": "ab<FF>"}: the bad byte is at offset 23 of the line (0-based).
   expect_error("{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"a\", \"text\": \"ab\xFF\"}\n", 2,
