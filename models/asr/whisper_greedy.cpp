@@ -42,11 +42,10 @@ std::vector<int64_t> english_prompt(const WhisperConfig& config) {
   return {config.decoder_start_token_id, config.no_timestamps_token_id};
 }
 
-GreedyResult greedy_decode(Whisper& model, const torch::Tensor& features, const GreedyOptions& options) {
+GreedyResult greedy_search(Whisper& model, const torch::Tensor& encoder, const GreedyOptions& options) {
   const WhisperConfig& c = model->config();
   const int64_t budget = step_budget(c, options);
   torch::NoGradGuard no_grad;
-  const auto encoder = model->encode(features);
   const int64_t rows = encoder.size(0);
   const auto ids = torch::TensorOptions().dtype(torch::kLong).device(encoder.device());
   auto sequence = torch::tensor(options.prompt, ids).unsqueeze(0).repeat({rows, 1});
@@ -82,6 +81,12 @@ GreedyResult greedy_decode(Whisper& model, const torch::Tensor& features, const 
                  .select(1, -1);
   }
   return out;
+}
+
+GreedyResult greedy_decode(Whisper& model, const torch::Tensor& features, const GreedyOptions& options) {
+  step_budget(model->config(), options);  // a bad prompt fails before the encoder's seconds of work
+  torch::NoGradGuard no_grad;
+  return greedy_search(model, model->encode(features), options);
 }
 
 }  // namespace medtrain::models::asr

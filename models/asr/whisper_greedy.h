@@ -36,5 +36,8 @@ std::vector<int64_t> english_prompt(const WhisperConfig& config);
 // prompt (empty, ids outside the vocabulary, too long) or a config without
 // eos_token_id.
 GreedyResult greedy_decode(Whisper& model, const torch::Tensor& features, const GreedyOptions& options);
+// The same from encoder states [B, max_source_positions, d_model] that the
+// caller already has (evaluation computes them for its loss too).
+GreedyResult greedy_search(Whisper& model, const torch::Tensor& encoder, const GreedyOptions& options);
 
 }  // namespace medtrain::models::asr

@@ -149,18 +149,18 @@ struct SpeechSums {
                                  F::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .item<double>();
     tokens += teacher.labels.ne(-100).sum().item<double>();
-    const auto rows = targets.cpu();
+    const auto host = targets.cpu().contiguous();
+    const auto rows = host.accessor<int64_t, 2>();
     models::asr::GreedyOptions greedy;
-    for (int64_t i = 0; i < rows.size(1) && rows[0][i].item<int64_t>() > eot; ++i) {
-      greedy.prompt.push_back(rows[0][i].item<int64_t>());
-    }
+    for (int64_t i = 0; i < rows.size(1) && rows[0][i] > eot; ++i) greedy.prompt.push_back(rows[0][i]);
     const auto room = model.config().max_target_positions - static_cast<int64_t>(greedy.prompt.size());
     greedy.max_new_tokens = std::max<int64_t>(1, std::min(max_new_tokens, room));
-    const auto decoded = models::asr::greedy_decode(model.whisper(), features, greedy);
+    // The encoder states of the loss above: the encoder is most of the work.
+    const auto decoded = models::asr::greedy_search(model.whisper(), encoded, greedy);
     for (int64_t r = 0; r < rows.size(0); ++r) {
       std::vector<int32_t> reference;
       for (int64_t i = 0; i < rows.size(1); ++i) {
-        const int64_t id = rows[r][i].item<int64_t>();
+        const int64_t id = rows[r][i];
         if (id >= 0 && id < eot) reference.push_back(static_cast<int32_t>(id));
       }
       const auto& hyp = decoded.tokens.at(static_cast<size_t>(r));
