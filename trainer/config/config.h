@@ -122,7 +122,7 @@ struct LogConfig {
 };
 
 struct KernelsConfig {
-  bool fused = true;                  // fused CUDA kernels on CUDA (optimizer, loss, AMP unscale)
+  bool fused = true;  // on CUDA: every fused kernel (trainer/engine/kernel_choice.h); ignored elsewhere
 };
 
 struct Config {

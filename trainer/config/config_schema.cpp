@@ -265,8 +265,9 @@ void add_checkpoint_log(Tables& t) {
            "record this many steps per rank as a Chrome trace (timeline-rank<N>.json); 0 = off");
   Section<KernelsConfig>(t.sections, t.keys, "kernels", &Config::kernels, "Fused CUDA kernels (docs/kernels.md)")
       .key("fused", &KernelsConfig::fused, any(),
-           "on CUDA: fused multi-tensor AdamW/SGD, fused AMP unscale, fused cross-entropy; "
-           "false = the unfused LibTorch ops");
+           "on CUDA: fused multi-tensor AdamW/SGD, AMP unscale, cross-entropy, image preprocessing, "
+           "bucket epilogue, layer norm and bias+GELU; on the CPU the LibTorch ops (said once in the log); "
+           "false = the LibTorch ops everywhere");
 }
 
 const Tables& tables() {

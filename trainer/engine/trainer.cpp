@@ -33,6 +33,7 @@
 #include "trainer/engine/checkpointing.h"
 #include "trainer/engine/data_parallel.h"
 #include "trainer/engine/device_choice.h"
+#include "trainer/engine/kernel_choice.h"
 #include "trainer/engine/device_prefetcher.h"
 #include "trainer/engine/evaluator.h"
 #include "trainer/engine/grad_scaler.h"
@@ -209,6 +210,7 @@ class Loop {
   std::shared_ptr<models::ImageModel> model_;
   std::unique_ptr<DataParallel> dp_;  // null on one rank
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  KernelChoice kernels_;
   GradScaler scaler_;
   std::optional<c10::ScalarType> amp_dtype_;
   checkpoint::TrainerState state_;
@@ -236,6 +238,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       world_(world),
       config_yaml_(config::to_yaml(cfg)),
       device_(choose_device(cfg.run.device, world)),
+      kernels_(choose_kernels(cfg.kernels.fused, device_.device)),
       run_dir_(fs::path(cfg.run.output_dir) / cfg.run.name),
       scaler_(cfg.run.precision == "fp16"),
       amp_dtype_(autocast_dtype(cfg.run.precision)) {
@@ -264,10 +267,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
   model_ = build_model(cfg_, device_.device, &pretrained_notes);
   seed_rank_generator(cfg_.run.seed, world_.rank, 0);
   dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_);
-  // Fused kernels pay off on CUDA; on the CPU they would run reference loops.
-  const bool fused = cfg_.kernels.fused && device_.device.is_cuda();
-  optimizer_ = make_optimizer(cfg_.optim, *model_, fused);
-  scaler_.use_fused_kernel(fused);
+  optimizer_ = make_optimizer(cfg_.optim, *model_, kernels_.optimizer);
+  scaler_.use_fused_kernel(kernels_.amp_unscale);
   if (world_.is_main()) {
     run_lock_ = std::make_unique<data::io::OutputLock>(run_dir_.string(), "train");
     claim_run_folder(run_dir_, options.resume, options.overwrite);
@@ -329,6 +330,7 @@ TrainResult Loop::run() {
                             cfg_.model.name, task_name(task_), cfg_.run.precision,
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
                             cfg_.optim.grad_accum_steps * world_.size));
+  log_->message(kernels_.message);
   model_->train();
   try {
     while (state_.step < total_steps_ && train_epoch()) {
@@ -443,7 +445,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_.device.type(), amp_dtype_);
-      loss = step_loss(task_, *model_, x, y, cfg_.kernels.fused, cfg_.optim.label_smoothing);
+      loss = step_loss(task_, *model_, x, y, kernels_.cross_entropy, cfg_.optim.label_smoothing);
     }
     t = phases.add("forward", t);
     // Gradient accumulation: only the last micro-step's backward communicates.
