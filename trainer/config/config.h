@@ -104,6 +104,7 @@ struct DistConfig {
   double bucket_mb = 25.0;
   double first_bucket_mb = 1.0;
   double timeout_s = 300.0;
+  bool find_unused_parameters = false;  // true: parameters without a gradient are reduced as zeros
 };
 
 struct CheckpointConfig {

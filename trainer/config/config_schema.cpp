@@ -238,7 +238,11 @@ void add_schedule_dist(Tables& t) {
       .key("first_bucket_mb", &DistConfig::first_bucket_mb, gt(0),
            "size of the first bucket, smaller so communication starts early in backward")
       .key("timeout_s", &DistConfig::timeout_s, gt(0),
-           "a collective waiting longer than this ends the job");
+           "a collective waiting longer than this ends the job")
+      .key("find_unused_parameters", &DistConfig::find_unused_parameters, any(),
+           "false: a trainable parameter that gets no gradient in a step's backward (not used in forward) "
+           "ends the run naming it; true: it is reduced as zeros and named once in the log (as DDP's "
+           "find_unused_parameters)");
 }
 
 void add_checkpoint_log(Tables& t) {

@@ -29,6 +29,11 @@ bool GradScaler::unscale_and_check(torch::nn::Module& model) {
   return finite;
 }
 
+bool GradScaler::check_found_inf(const torch::Tensor& found_inf) const {
+  if (!enabled_) return true;
+  return found_inf.item<float>() == 0.0f;
+}
+
 bool GradScaler::unscale_fused(torch::nn::Module& model, double inv) {
   std::vector<torch::Tensor> grads;
   for (auto& p : model.parameters()) {

@@ -22,6 +22,10 @@ class GradScaler {
   // Divides every gradient by the scale in place; returns false when any
   // gradient is inf/NaN (the caller must skip the optimizer step).
   bool unscale_and_check(torch::nn::Module& model);
+  // For gradients something else already unscaled (the reducer's fused bucket
+  // epilogue): whether `found_inf` (1-element fp32, nonzero on inf/NaN) is
+  // clear. One host sync; true when disabled.
+  bool check_found_inf(const torch::Tensor& found_inf) const;
   // After the step (or the skip): adjust the scale.
   void update(bool step_was_finite);
 

@@ -266,7 +266,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
   std::vector<std::string> pretrained_notes;
   model_ = build_model(cfg_, device_.device, &pretrained_notes);
   seed_rank_generator(cfg_.run.seed, world_.rank, 0);
-  dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_);
+  dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_,
+                            kernels_.bucket_epilogue);
   optimizer_ = make_optimizer(cfg_.optim, *model_, kernels_.optimizer);
   scaler_.use_fused_kernel(kernels_.amp_unscale);
   if (world_.is_main()) {
@@ -458,7 +459,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
   }
   if (dp_) {
     const auto t = Clock::now();
-    dp_->finish_backward();
+    dp_->finish_backward(scaler_.current_scale());
     phases.add("comm_wait", t);
     const auto stats = dp_->last_stats();
     phases.record("all-reduce", stats.first_launch, stats.all_done, metrics::ChromeTrace::kComm);
@@ -507,7 +508,9 @@ bool Loop::agree_to_stop(double& loss_sum, StepPhases& phases) {
 double Loop::optimizer_step() {
   const double lr = learning_rate_at(cfg_.schedule, cfg_.optim.lr, state_.step, total_steps_);
   set_learning_rate(*optimizer_, lr);
-  const bool finite = scaler_.unscale_and_check(*model_);
+  // The fused bucket epilogue already unscaled the gradients and checked them.
+  const bool finite = dp_ && dp_->unscales_gradients() ? scaler_.check_found_inf(dp_->found_inf())
+                                                       : scaler_.unscale_and_check(*model_);
   if (finite) {
     if (cfg_.optim.grad_clip_norm > 0) {
       torch::nn::utils::clip_grad_norm_(model_->parameters(), cfg_.optim.grad_clip_norm);

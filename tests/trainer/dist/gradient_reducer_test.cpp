@@ -1,37 +1,19 @@
 // GradientReducer against plain autograd. A fake two-rank communicator stands
 // in for the network: the "other rank" contributes 3x this rank's gradient, so
 // the averaged result must be exactly 2x the local gradient, once per synced
-// step (reducing twice or not at all shows).
+// step (reducing twice or not at all shows). The Net has an unused layer, so
+// these tests run with find_unused_parameters (reducer_errors_test.cpp: without).
 #include "trainer/dist/gradient_reducer.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/trainer/dist/fake_two_ranks.h"
+
 namespace medtrain::dist {
 namespace {
 
-class DoneWork : public Work {
- public:
-  bool test() override { return true; }
-  void wait() override {}
-};
-
-class FakeTwoRanks : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 2; }
-  std::string backend() const override { return "fake"; }
-  std::shared_ptr<Work> allreduce_async(at::Tensor& t, ReduceOp op) override {
-    EXPECT_EQ(op, ReduceOp::kAvg);
-    launched.push_back(t.numel());
-    t.mul_(4).div_(2);  // (mine + 3 * mine) / 2 ranks
-    return std::make_shared<DoneWork>();
-  }
-  void broadcast(at::Tensor&, int) override {}
-  at::Tensor allgather(const at::Tensor& t) override { return at::cat({t, t}); }
-  void barrier() override {}
-  std::vector<int64_t> launched;
-};
+using testing::FakeTwoRanks;
 
 struct Net : torch::nn::Module {
   explicit Net(bool with_unused = true) {
@@ -68,12 +50,18 @@ std::map<std::string, torch::Tensor> reference_grads(Net& net, const std::vector
 class Reducer : public ::testing::Test {
  protected:
   void SetUp() override { torch::manual_seed(1); }
+  static ReducerOptions opts() {
+    ReducerOptions o;
+    o.limits = {64, 256};
+    o.find_unused_parameters = true;
+    return o;
+  }
   Net net;
   FakeTwoRanks comm;
 };
 
 TEST_F(Reducer, SyncedStepAveragesOnceAndKeepsGradientsAsViews) {
-  GradientReducer reducer(named(net), comm, {64, 256});
+  GradientReducer reducer(named(net), comm, opts());
   const auto x = torch::randn({5, 8});
   const auto want = reference_grads(net, {x});
   const void* grad_ptr = net.a->weight.grad().data_ptr();
@@ -86,12 +74,13 @@ TEST_F(Reducer, SyncedStepAveragesOnceAndKeepsGradientsAsViews) {
   }
   EXPECT_EQ(net.a->weight.grad().data_ptr(), grad_ptr) << "gradient is no longer a view into its bucket";
   EXPECT_EQ(comm.launched.size(), reducer.bucket_count());
+  EXPECT_EQ(comm.ops, std::vector<ReduceOp>(comm.ops.size(), ReduceOp::kAvg)) << "unfused path averages";
 }
 
 TEST_F(Reducer, BucketsLaunchDuringBackwardInPlanOrder) {
   // Without unused parameters every bucket completes inside backward.
   Net used_only(/*with_unused=*/false);
-  GradientReducer reducer(named(used_only), comm, {64, 256});
+  GradientReducer reducer(named(used_only), comm, opts());
   reducer.zero_grad();
   reducer.begin_backward(true);
   used_only.forward(torch::randn({3, 8})).sum().backward();
@@ -110,13 +99,12 @@ TEST_F(Reducer, BucketsLaunchDuringBackwardInPlanOrder) {
 }
 
 TEST_F(Reducer, AccumulationCommunicatesOnlyOnTheLastMicroStep) {
-  GradientReducer reducer(named(net), comm, {64, 256});
+  GradientReducer reducer(named(net), comm, opts());
   const auto x1 = torch::randn({4, 8}), x2 = torch::randn({4, 8});
   const auto want = reference_grads(net, {x1, x2});
   reducer.zero_grad();
   reducer.begin_backward(false);
   net.forward(x1).square().sum().backward();
-  reducer.finish();
   EXPECT_TRUE(comm.launched.empty());
   reducer.begin_backward(true);
   net.forward(x2).square().sum().backward();
@@ -128,7 +116,7 @@ TEST_F(Reducer, AccumulationCommunicatesOnlyOnTheLastMicroStep) {
 }
 
 TEST_F(Reducer, UnusedParametersAreReducedAsZerosAndNamed) {
-  GradientReducer reducer(named(net), comm, {64, 256});
+  GradientReducer reducer(named(net), comm, opts());
   reducer.zero_grad();
   reducer.begin_backward(true);
   net.forward(torch::randn({2, 8})).sum().backward();
@@ -139,7 +127,7 @@ TEST_F(Reducer, UnusedParametersAreReducedAsZerosAndNamed) {
 }
 
 TEST_F(Reducer, ZeroGradClearsTheBuckets) {
-  GradientReducer reducer(named(net), comm, {64, 256});
+  GradientReducer reducer(named(net), comm, opts());
   reducer.begin_backward(true);
   net.forward(torch::randn({2, 8})).sum().backward();
   reducer.finish();
