@@ -10,9 +10,11 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "data/dicom/dicom_codecs.h"
+#include "data/dicom/dicom_float_pixels.h"
 #include "data/dicom/dicom_fragments.h"
 #include "data/dicom/dicom_header.h"
 #include "data/dicom/dicom_j2k.h"
@@ -69,7 +71,7 @@ void check_colour_layout(const PixelLayout& l, const DicomImageInfo& info, const
 
 void check_size(const DicomImageInfo& info, const PixelLayout& l, double compressed_bytes, const std::string& path) {
   const double values = static_cast<double>(info.rows) * info.cols * info.frames * info.samples_per_pixel;
-  const double bytes = values * (l.bits_allocated / 8);
+  const double bytes = values * (l.bits_allocated / 8.0);
   if (values > kMaxOutputValues ||
       (compressed_bytes >= 0 && bytes > kAlwaysAllowedBytes && bytes > kMaxCompressionRatio * compressed_bytes)) {
     dicom_fail(path, "image too large or header corrupt: " + std::to_string(info.rows) + "x" +
@@ -84,6 +86,24 @@ DcmElement* pixel_element(DcmDataset* ds, const std::string& path) {
     dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");
   }
   return elem;
+}
+
+// 32-bit words of a big-endian file, as pydicom reads them (each 4 file bytes a
+// big-endian word), from the bytes DCMTK hands out: it swapped OW in 16-bit
+// units (so the halves are still in file order), left OB as stored, and OL in
+// 32-bit units (already right). rtdose_expb*.dcm are such files.
+std::vector<uint8_t> big_endian_words32(const Uint8* raw, int64_t bytes, DcmEVR vr) {
+  std::vector<uint8_t> out(raw, raw + bytes);
+  if (vr == EVR_OL) return out;
+  for (int64_t i = 0; i + 4 <= bytes; i += 4) {
+    uint8_t* w = out.data() + i;
+    if (vr == EVR_OB) {
+      std::swap(w[0], w[3]), std::swap(w[1], w[2]);
+    } else {
+      std::swap(w[0], w[2]), std::swap(w[1], w[3]);
+    }
+  }
+  return out;
 }
 
 // Native pixel data (possibly after a DCMTK codec) -> floats.
@@ -107,14 +127,19 @@ void convert_native(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, c
   const int64_t have = elem->getLength();
   const int64_t needed = native_pixel_bytes(l);
   if (have < needed) {
-    const int64_t per_value = needed / (l.rows * l.cols * l.frames * l.samples);
-    dicom_fail(path, "pixel data too short: " + std::to_string(have / std::max<int64_t>(per_value, 1)) +
-                         " values, expected rows*cols*frames*samples = " + std::to_string(l.rows) + "*" +
+    const double values = static_cast<double>(l.rows * l.cols * l.frames * l.samples);
+    dicom_fail(path, "pixel data too short: " + std::to_string(static_cast<int64_t>(have * values / needed)) +
+                         " values of BitsAllocated (0028,0100) " + std::to_string(l.bits_allocated) +
+                         ", expected rows*cols*frames*samples = " + std::to_string(l.rows) + "*" +
                          std::to_string(l.cols) + "*" + std::to_string(l.frames) + "*" + std::to_string(l.samples) +
                          " = " + std::to_string(l.rows * l.cols * l.frames * l.samples));
   }
   // 8-bit samples in an OW element of a big-endian file: DCMTK hands out the
   // words in host order, which is the order of the samples (PS3.5 8.1.1).
+  if (l.bits_allocated == 32 && ds->getOriginalXfer() == EXS_BigEndianExplicit) {
+    convert_stored_pixels(big_endian_words32(raw, needed, elem->getVR()).data(), l, allocate(info.shape()));
+    return;
+  }
   convert_stored_pixels(raw, l, allocate(info.shape()));
 }
 
@@ -126,6 +151,7 @@ void decode_j2k(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, const
   const std::vector<std::vector<uint8_t>> frames =
       split_encapsulated_frames(pixel_element(ds, path), xfer, info.frames, path);
   if (l.colour == ColourModel::kYbrFull422) l.colour = ColourModel::kYbrFull;  // the codestream is not subsampled
+  if (l.bits_allocated == 1) l.bits_allocated = 8;  // the codestream holds 0/1 samples, not packed bits
   l.planar = 1;
   check_colour_layout(l, info, path);
   const int64_t per_frame = l.rows * l.cols * l.samples;
@@ -140,12 +166,52 @@ void decode_j2k(DcmDataset* ds, const DicomImageInfo& info, PixelLayout l, const
       const uint32_t v = static_cast<uint32_t>(frame.planes[i]);
       if (l.bits_allocated == 8) {
         words[f * per_frame + i] = static_cast<uint8_t>(v);
+      } else if (l.bits_allocated == 32) {
+        reinterpret_cast<uint32_t*>(words.data())[f * per_frame + i] = v;
       } else {
         reinterpret_cast<uint16_t*>(words.data())[f * per_frame + i] = static_cast<uint16_t>(v);
       }
     }
   }
   convert_stored_pixels(words.data(), l, allocate(info.shape()));
+}
+
+// Float / Double Float Pixel Data: values, never encapsulated (dicom_float_pixels.h).
+void decode_float(DcmDataset* ds, const DicomImageInfo& info, const std::string& path, const PixelAllocator& allocate) {
+  const bool is_double = info.bits_allocated == 64;
+  const std::string name = is_double ? "Double Float Pixel Data (7FE0,0009)" : "Float Pixel Data (7FE0,0008)";
+  if (DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
+    dicom_fail(path, name + " in an encapsulated transfer syntax " + syntax_label(info) + " is not allowed");
+  }
+  DcmElement* elem = nullptr;
+  if (ds->findAndGetElement(is_double ? DCM_DoubleFloatPixelData : DCM_FloatPixelData, elem).bad() ||
+      elem == nullptr || elem->getLength() == 0) {
+    dicom_fail(path, name + " is empty");
+  }
+  const int64_t n = info.rows * info.cols * info.frames;
+  const int64_t have = elem->getLength() / (info.bits_allocated / 8);
+  if (have < n) {
+    dicom_fail(path, "pixel data too short: " + name + " holds " + std::to_string(have) +
+                         " values, expected rows*cols*frames = " + std::to_string(info.rows) + "*" +
+                         std::to_string(info.cols) + "*" + std::to_string(info.frames) + " = " + std::to_string(n));
+  }
+  float* out = allocate(info.shape());
+  int64_t bad = -1;
+  OFCondition cond = EC_Normal;
+  if (is_double) {
+    Float64* v = nullptr;
+    cond = elem->getFloat64Array(v);
+    if (cond.good() && v != nullptr) bad = convert_float_pixels(v, n, info.slope, info.intercept, out);
+  } else {
+    Float32* v = nullptr;
+    cond = elem->getFloat32Array(v);
+    if (cond.good() && v != nullptr) bad = convert_float_pixels(v, n, info.slope, info.intercept, out);
+  }
+  if (cond.bad()) dicom_fail(path, "cannot read " + name + ": " + cond.text());
+  if (bad >= 0) {  // the index only: values are never printed (PHI rule)
+    dicom_fail(path, name + " value " + std::to_string(bad) +
+                         " is NaN, infinite or beyond 1e30 in magnitude (after RescaleSlope/Intercept)");
+  }
 }
 
 bool is_j2k(E_TransferSyntax x) { return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000; }
@@ -196,8 +262,14 @@ DicomImageInfo decode_dicom(const std::string& path, const PixelAllocator& alloc
   DcmFileFormat file;
   detail::load_dicom_file(file, path);
   DcmDataset* ds = file.getDataset();
-  if (!ds->tagExists(DCM_PixelData)) dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");
+  if (!ds->tagExists(DCM_PixelData) && !ds->tagExists(DCM_FloatPixelData) && !ds->tagExists(DCM_DoubleFloatPixelData)) {
+    dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");
+  }
   DicomImageInfo info = detail::read_dicom_header(ds, path);
+  if (info.float_pixels) {
+    decode_float(ds, info, path, allocate);
+    return info;
+  }
   const PixelLayout layout = layout_of(info);
   const E_TransferSyntax xfer = ds->getOriginalXfer();
   check_meta_syntax(file, info, path);

@@ -30,6 +30,7 @@ struct DicomImageInfo {
   int bits_stored = 0;
   int high_bit = 0;
   int pixel_representation = 0;  // 0 unsigned, 1 two's complement
+  bool float_pixels = false;     // Float (7FE0,0008) or Double Float (7FE0,0009) Pixel Data: IEEE values
   std::string photometric;       // as stored: MONOCHROME1/2, RGB, YBR_FULL, YBR_FULL_422, ...
   bool inverted = false;         // true for MONOCHROME1: values were reflected
   double slope = 1.0;

@@ -85,11 +85,13 @@ void read_value_transform(DcmDataset* ds, const std::string& path, DicomImageInf
   info.slope = get_finite(ds, DCM_RescaleSlope, "RescaleSlope (0028,1053)", path).value_or(1.0);
   info.intercept = get_finite(ds, DCM_RescaleIntercept, "RescaleIntercept (0028,1052)", path).value_or(0.0);
   if (info.slope == 0) dicom_fail(path, "RescaleSlope (0028,1053) is 0 (every pixel would be the intercept)");
-  const double half = std::ldexp(1.0, info.bits_stored - 1);
+  // Float pixels have no storable range: each value is checked when decoded
+  // (dicom_float_pixels.h); here only the slope itself must be finite-sized.
+  const double half = info.float_pixels ? 0.5 : std::ldexp(1.0, info.bits_stored - 1);
   const double lo = info.pixel_representation == 1 ? -half : 0.0;
   const double hi = info.pixel_representation == 1 ? half - 1 : 2 * half - 1;
   const double m_lo = lo * info.slope + info.intercept, m_hi = hi * info.slope + info.intercept;
-  if (!(std::abs(m_lo) <= kMaxMagnitude && std::abs(m_hi) <= kMaxMagnitude)) {
+  if (!(std::abs(m_lo) <= kMaxMagnitude && std::abs(m_hi) <= kMaxMagnitude && std::abs(info.slope) <= kMaxMagnitude)) {
     dicom_fail(path, "RescaleSlope (0028,1053) and RescaleIntercept (0028,1052) map the stored values beyond "
                      "float32 range (|value| > 1e30)");
   }
@@ -121,20 +123,52 @@ std::string get_string(DcmDataset* ds, const DcmTagKey& key) {
   return s.c_str();
 }
 
+// Integer Pixel Data: 1 (packed bits), 8, 16 or 32 bits allocated. Float Pixel
+// Data (7FE0,0008) holds IEEE floats of 32 bits, Double Float (7FE0,0009) of 64.
+void check_bits_allocated(const std::string& path, const DicomImageInfo& info) {
+  const int a = info.bits_allocated;
+  if (info.float_pixels && a != 32 && a != 64) {
+    dicom_fail(path, "unsupported BitsAllocated " + std::to_string(a) +
+                         " (0028,0100) for Float/Double Float Pixel Data (7FE0,0008/0009): must be 32 or 64");
+  }
+  if (!info.float_pixels && a != 1 && a != 8 && a != 16 && a != 32) {
+    dicom_fail(path, "unsupported BitsAllocated " + std::to_string(a) + " (0028,0100) (supported: 1, 8, 16, 32)");
+  }
+}
+
 void read_bits(DcmDataset* ds, const std::string& path, DicomImageInfo& info) {
   info.bits_allocated = get_u16(ds, DCM_BitsAllocated, "BitsAllocated (0028,0100)", path);
-  if (info.bits_allocated != 8 && info.bits_allocated != 16) {
-    dicom_fail(path, "unsupported BitsAllocated " + std::to_string(info.bits_allocated) + " (supported: 8, 16)");
+  info.float_pixels =
+      !ds->tagExists(DCM_PixelData) && (ds->tagExists(DCM_FloatPixelData) || ds->tagExists(DCM_DoubleFloatPixelData));
+  if (info.float_pixels && ds->tagExists(DCM_DoubleFloatPixelData) != (info.bits_allocated == 64)) {
+    dicom_fail(path, "BitsAllocated (0028,0100) " + std::to_string(info.bits_allocated) + " does not match " +
+                         (ds->tagExists(DCM_DoubleFloatPixelData) ? "Double Float Pixel Data (7FE0,0009), 64 bits"
+                                                                   : "Float Pixel Data (7FE0,0008), 32 bits"));
   }
+  check_bits_allocated(path, info);
   info.bits_stored = get_u16(ds, DCM_BitsStored, "BitsStored", path, info.bits_allocated);
   info.high_bit = get_u16(ds, DCM_HighBit, "HighBit", path, info.bits_stored - 1);
-  if (info.bits_stored < 1 || info.high_bit + 1 < info.bits_stored || info.high_bit >= info.bits_allocated) {
-    dicom_fail(path, "inconsistent BitsStored " + std::to_string(info.bits_stored) + " / HighBit " +
-                         std::to_string(info.high_bit) + " for BitsAllocated " + std::to_string(info.bits_allocated));
+  if (info.float_pixels) {  // no stored-value step: every bit is the float's
+    info.bits_stored = info.bits_allocated, info.high_bit = info.bits_allocated - 1;
+  }
+  if (info.bits_stored < 1 || info.bits_stored > info.bits_allocated || info.high_bit + 1 < info.bits_stored ||
+      info.high_bit >= info.bits_allocated) {
+    dicom_fail(path, "inconsistent BitsStored (0028,0101) " + std::to_string(info.bits_stored) +
+                         " / HighBit (0028,0102) " + std::to_string(info.high_bit) +
+                         " for BitsAllocated (0028,0100) " + std::to_string(info.bits_allocated));
   }
   info.pixel_representation = get_u16(ds, DCM_PixelRepresentation, "PixelRepresentation", path, 0);
   if (info.pixel_representation > 1) {
     dicom_fail(path, "invalid PixelRepresentation " + std::to_string(info.pixel_representation) + " (0 or 1)");
+  }
+  if (info.float_pixels && info.samples_per_pixel != 1) {
+    dicom_fail(path, "Float/Double Float Pixel Data (7FE0,0008/0009) with " + info.photometric + " is not supported "
+                     "(one sample per pixel only)");
+  }
+  if (info.float_pixels && info.inverted) {
+    // MONOCHROME1 is reflected inside the range of the stored bits, which
+    // floats do not have.
+    dicom_fail(path, "Float/Double Float Pixel Data (7FE0,0008/0009) with MONOCHROME1 is not supported");
   }
 }
 

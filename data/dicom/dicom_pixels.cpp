@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "data/dicom/dicom_bit_unpack.h"
 
 namespace medtrain::data {
 namespace {
@@ -33,16 +37,18 @@ struct StoredValue {
 // value as StoredValue gives. This loop is most of an uncompressed decode.
 // Real is double, or float where every intermediate is an integer below 2^24
 // (float_is_exact): then both give the same floats, float twice as fast.
+// 32-bit words need 64-bit integers: an unsigned 32-bit value does not fit int32.
 template <typename Real, bool kInvert, typename T>
 void convert_mono_loop(const T* __restrict raw, const PixelLayout& l, float* __restrict out) {
+  using Int = std::conditional_t<sizeof(T) == 4, int64_t, int32_t>;
   const int shift = l.high_bit + 1 - l.bits_stored;
   const uint32_t mask = static_cast<uint32_t>((uint64_t{1} << l.bits_stored) - 1);
-  const int32_t sign = l.is_signed ? static_cast<int32_t>(uint32_t{1} << (l.bits_stored - 1)) : 0;
+  const Int sign = l.is_signed ? static_cast<Int>(uint64_t{1} << (l.bits_stored - 1)) : 0;
   const int64_t n = l.rows * l.cols * l.frames;
   const Real slope = static_cast<Real>(l.slope), intercept = static_cast<Real>(l.intercept);
   const Real reflect = static_cast<Real>(monochrome1_reflect_sum(l));
   for (int64_t i = 0; i < n; ++i) {
-    const int32_t v = static_cast<int32_t>((static_cast<uint32_t>(raw[i]) >> shift) & mask);
+    const Int v = static_cast<Int>((static_cast<uint32_t>(raw[i]) >> shift) & mask);
     const Real m = static_cast<Real>((v ^ sign) - sign) * slope + intercept;
     out[i] = static_cast<float>(kInvert ? reflect - m : m);  // reflect - m exactly as written in the Note
   }
@@ -126,12 +132,21 @@ void convert_typed(const T* raw, const PixelLayout& l, float* out) {
   }
 }
 
+// BitsAllocated 1: unpacked to one byte per sample, then an 8-bit word of
+// BitsStored 1 like any other (Note in dicom_bit_unpack.h).
+void convert_packed_bits(const uint8_t* raw, PixelLayout l, float* out) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(l.rows * l.cols * l.frames * l.samples));
+  unpack_bits(raw, static_cast<int64_t>(bytes.size()), bytes.data());
+  l.bits_allocated = 8;
+  convert_stored_pixels(bytes.data(), l, out);
+}
+
 }  // namespace
 
 int64_t native_pixel_bytes(const PixelLayout& l) {
   const int64_t pixels = l.rows * l.cols * l.frames;
   if (l.colour == ColourModel::kYbrFull422) return pixels * 2;  // Y per pixel, Cb+Cr per pair
-  return pixels * l.samples * (l.bits_allocated / 8);
+  return (pixels * l.samples * l.bits_allocated + 7) / 8;  // 1 bit: packed, frames not byte aligned
 }
 
 double monochrome1_reflect_sum(const PixelLayout& l) {
@@ -144,8 +159,12 @@ double monochrome1_reflect_sum(const PixelLayout& l) {
 void convert_stored_pixels(const void* raw, const PixelLayout& l, float* out) {
   if (l.colour == ColourModel::kYbrFull422) {
     convert_ybr422(static_cast<const uint8_t*>(raw), l, out);
+  } else if (l.bits_allocated == 1) {
+    convert_packed_bits(static_cast<const uint8_t*>(raw), l, out);
   } else if (l.bits_allocated == 8) {
     convert_typed(static_cast<const uint8_t*>(raw), l, out);
+  } else if (l.bits_allocated == 32) {
+    convert_typed(static_cast<const uint32_t*>(raw), l, out);
   } else {
     convert_typed(static_cast<const uint16_t*>(raw), l, out);
   }

@@ -33,8 +33,7 @@ ROWS, COLS = 48, 64
 
 # Bundled pydicom files medtrain refuses, with the words its error must contain.
 BUNDLED_UNSUPPORTED = {
-    "liver_1frame.dcm": "BitsAllocated 1", "rtdose_1frame.dcm": "BitsAllocated 32",
-    "examples_palette.dcm": "PALETTE COLOR", "SC_rgb_rle_32bit.dcm": "BitsAllocated 32",
+    "examples_palette.dcm": "PALETTE COLOR", "MR_truncated.dcm": "truncated or corrupt",
 }
 
 # Bundled pydicom files medtrain must decode like pydicom (tolerance per file).
@@ -49,6 +48,9 @@ BUNDLED = {
     "SC_rgb_dcmtk_+eb+cy+np.dcm": 3, "examples_rgb_color.dcm": 0, "examples_ybr_color.dcm": 4,
     "image_dfl.dcm": 0, "ExplVR_BigEnd.dcm": 0,
     "examples_jpeg2k.dcm": 0, "GDCMJ2K_TextGBR.dcm": 0, "J2K_pixelrep_mismatch.dcm": 0,
+    # Bit depths: 1-bit SEG-like frames (little and big endian), 32-bit dose and RGB RLE.
+    "liver_1frame.dcm": 0, "liver_expb_1frame.dcm": 0, "rtdose_1frame.dcm": 0, "rtdose_expb_1frame.dcm": 0,
+    "SC_rgb_rle_32bit.dcm": 0, "SC_rgb_rle_32bit_2frame.dcm": 0,
 }
 
 
@@ -85,6 +87,88 @@ def write_native(path, arr, photometric, bits_stored, signed=False, planar=0, sl
     ds.PixelData = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
     ds["PixelData"].VR = "OB" if ds.BitsAllocated == 8 else "OW"
     ds.save_as(path, enforce_file_format=True)
+
+
+def write_bit_depth(path, pixels, shape, bits_allocated, bits_stored, signed=False, slope=None, intercept=None,
+                    photometric="MONOCHROME2", element="PixelData", syntax=ExplicitVRLittleEndian):
+    """pixels: the Pixel Data bytes as stored (little endian); shape: (frames, rows, cols)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality = "OT"
+    ds.SamplesPerPixel = 3 if photometric == "RGB" else 1
+    ds.PhotometricInterpretation = photometric
+    if photometric == "RGB":
+        ds.PlanarConfiguration = 0
+    ds.NumberOfFrames = shape[0]
+    ds.Rows, ds.Columns = shape[1], shape[2]
+    ds.BitsAllocated = bits_allocated
+    if element == "PixelData":  # Float Pixel Data has no BitsStored, HighBit, PixelRepresentation
+        ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits_stored, bits_stored - 1, 1 if signed else 0
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    setattr(ds, element, pixels)
+    ds[element].VR = {"PixelData": "OB" if bits_allocated <= 8 else "OW", "FloatPixelData": "OF",
+                      "DoubleFloatPixelData": "OD"}[element]
+    ds.save_as(path, enforce_file_format=True)
+
+
+def make_bit_depths(out, rng):
+    """Yields (file, tolerance): BitsAllocated 1, 32 (unsigned, signed, masked, rescaled), Float and Double."""
+    from pydicom.pixels import pack_bits
+    # 1 bit, 3 frames of 7 x 9 = 63 bits: frames 2 and 3 start inside a byte.
+    bits = rng.integers(0, 2, (3, 7, 9)).astype(np.uint8)
+    packed = pack_bits(bits.ravel(), pad=True)
+    for name, syntax in [("explicit", ExplicitVRLittleEndian), ("implicit", ImplicitVRLittleEndian)]:
+        write_bit_depth(out / f"bits1_{name}.dcm", packed, bits.shape, 1, 1, syntax=syntax)
+        yield f"bits1_{name}.dcm", 0
+    dcmtk("dcmconv", ["+td"], out / "bits1_explicit.dcm", out / "bits1_deflate.dcm")
+    yield "bits1_deflate.dcm", 0
+
+    # 32 bit: full unsigned range with a fractional rescale (float32 rounds values above 2^24).
+    shape = (2, 12, 10)
+    u32 = rng.integers(0, 2**32, shape, dtype=np.uint64).astype(np.uint32)
+    u32.flat[:3] = [0, 2**32 - 1, 2**24 + 1]
+    write_bit_depth(out / "u32.dcm", u32.astype("<u4").tobytes(), shape, 32, 32, slope=0.25, intercept=-100)
+    s32 = rng.integers(-2**31, 2**31, shape, dtype=np.int64).astype(np.int32)
+    s32.flat[:2] = [-2**31, 2**31 - 1]
+    write_bit_depth(out / "s32.dcm", s32.astype("<i4").tobytes(), shape, 32, 32, signed=True, slope=1, intercept=0)
+    write_bit_depth(out / "s32_implicit.dcm", s32.astype("<i4").tobytes(), shape, 32, 32, signed=True,
+                    slope=3, intercept=-7, syntax=ImplicitVRLittleEndian)
+    # Signed 24 of 32 bits with garbage in the top 8: masked, then sign-extended from bit 23.
+    s24 = rng.integers(-2**23, 2**23, shape, dtype=np.int64)
+    garbage = (s24 & 0xFFFFFF) | (rng.integers(0, 256, shape, dtype=np.int64) << 24)
+    write_bit_depth(out / "s24_of_32.dcm", garbage.astype("<u4").tobytes(), shape, 32, 24, signed=True,
+                    slope=0.5, intercept=10)
+    for name in ["u32", "s32", "s32_implicit", "s24_of_32"]:
+        yield f"{name}.dcm", 0
+    for name, tool, args in [("bigendian", "dcmconv", ["+tb"]), ("deflate", "dcmconv", ["+td"]),
+                             ("rle", "dcmcrle", [])]:
+        for src in ["u32", "s24_of_32"]:
+            dcmtk(tool, args, out / f"{src}.dcm", out / f"{src}_{name}.dcm")
+            yield f"{src}_{name}.dcm", 0
+    # RGB, 32 bits per sample, RLE (12 segments per frame).
+    rgb32 = rng.integers(0, 2**32, (2, 6, 5, 3), dtype=np.uint64).astype(np.uint32)
+    write_bit_depth(out / "rgb32.dcm", rgb32.astype("<u4").tobytes(), (2, 6, 5), 32, 32, photometric="RGB")
+    dcmtk("dcmcrle", [], out / "rgb32.dcm", out / "rgb32_rle.dcm")
+    yield "rgb32.dcm", 0
+    yield "rgb32_rle.dcm", 0
+
+    # Float and Double Float Pixel Data (values, no stored-bits step).
+    f32 = rng.normal(0, 1000, shape).astype(np.float32)
+    f64 = rng.normal(0, 1e6, shape) + 1e-3
+    write_bit_depth(out / "float32.dcm", f32.astype("<f4").tobytes(), shape, 32, 32, element="FloatPixelData")
+    write_bit_depth(out / "float32_implicit.dcm", f32.astype("<f4").tobytes(), shape, 32, 32,
+                    element="FloatPixelData", syntax=ImplicitVRLittleEndian)
+    write_bit_depth(out / "float64.dcm", f64.astype("<f8").tobytes(), shape, 64, 64, element="DoubleFloatPixelData")
+    for name in ["float32", "float32_implicit", "float64"]:
+        yield f"{name}.dcm", 0
+    dcmtk("dcmconv", ["+tb"], out / "float64.dcm", out / "float64_bigendian.dcm")
+    yield "float64_bigendian.dcm", 0
 
 
 def smooth(rng, shape, lo, hi):
@@ -207,6 +291,7 @@ def main():
         ROWS, COLS = (int(x) for x in sys.argv[sys.argv.index("--size") + 1].split("x"))
     out.mkdir(parents=True, exist_ok=True)
     rows = list(make(out, np.random.default_rng(7)))
+    rows += list(make_bit_depths(out, np.random.default_rng(8)))
     if "--bundled" in sys.argv[2:]:
         from pydicom.data import get_testdata_file
         for name, tol in BUNDLED.items():

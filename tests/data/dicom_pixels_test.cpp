@@ -38,10 +38,18 @@ void check(const Case& c) {
   PixelLayout l;
   l.bits_allocated = c.bits_allocated, l.bits_stored = c.bits_stored, l.high_bit = c.high_bit;
   l.is_signed = c.is_signed, l.invert = c.invert, l.slope = c.slope, l.intercept = c.intercept;
-  // Every word value once (all bit patterns, garbage bits included), then random ones.
+  // Every word value once (all bit patterns, garbage bits included), then random
+  // ones; 32-bit words: every pattern of the top and bottom 8 bits instead.
   std::vector<Word> words;
-  const uint32_t count = uint32_t{1} << (8 * sizeof(Word));
-  for (uint32_t w = 0; w < count; ++w) words.push_back(static_cast<Word>(w));
+  if constexpr (sizeof(Word) < 4) {
+    const uint32_t count = uint32_t{1} << (8 * sizeof(Word));
+    for (uint32_t w = 0; w < count; ++w) words.push_back(static_cast<Word>(w));
+  } else {
+    std::mt19937 middle(5);
+    for (uint32_t hi = 0; hi < 256; ++hi) {
+      for (uint32_t lo = 0; lo < 256; ++lo) words.push_back((hi << 24) | ((middle() & 0xffffu) << 8) | lo);
+    }
+  }
   std::mt19937 rng(7);
   for (int i = 0; i < 1001; ++i) words.push_back(static_cast<Word>(rng()));  // odd tail: not a vector multiple
   l.rows = 1, l.cols = static_cast<int64_t>(words.size());
@@ -81,6 +89,42 @@ TEST(ConvertStoredPixels, EightBitLayoutsMatchTheNote) {
     SCOPED_TRACE(testing::Message() << "stored " << c.bits_stored << " signed " << c.is_signed << " slope " << c.slope);
     check<uint8_t>(c);
   }
+}
+
+// 32 bits: the sign bit is bit 31 (an unsigned value does not fit int32), and
+// values past 2^24 round to float once, from the exact double.
+TEST(ConvertStoredPixels, ThirtyTwoBitLayoutsMatchTheNote) {
+  for (const Case& c : {Case{32, 32, 31, false, false, 1.0, 0.0}, Case{32, 32, 31, true, false, 1.0, 0.0},
+                        Case{32, 32, 31, false, true, 0.25, -100.0}, Case{32, 24, 23, true, false, 0.5, 10.0},
+                        Case{32, 20, 27, true, true, 1.0, -1024.0},  // float path, garbage on both sides
+                        Case{32, 16, 15, false, false, 1.0, 0.0}}) {
+    SCOPED_TRACE(testing::Message() << "stored " << c.bits_stored << " high " << c.high_bit << " signed "
+                                    << c.is_signed << " invert " << c.invert << " slope " << c.slope);
+    check<uint32_t>(c);
+  }
+}
+
+// BitsAllocated 1: LSB first, frames back to back, so with 7 x 9 = 63 pixels
+// per frame the second frame starts at bit 7 of byte 7 (PS3.5 8.1.1).
+TEST(ConvertStoredPixels, OneBitFramesStartInsideBytes) {
+  PixelLayout l;
+  l.rows = 7, l.cols = 9, l.frames = 3;
+  l.bits_allocated = 1, l.bits_stored = 1, l.high_bit = 0;
+  const int64_t n = l.rows * l.cols * l.frames;
+  ASSERT_EQ(native_pixel_bytes(l), (n + 7) / 8);
+  std::mt19937 rng(3);
+  std::vector<int> bits(n);
+  std::vector<uint8_t> packed(static_cast<size_t>(native_pixel_bytes(l)), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    bits[i] = static_cast<int>(rng() & 1u);
+    packed[i / 8] = static_cast<uint8_t>(packed[i / 8] | (bits[i] << (i % 8)));
+  }
+  std::vector<float> got(n);
+  convert_stored_pixels(packed.data(), l, got.data());
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(got[i], static_cast<float>(bits[i])) << "pixel " << i;
+  l.slope = 1000, l.intercept = -1;  // the modality LUT still applies
+  convert_stored_pixels(packed.data(), l, got.data());
+  EXPECT_EQ(got[63], bits[63] ? 999.0f : -1.0f);  // the first pixel of frame 2
 }
 
 }  // namespace

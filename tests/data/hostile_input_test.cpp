@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <string>
@@ -225,6 +226,89 @@ TEST(HostileLabels, MaskClassPastNumClassesNamesTheMaskFile) {
   expect_parts(error_of([&] { read_mask(dir.str("mask.dcm"), false, 2); }),
                {dir.str("mask.dcm"), "mask holds class 2", "model.num_classes is 2"});
   EXPECT_EQ(read_mask(dir.str("mask.dcm"), false, 3).max().item<int64_t>(), 2);
+}
+
+// Bit depths (issue 18): BitsStored beyond BitsAllocated, and Pixel Data shorter
+// than rows x columns x frames x samples x BitsAllocated bits, for packed
+// 1-bit, 32-bit and float data. One DataError naming the file and the tags.
+TEST(HostileDicom, BitsStoredAboveBitsAllocatedIsNamed) {
+  TempDir dir;
+  for (const int allocated : {8, 16, 32}) {
+    RawDicom r = ramp(allocated);
+    r.bits_stored = allocated + 1;
+    r.high_bit = allocated;
+    const std::string name = "stored" + std::to_string(allocated) + ".dcm";
+    const std::string msg = decode_error(dir, name, r);
+    expect_parts(msg, {dir.str(name), "BitsStored (0028,0101) " + std::to_string(allocated + 1),
+                       "BitsAllocated (0028,0100) " + std::to_string(allocated)});
+  }
+  RawDicom one = ramp(8);  // 1 bit allocated, 8 stored
+  one.bits_allocated = 1, one.high_bit = 7;
+  expect_parts(decode_error(dir, "one.dcm", one),
+               {dir.str("one.dcm"), "BitsStored (0028,0101) 8", "BitsAllocated (0028,0100) 1"});
+}
+
+// Pixel Data bytes exactly as given (write_raw_dicom writes 16-bit words).
+void write_pixel_bytes(const std::string& path, RawDicom r, const DcmTagKey& tag, const std::vector<Uint8>& bytes) {
+  r.pixel_data = false;
+  write_raw_dicom(path, r);
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(path.c_str()).good());
+  DcmDataset* ds = file.getDataset();
+  if (tag == DCM_PixelData) {
+    ASSERT_TRUE(ds->putAndInsertUint8Array(tag, bytes.data(), static_cast<unsigned long>(bytes.size())).good());
+  } else if (tag == DCM_FloatPixelData) {
+    std::vector<Float32> v(bytes.size() / 4);
+    std::memcpy(v.data(), bytes.data(), v.size() * 4);
+    ASSERT_TRUE(ds->putAndInsertFloat32Array(tag, v.data(), static_cast<unsigned long>(v.size())).good());
+  } else {
+    std::vector<Float64> v(bytes.size() / 8);
+    std::memcpy(v.data(), bytes.data(), v.size() * 8);
+    ASSERT_TRUE(ds->putAndInsertFloat64Array(tag, v.data(), static_cast<unsigned long>(v.size())).good());
+  }
+  ASSERT_TRUE(file.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+}
+
+TEST(HostileDicom, FramesShorterThanTheLayoutAreNamed) {
+  TempDir dir;
+  RawDicom bits1 = ramp(1);  // 3 frames of 4x4 = 48 bits = 6 bytes; give 4 (odd lengths get padded)
+  bits1.frames = 3;
+  write_pixel_bytes(dir.str("bits1.dcm"), bits1, DCM_PixelData, std::vector<Uint8>(4, 0xa5));
+  expect_parts(error_of([&] { read_dicom_image(dir.str("bits1.dcm")); }),
+               {dir.str("bits1.dcm"), "pixel data too short: 32 values", "BitsAllocated (0028,0100) 1", "4*4*3*1 = 48"});
+  RawDicom b32 = ramp(32);  // 2 frames of 4x4 x 4 bytes = 128; give one frame
+  b32.frames = 2;
+  write_pixel_bytes(dir.str("b32.dcm"), b32, DCM_PixelData, std::vector<Uint8>(64, 1));
+  expect_parts(error_of([&] { read_dicom_image(dir.str("b32.dcm")); }),
+               {dir.str("b32.dcm"), "pixel data too short: 16 values", "BitsAllocated (0028,0100) 32", "= 32"});
+  RawDicom f = ramp(32);
+  write_pixel_bytes(dir.str("f32.dcm"), f, DCM_FloatPixelData, std::vector<Uint8>(60, 0));
+  expect_parts(error_of([&] { read_dicom_image(dir.str("f32.dcm")); }),
+               {dir.str("f32.dcm"), "pixel data too short", "Float Pixel Data (7FE0,0008) holds 15 values", "= 16"});
+  RawDicom d = ramp(64);
+  write_pixel_bytes(dir.str("f64.dcm"), d, DCM_DoubleFloatPixelData, std::vector<Uint8>(8, 0));
+  expect_parts(error_of([&] { read_dicom_image(dir.str("f64.dcm")); }),
+               {dir.str("f64.dcm"), "Double Float Pixel Data (7FE0,0009) holds 1 values"});
+}
+
+// Float pixels can hold NaN and infinity, which no stored word can: refused
+// with the index (never the value), as Note [Finite modality values] promises.
+TEST(HostileDicom, NonFiniteFloatPixelsAreNamed) {
+  TempDir dir;
+  const RawDicom f = ramp(32);
+  for (const float bad : {std::nanf(""), INFINITY, -3e38f}) {
+    std::vector<float> v(16, 1.5f);
+    v[5] = bad;
+    std::vector<Uint8> bytes(64);
+    std::memcpy(bytes.data(), v.data(), 64);
+    write_pixel_bytes(dir.str("nan.dcm"), f, DCM_FloatPixelData, bytes);
+    expect_parts(error_of([&] { read_dicom_image(dir.str("nan.dcm")); }),
+                 {dir.str("nan.dcm"), "Float Pixel Data (7FE0,0008) value 5 is NaN, infinite or beyond 1e30"});
+  }
+  const RawDicom wrong = ramp(16);  // Float Pixel Data must have 32 bits allocated
+  write_pixel_bytes(dir.str("wrong.dcm"), wrong, DCM_FloatPixelData, std::vector<Uint8>(64, 0));
+  expect_parts(error_of([&] { read_dicom_image(dir.str("wrong.dcm")); }),
+               {dir.str("wrong.dcm"), "unsupported BitsAllocated 16 (0028,0100) for Float/Double Float Pixel Data"});
 }
 
 }  // namespace
