@@ -229,6 +229,15 @@ void decompress_with_dcmtk(DcmDataset* ds, const DicomImageInfo& info, const Pix
   if (cond.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
     dicom_fail(path, "cannot decompress " + syntax_label(info) + ": " + (cond.bad() ? cond.text() : "decoder failed"));
   }
+  // DCMTK's JPEG decoders size the samples by the stream's precision (SOF) and
+  // write that BitsAllocated back. A header that disagrees would have us read
+  // the samples at the wrong width (pydicom refuses such files too).
+  Uint16 decoded_bits = 0;
+  if (ds->findAndGetUint16(DCM_BitsAllocated, decoded_bits).good() && decoded_bits != l.bits_allocated) {
+    dicom_fail(path, "the " + syntax_label(info) + " stream decodes to " + std::to_string(decoded_bits) +
+                         "-bit samples but BitsAllocated (0028,0100) is " + std::to_string(l.bits_allocated) +
+                         ": the precision in the stream's header does not match the DICOM header");
+  }
 }
 
 // DCMTK falls back to guessing the encoding when the meta header names a

@@ -33,7 +33,9 @@ ROWS, COLS = 48, 64
 
 # Bundled pydicom files medtrain refuses, with the words its error must contain.
 BUNDLED_UNSUPPORTED = {
-    "examples_palette.dcm": "PALETTE COLOR", "MR_truncated.dcm": "truncated or corrupt",
+    "examples_palette.dcm": "PALETTE COLOR",
+    "MR_truncated.dcm": "truncated or corrupt",
+    "JPEG2000-embedded-sequence-delimiter.dcm": "JPEG 2000 header unreadable",
 }
 
 # Bundled pydicom files medtrain must decode like pydicom (tolerance per file).
@@ -171,6 +173,46 @@ def make_bit_depths(out, rng):
     yield "float64_bigendian.dcm", 0
 
 
+# Damaged files medtrain must refuse (pydicom fails on them too): name -> words of the error.
+DAMAGED_REFUSED = {}
+
+
+def make_damaged(out):
+    """Yields (file, tolerance) for damaged files that decode as in pydicom; fills DAMAGED_REFUSED."""
+    from pydicom.encaps import encapsulate, generate_frames
+    src = pydicom.dcmread(out / "ct12_j2k.dcm")
+    frame = next(generate_frames(src.PixelData, number_of_frames=1)).rstrip(b"\x00")  # ends with EOC (FF D9)
+
+    def j2k_variant(name, data):
+        ds = pydicom.dcmread(out / "ct12_j2k.dcm")
+        ds.PixelData = encapsulate([data])
+        ds.save_as(out / name)
+    # A stray EOC, or padding and junk after the EOC: the codestream ends at its EOC.
+    for name, data in [("j2k_stray_eoc.dcm", frame + b"\xff\xd9"),
+                       ("j2k_odd_padded_eoc.dcm", frame + b"\x00\xff\xd9\x00"),
+                       ("j2k_trailing_junk.dcm", frame + b"\x00\x00\x00\x00\xff\xd9")]:
+        j2k_variant(name, data)
+        yield name, 0
+    j2k_variant("j2k_no_eoc.dcm", frame[:-2])  # the last tile cut short
+    DAMAGED_REFUSED["j2k_no_eoc.dcm"] = "JPEG 2000 decoding failed"
+
+    def header_variant(src_name, name, **attrs):
+        ds = pydicom.dcmread(out / src_name)
+        for k, v in attrs.items():
+            setattr(ds, k, v)
+        ds.save_as(out / name)
+    # JPEG / JPEG-LS stream precision 12 under a header claiming other stored bits: masked like pydicom.
+    header_variant("ct12_jpeg_lossless.dcm", "jpeg_sof12_stored10.dcm", BitsStored=10, HighBit=9)
+    header_variant("ct12_jpegls.dcm", "jpegls_12_stored16.dcm", BitsStored=16, HighBit=15)
+    yield "jpeg_sof12_stored10.dcm", 0
+    yield "jpegls_12_stored16.dcm", 0
+    # Stream precision and BitsAllocated disagree: samples would be read at the wrong width.
+    header_variant("ct12_jpeg_lossless.dcm", "jpeg_sof12_allocated8.dcm", BitsAllocated=8, BitsStored=8, HighBit=7)
+    header_variant("mono1_jpeg_baseline.dcm", "jpeg_sof8_allocated16.dcm", BitsAllocated=16, BitsStored=12, HighBit=11)
+    DAMAGED_REFUSED["jpeg_sof12_allocated8.dcm"] = "stream decodes to 16-bit samples but BitsAllocated"
+    DAMAGED_REFUSED["jpeg_sof8_allocated16.dcm"] = "stream decodes to 8-bit samples but BitsAllocated"
+
+
 def smooth(rng, shape, lo, hi):
     """A smooth image plus mild noise: realistic for lossy codecs."""
     y, x = np.meshgrid(np.linspace(0, 1, shape[-2]), np.linspace(0, 1, shape[-1]), indexing="ij")
@@ -292,6 +334,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     rows = list(make(out, np.random.default_rng(7)))
     rows += list(make_bit_depths(out, np.random.default_rng(8)))
+    rows += list(make_damaged(out))
     if "--bundled" in sys.argv[2:]:
         from pydicom.data import get_testdata_file
         for name, tol in BUNDLED.items():
@@ -310,6 +353,9 @@ def main():
                 if path is not None:
                     shutil.copy(path, bad / name)
                     w.writerow([name, words])
+            for name, words in DAMAGED_REFUSED.items():
+                shutil.move(out / name, bad / name)
+                w.writerow([name, words])
     with open(out / "corpus.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["file", "transfer_syntax_uid", "tolerance"])
