@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # medtrain vs pydicom+numpy: decode + preprocess samples/s on one core, per
-# transfer syntax, on 512x512 12-bit CT-like slices (tests/data/dicom_corpus.py).
+# transfer syntax, on 512x512 12-bit CT-like slices and 32-bit ones (tests/data/dicom_corpus.py).
 # Prints a table with the median of REPS runs of each side and the ratio
 # (goal: >= 3x per core).
 #   scripts/bench/dicom_decode_vs_pydicom.sh [BUILD_DIR] [REPS]
@@ -15,10 +15,14 @@ BENCH="$BUILD/bench/dicom_decode_bench"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 DIR="$BUILD/bench_dicom"
-if [ ! -f "$DIR/corpus.csv" ]; then
-  "$PY" "$ROOT/tests/data/dicom_corpus.py" "$DIR" --size 512x512 >/dev/null
-fi
-FILES=${MEDTRAIN_BENCH_FILES:-ct12_explicit.dcm,ct12_implicit.dcm,ct12_bigendian.dcm,ct12_deflate.dcm,ct12_rle.dcm,ct12_jpeg_lossless.dcm,ct12_jpeg_lossless_sv6.dcm,ct12_jpeg_extended.dcm,ct12_jpegls.dcm,ct12_jpegls_near.dcm,ct12_j2k.dcm,ct12_j2k_lossy.dcm,rgb_jpeg_baseline.dcm}
+# u32 / s32: 32-bit stored values (unsigned with a fractional rescale: the double path; signed).
+FILES=${MEDTRAIN_BENCH_FILES:-ct12_explicit.dcm,ct12_implicit.dcm,ct12_bigendian.dcm,ct12_deflate.dcm,ct12_rle.dcm,ct12_jpeg_lossless.dcm,ct12_jpeg_lossless_sv6.dcm,ct12_jpeg_extended.dcm,ct12_jpegls.dcm,ct12_jpegls_near.dcm,ct12_j2k.dcm,ct12_j2k_lossy.dcm,rgb_jpeg_baseline.dcm,u32.dcm,s32.dcm,u32_rle.dcm}
+for f in ${FILES//,/ }; do  # (re)write the corpus when a file is missing (an older corpus)
+  if [ ! -f "$DIR/$f" ]; then
+    "$PY" "$ROOT/tests/data/dicom_corpus.py" "$DIR" --size 512x512 >/dev/null
+    break
+  fi
+done
 
 MEDTRAIN_BENCH_DICOM_DIR="$DIR" MEDTRAIN_BENCH_FILES="$FILES" taskset -c 0 "$BENCH" \
   --benchmark_repetitions="$REPS" --benchmark_min_time=0.5 --benchmark_format=json >"$DIR/medtrain.json" 2>/dev/null

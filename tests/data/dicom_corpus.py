@@ -132,7 +132,8 @@ def make_bit_depths(out, rng):
     yield "bits1_deflate.dcm", 0
 
     # 32 bit: full unsigned range with a fractional rescale (float32 rounds values above 2^24).
-    shape = (2, 12, 10)
+    # ROWS x COLS so that --size gives the decode benchmark realistic 32-bit slices.
+    shape = (2, ROWS, COLS)
     u32 = rng.integers(0, 2**32, shape, dtype=np.uint64).astype(np.uint32)
     u32.flat[:3] = [0, 2**32 - 1, 2**24 + 1]
     write_bit_depth(out / "u32.dcm", u32.astype("<u4").tobytes(), shape, 32, 32, slope=0.25, intercept=-100)
