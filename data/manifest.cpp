@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "data/data_error.h"
+#include "data/dicom/multiframe_volume.h"
 #include "data/io/user_file.h"
 
 namespace fs = std::filesystem;
@@ -149,7 +150,11 @@ class Reader {
       }
       std::error_code ec;
       if (!o_.check_files) continue;
-      if (o_.paths_are_folders ? !fs::is_directory(root / r.path, ec) : !fs::is_regular_file(root / r.path, ec)) {
+      // A volume is a series folder, or one multi-frame file (enhanced CT/MR, RT dose).
+      const bool multiframe = o_.paths_are_folders && fs::is_regular_file(root / r.path, ec) &&
+                              is_multiframe_volume((root / r.path).string());
+      if (o_.paths_are_folders ? !fs::is_directory(root / r.path, ec) && !multiframe
+                               : !fs::is_regular_file(root / r.path, ec)) {
         // The other kind exists: say so, a volume manifest read as slices (or the reverse) is the usual cause.
         const bool other = o_.paths_are_folders ? fs::is_regular_file(root / r.path, ec) : fs::is_directory(root / r.path, ec);
         // A FIFO, socket or device is neither; saying "does not exist" would mislead.

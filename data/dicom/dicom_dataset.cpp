@@ -12,6 +12,7 @@
 #include "data/image_resize.h"
 #include "data/io/user_file.h"
 #include "data/dicom/mask_file.h"
+#include "data/dicom/seg_labels.h"
 #include "data/dicom/series_volume.h"
 #include "data/rng.h"
 
@@ -269,7 +270,9 @@ torch::Tensor DicomDataset::target(size_t index, const Augmentation& augmentatio
       return multi_hot(row.labels, options_.num_classes);
     case TargetKind::kMask: {
       const std::string path = (std::filesystem::path(manifest_.root) / row.mask).string();
-      torch::Tensor mask = read_mask(path, options_.depth > 0, options_.num_classes);
+      const int64_t n = options_.num_classes;
+      torch::Tensor mask = volume != nullptr ? read_volume_mask(path, *volume, n, options_.label_names)
+                                             : read_image_mask(path, describe(index), n, options_.label_names);
       if (volume != nullptr) {
         const auto& v = volume->voxels;
         mask = fit_mask(mask, {v.size(0), v.size(1), v.size(2)}, volume->spacing, volume_fit(options_), path);

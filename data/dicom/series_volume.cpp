@@ -8,6 +8,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom/dicom_image.h"
+#include "data/dicom/multiframe_volume.h"
 #include "data/io/user_file.h"
 
 namespace medtrain::data {
@@ -103,6 +104,8 @@ double slice_spacing(const std::string& folder, const std::vector<Slice>& slices
 }  // namespace
 
 SeriesVolume read_series_volume(const std::string& folder) {
+  std::error_code ec;
+  if (fs::is_regular_file(folder, ec)) return read_multiframe_volume(folder).volume;
   std::vector<Slice> slices;
   for (const std::string& f : list_files(folder)) slices.push_back({f, read_dicom_image(f), 0.0});
   check_consistent(folder, slices);

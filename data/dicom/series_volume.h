@@ -28,6 +28,8 @@ struct SeriesVolume {
 // Reads every regular file in `folder` (not recursing; hidden files and
 // DICOMDIR are skipped). Throws DataError as described above; also when the
 // folder is missing or empty, and when a slice lacks position or orientation.
+// A regular file instead of a folder is read as one multi-frame volume
+// (enhanced CT/MR, RT dose: multiframe_volume.h).
 SeriesVolume read_series_volume(const std::string& folder);
 
 // Resamples [D, H, W] to new voxel spacing (z, y, x in mm) with trilinear

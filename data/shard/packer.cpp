@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -18,7 +19,7 @@
 #include "data/dicom/dicom_image.h"
 #include "data/io/user_file.h"
 #include "data/manifest.h"
-#include "data/dicom/mask_file.h"
+#include "data/dicom/seg_labels.h"
 #include "data/dicom/series_volume.h"
 #include "data/shard/digest.h"
 #include "data/shard/shard_format.h"
@@ -55,9 +56,13 @@ torch::Tensor image_values(const DicomImage& image, const PackOptions& o) {
   return hu;
 }
 
-// The mask file as training reads it, one byte per voxel.
-void set_mask(Record& r, const std::string& path, bool volume) {
-  const torch::Tensor mask = read_mask(path, volume, 0).contiguous();
+// The mask file as training reads it, one byte per voxel; a DICOM SEG on the
+// grid of `volume`, or of `image` for a 2D record (seg_labels.h).
+void set_mask(Record& r, const std::string& path, const std::string& image, const SeriesVolume* volume,
+              const PackOptions& o) {
+  const torch::Tensor mask = (volume != nullptr ? read_volume_mask(path, *volume, 0, o.label_names)
+                                                : read_image_mask(path, image, 0, o.label_names))
+                                 .contiguous();
   const int64_t largest = mask.numel() > 0 ? mask.max().item<int64_t>() : 0;
   if (largest > 255) {
     throw DataError(io::display_path(path) + ": mask value " + std::to_string(largest) +
@@ -75,12 +80,13 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
   r.id = row.path;
   r.patient_id = row.patient_id;
   r.label = record_label(row, o);
+  std::optional<SeriesVolume> volume;
   if (o.volumes) {
     // Slices may rescale differently; their modality values are what is kept.
-    const SeriesVolume volume = read_series_volume(path);
-    const torch::Tensor voxels = volume.voxels.contiguous();
+    volume = read_series_volume(path);
+    const torch::Tensor voxels = volume->voxels.contiguous();
     r.depth = static_cast<uint32_t>(voxels.size(0));
-    r.spacing = volume.spacing;  // for data.slice_spacing / pixel_spacing at read time
+    r.spacing = volume->spacing;  // for data.slice_spacing / pixel_spacing at read time
     set_pixels(r, voxels.data_ptr<float>(), static_cast<uint32_t>(voxels.size(1)),
                static_cast<uint32_t>(voxels.size(2)), 1.0, 0.0);
   } else {
@@ -95,7 +101,7 @@ std::vector<uint8_t> encode_row(const ManifestRow& row, const std::string& root,
       r.window_width = *info.window_width;
     }
   }
-  if (o.target == "mask") set_mask(r, (fs::path(root) / row.mask).string(), o.volumes);
+  if (o.target == "mask") set_mask(r, (fs::path(root) / row.mask).string(), path, volume ? &*volume : nullptr, o);
   return encode_record(r, o.compression == "zstd" ? Compression::kZstd : Compression::kNone);
 }
 

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "data/data_error.h"
 #include "data/dicom/dicom_image.h"
+#include "data/dicom/multiframe_volume.h"
 #include "data/io/user_file.h"
 #include "data/npy_writer.h"
 #include "data/dicom/series_volume.h"
@@ -53,6 +55,30 @@ void print_range(const torch::Tensor& values) {
              values.min().item<float>(), values.max().item<float>(), values.mean().item<double>());
 }
 
+// A multi-frame volume file (RT dose, enhanced CT/MR) as 3D training reads it;
+// inspect still shows the file when it is not a valid volume.
+void print_multiframe_volume(const std::string& path) {
+  if (!data::is_multiframe_volume(path)) return;
+  try {
+    const data::MultiframeVolume m = data::read_multiframe_volume(path);
+    const data::SeriesVolume& v = m.volume;
+    fmt::print("volume:               {}, {} (frames sorted along the slice normal)\n", m.kind,
+               fmt::join(v.voxels.sizes(), "x"));
+    fmt::print("spacing (z, y, x):    {} mm\n", fmt::join(v.spacing, ", "));
+    fmt::print("origin:               {}\n", fmt::join(v.origin, ", "));
+    if (m.kind == "RT dose") {
+      fmt::print("dose grid:            min {}, max {} {} (stored x DoseGridScaling {})\n",
+                 v.voxels.min().item<float>(), v.voxels.max().item<float>(), m.units.empty() ? "(units absent)" : m.units,
+                 m.dose_grid_scaling);
+    } else {
+      fmt::print("volume values:        min {}, max {} (per-frame rescale)\n", v.voxels.min().item<float>(),
+                 v.voxels.max().item<float>());
+    }
+  } catch (const data::DataError& e) {
+    fmt::print("volume:               not readable as one: {}\n", e.what());
+  }
+}
+
 int run_inspect(const InspectOptions& o) {
   std::error_code ec;
   if (std::filesystem::is_directory(o.path, ec)) {
@@ -68,6 +94,7 @@ int run_inspect(const InspectOptions& o) {
     const data::DicomImage img = data::read_dicom_image(o.path);
     print_info(img.info);
     print_range(img.pixels);
+    print_multiframe_volume(o.path);
     if (!o.npy.empty()) data::write_npy_f32(o.npy, img.pixels.data_ptr<float>(), img.pixels.sizes().vec());
   }
   if (!o.npy.empty()) fmt::print("wrote {}\n", o.npy);
