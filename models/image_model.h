@@ -11,6 +11,10 @@ namespace medtrain::models {
 class ImageModel : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // Lets the model's transformer blocks run medtrain's fused kernels in
+  // training (models/fused_module.h); the trainer calls it once, from
+  // KernelChoice::transformer. Models without such blocks ignore it.
+  virtual void use_fused_kernels(bool /*on*/) {}
 };
 
 }  // namespace medtrain::models

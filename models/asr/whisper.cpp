@@ -76,7 +76,7 @@ torch::Tensor WhisperEncoderImpl::forward(const torch::Tensor& features) {
   x = x.permute({0, 2, 1}) + embed_positions_->weight;
   x = F::dropout(x, F::DropoutFuncOptions().p(config_.dropout).training(is_training()));
   for (auto& layer : layers_) x = layer(x);
-  return layer_norm_(x);
+  return models::layer_norm(layer_norm_, x, fused_now());
 }
 
 WhisperDecoderImpl::WhisperDecoderImpl(const WhisperConfig& c) : config_(c) {
@@ -127,7 +127,7 @@ torch::Tensor WhisperDecoderImpl::forward(const torch::Tensor& tokens, const tor
   for (size_t i = 0; i < layers_.size(); ++i) {
     x = layers_[i](x, states, mask, cache != nullptr ? &cache->layers[i] : nullptr);
   }
-  return layer_norm_(x);
+  return models::layer_norm(layer_norm_, x, fused_now());
 }
 
 WhisperSeq2SeqImpl::WhisperSeq2SeqImpl(const WhisperConfig& c) {

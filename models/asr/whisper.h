@@ -29,7 +29,7 @@ namespace medtrain::models::asr {
 // f_i = 10000^(-i / (channels/2 - 1)).
 torch::Tensor whisper_sinusoids(int64_t length, int64_t channels);
 
-class WhisperEncoderImpl : public torch::nn::Module {
+class WhisperEncoderImpl : public FusedModule {
  public:
   explicit WhisperEncoderImpl(const WhisperConfig& c);
   torch::Tensor forward(const torch::Tensor& features);
@@ -51,7 +51,7 @@ struct WhisperKvCache {
   int64_t length() const { return layers.empty() || !layers[0].self.defined() ? 0 : layers[0].self.k.size(2); }
 };
 
-class WhisperDecoderImpl : public torch::nn::Module {
+class WhisperDecoderImpl : public FusedModule {
  public:
   explicit WhisperDecoderImpl(const WhisperConfig& c);
   // tokens [B, T] int64 (positions cache->length() ... + T - 1), encoder

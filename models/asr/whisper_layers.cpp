@@ -1,7 +1,6 @@
 #include "models/asr/whisper_layers.h"
 
 #include <ATen/ops/scaled_dot_product_attention.h>
-#include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/dropout.h>
 
 #include <cmath>
@@ -49,8 +48,8 @@ torch::Tensor WhisperAttentionImpl::attend(const torch::Tensor& q, const KeyValu
 }
 
 torch::Tensor feed_forward(torch::nn::Linear& fc1, torch::nn::Linear& fc2, const torch::Tensor& x,
-                           double activation_dropout, bool training) {
-  return fc2(drop(F::gelu(fc1(x)), activation_dropout, training));
+                           double activation_dropout, bool training, bool fused) {
+  return fc2(drop(models::linear_gelu(fc1, x, /*tanh_approx=*/false, fused), activation_dropout, training));
 }
 
 WhisperEncoderLayerImpl::WhisperEncoderLayerImpl(int64_t d_model, int64_t heads, int64_t ffn, double dropout,
@@ -64,10 +63,12 @@ WhisperEncoderLayerImpl::WhisperEncoderLayerImpl(int64_t d_model, int64_t heads,
 }
 
 torch::Tensor WhisperEncoderLayerImpl::forward(const torch::Tensor& x) {
-  const auto h = self_attn_layer_norm_(x);
+  const bool fused = fused_now();
+  const auto h = models::layer_norm(self_attn_layer_norm_, x, fused);
   const auto attended = x + drop(self_attn_->attend(self_attn_->query(h), self_attn_->key_value(h), {}), dropout_,
                                  is_training());
-  const auto ff = feed_forward(fc1_, fc2_, final_layer_norm_(attended), activation_dropout_, is_training());
+  const auto ff = feed_forward(fc1_, fc2_, models::layer_norm(final_layer_norm_, attended, fused),
+                               activation_dropout_, is_training(), fused);
   return attended + drop(ff, dropout_, is_training());
 }
 
@@ -85,8 +86,8 @@ WhisperDecoderLayerImpl::WhisperDecoderLayerImpl(int64_t d_model, int64_t heads,
 
 torch::Tensor WhisperDecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& encoder,
                                                const torch::Tensor& causal, WhisperLayerCache* cache) {
-  const bool training = is_training();
-  auto h = self_attn_layer_norm_(x);
+  const bool training = is_training(), fused = fused_now();
+  auto h = models::layer_norm(self_attn_layer_norm_, x, fused);
   KeyValue self = self_attn_->key_value(h);
   if (cache != nullptr) {
     if (cache->self.defined()) self = {torch::cat({cache->self.k, self.k}, 2), torch::cat({cache->self.v, self.v}, 2)};
@@ -94,13 +95,14 @@ torch::Tensor WhisperDecoderLayerImpl::forward(const torch::Tensor& x, const tor
   }
   auto y = x + drop(self_attn_->attend(self_attn_->query(h), self, causal), dropout_, training);
 
-  h = encoder_attn_layer_norm_(y);
+  h = models::layer_norm(encoder_attn_layer_norm_, y, fused);
   KeyValue cross = cache != nullptr ? cache->cross : KeyValue{};
   if (!cross.defined()) cross = encoder_attn_->key_value(encoder);
   if (cache != nullptr) cache->cross = cross;
   y = y + drop(encoder_attn_->attend(encoder_attn_->query(h), cross, {}), dropout_, training);
 
-  const auto ff = feed_forward(fc1_, fc2_, final_layer_norm_(y), activation_dropout_, training);
+  const auto ff =
+      feed_forward(fc1_, fc2_, models::layer_norm(final_layer_norm_, y, fused), activation_dropout_, training, fused);
   return y + drop(ff, dropout_, training);
 }
 

@@ -4,7 +4,9 @@
 //   {encoder,decoder}.layers.N.self_attn.{q,k,v,out}_proj   (k_proj has no bias)
 //   {encoder,decoder}.layers.N.{self_attn,final}_layer_norm, .fc1, .fc2
 //   decoder.layers.N.encoder_attn.{q,k,v,out}_proj, .encoder_attn_layer_norm
-// Pre-LN blocks (x + f(LayerNorm(x))), exact GELU, LayerNorm eps 1e-5.
+// Pre-LN blocks (x + f(LayerNorm(x))), exact GELU, LayerNorm eps 1e-5. With
+// the fused switch on (FusedModule), the LayerNorms and fc1's bias+GELU run in
+// medtrain's fused kernels in training (Note [Fused kernels in training only]).
 // Attention goes through at::scaled_dot_product_attention with q scaled by
 // head_dim^-0.5 beforehand, as HF does (its order of rounding, scale 1 inside).
 #include <torch/nn/module.h>
@@ -12,6 +14,8 @@
 #include <torch/nn/modules/normalization.h>
 
 #include <utility>
+
+#include "models/fused_module.h"
 
 namespace medtrain::models::asr {
 
@@ -40,11 +44,12 @@ class WhisperAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(WhisperAttention);
 
-// fc1 -> GELU -> fc2, the feed-forward half of both layer kinds.
+// fc1 -> GELU -> fc2, the feed-forward half of both layer kinds (`fused`:
+// fc1's bias and the GELU in one kernel, see models::linear_gelu).
 torch::Tensor feed_forward(torch::nn::Linear& fc1, torch::nn::Linear& fc2, const torch::Tensor& x,
-                           double activation_dropout, bool training);
+                           double activation_dropout, bool training, bool fused);
 
-class WhisperEncoderLayerImpl : public torch::nn::Module {
+class WhisperEncoderLayerImpl : public FusedModule {
  public:
   WhisperEncoderLayerImpl(int64_t d_model, int64_t heads, int64_t ffn, double dropout, double attention_dropout,
                           double activation_dropout);
@@ -64,7 +69,7 @@ struct WhisperLayerCache {
   KeyValue self, cross;
 };
 
-class WhisperDecoderLayerImpl : public torch::nn::Module {
+class WhisperDecoderLayerImpl : public FusedModule {
  public:
   WhisperDecoderLayerImpl(int64_t d_model, int64_t heads, int64_t ffn, double dropout, double attention_dropout,
                           double activation_dropout);

@@ -33,6 +33,8 @@ torch::Tensor WhisperTaskModel::logits(const torch::Tensor& features, const torc
   return whisper_->decode(tokens, forward(features));
 }
 
+void WhisperTaskModel::use_fused_kernels(bool on) { set_fused_kernels(*this, on); }
+
 void WhisperTaskModel::freeze_encoder() {
   frozen_ = true;
   for (auto& p : whisper_->model()->encoder->parameters()) p.set_requires_grad(false);

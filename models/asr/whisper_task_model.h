@@ -33,6 +33,9 @@ class WhisperTaskModel : public ImageModel {
   // Teacher-forced logits [B, T, vocab] of decoder tokens [B, T].
   torch::Tensor logits(const torch::Tensor& features, const torch::Tensor& tokens);
 
+  // Every LayerNorm and fc1 bias+GELU of the encoder and decoder (training only).
+  void use_fused_kernels(bool on) override;
+
   // Keeps the encoder's weights as they are: no gradients, and its forward
   // runs without autograd (the backward stops at the decoder's cross-attention).
   void freeze_encoder();

@@ -1,25 +1,13 @@
 #include "models/nlu/bert_layers.h"
 
 #include <ATen/ops/scaled_dot_product_attention.h>
-#include <torch/nn/functional/activation.h>
-#include <torch/nn/functional/normalization.h>
-
-#include "kernels/bias_gelu.h"
-#include "kernels/layer_norm.h"
 
 namespace medtrain::models::nlu {
 namespace {
 
-namespace F = torch::nn::functional;
-
 torch::nn::LayerNorm make_norm(int64_t size, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({size}).eps(eps));
 }
-
-// Note [Fused on CUDA only]: the fused kernels compute in fp32 whatever the
-// input, like LibTorch's; on the CPU their reference loops would be slower
-// than LibTorch's vectorised ops, so the CPU keeps those.
-bool fused(const torch::Tensor& x) { return x.is_cuda(); }
 
 }  // namespace
 
@@ -38,7 +26,7 @@ BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
 torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids) {
   const auto positions = torch::arange(input_ids.size(1), input_ids.options()).unsqueeze(0);
   auto x = word_embeddings_(input_ids) + token_type_embeddings_(token_type_ids) + position_embeddings_(positions);
-  return dropout_(norm_(x));
+  return dropout_(models::layer_norm(norm_, x, fused_now()));
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c)
@@ -59,16 +47,14 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& hidden, const 
   return context.transpose(1, 2).reshape({hidden.size(0), hidden.size(1), hidden.size(2)});
 }
 
-DenseResidualNormImpl::DenseResidualNormImpl(int64_t in, int64_t out, const BertConfig& c) : eps_(c.layer_norm_eps) {
+DenseResidualNormImpl::DenseResidualNormImpl(int64_t in, int64_t out, const BertConfig& c) {
   dense_ = register_module("dense", torch::nn::Linear(in, out));
   norm_ = register_module("LayerNorm", make_norm(out, c.layer_norm_eps));
   dropout_ = register_module("dropout", torch::nn::Dropout(c.hidden_dropout_prob));
 }
 
 torch::Tensor DenseResidualNormImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  const auto sum = dropout_(dense_(x)) + residual;
-  if (fused(sum)) return kernels::layer_norm(sum.contiguous(), norm_->weight, norm_->bias, eps_);
-  return norm_(sum);
+  return models::layer_norm(norm_, dropout_(dense_(x)) + residual, fused_now());
 }
 
 DenseOnlyImpl::DenseOnlyImpl(int64_t in, int64_t out) {
@@ -92,14 +78,7 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c) : gelu_tanh_(c.gelu_tanh) {
 
 torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& key_mask) {
   const auto attended = attention_(hidden, key_mask);
-  auto& dense = intermediate_->dense();
-  torch::Tensor activated;
-  if (fused(attended)) {
-    // One pass for bias + GELU instead of LibTorch's two (bias in the matmul, then gelu).
-    activated = kernels::bias_gelu(at::matmul(attended, dense->weight.t()).contiguous(), dense->bias, gelu_tanh_);
-  } else {
-    activated = F::gelu(dense(attended), F::GELUFuncOptions().approximate(gelu_tanh_ ? "tanh" : "none"));
-  }
+  const auto activated = models::linear_gelu(intermediate_->dense(), attended, gelu_tanh_, fused_now());
   return output_(activated, attended);
 }
 

@@ -7,10 +7,10 @@
 //   encoder.layer.N.intermediate.dense
 //   encoder.layer.N.output.{dense,LayerNorm}
 // Attention goes through at::scaled_dot_product_attention (flash / memory-
-// efficient kernels on the GPU). On CUDA the residual LayerNorms and the
-// intermediate bias+GELU run in medtrain's fused kernels (kernels/layer_norm.h,
-// kernels/bias_gelu.h); on the CPU, in LibTorch's ops (the kernels' CPU paths
-// are reference loops, for tests).
+// efficient kernels on the GPU). With the fused switch on (FusedModule, set by
+// the trainer on CUDA with kernels.fused), the LayerNorms and the intermediate
+// bias+GELU run in medtrain's fused kernels in training; otherwise, and always
+// in eval mode, in LibTorch's ops (Note [Fused kernels in training only]).
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/dropout.h>
@@ -18,13 +18,14 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "models/fused_module.h"
 #include "models/nlu/bert_config.h"
 
 namespace medtrain::models::nlu {
 
 // Word + position + token-type embeddings, LayerNorm, dropout.
 // input_ids, token_type_ids: [N, L] int64 -> [N, L, hidden].
-class BertEmbeddingsImpl : public torch::nn::Module {
+class BertEmbeddingsImpl : public FusedModule {
  public:
   explicit BertEmbeddingsImpl(const BertConfig& c);
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
@@ -52,7 +53,7 @@ class BertSelfAttentionImpl : public torch::nn::Module {
 TORCH_MODULE(BertSelfAttention);
 
 // dense -> dropout -> LayerNorm(. + residual): HF's BertSelfOutput and BertOutput.
-class DenseResidualNormImpl : public torch::nn::Module {
+class DenseResidualNormImpl : public FusedModule {
  public:
   DenseResidualNormImpl(int64_t in, int64_t out, const BertConfig& c);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual);
@@ -61,7 +62,6 @@ class DenseResidualNormImpl : public torch::nn::Module {
   torch::nn::Linear dense_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
-  double eps_;
 };
 TORCH_MODULE(DenseResidualNorm);
 
@@ -89,7 +89,7 @@ class BertAttentionImpl : public torch::nn::Module {
 TORCH_MODULE(BertAttention);
 
 // One encoder layer: attention, intermediate (dense + GELU), output.
-class BertLayerImpl : public torch::nn::Module {
+class BertLayerImpl : public FusedModule {
  public:
   explicit BertLayerImpl(const BertConfig& c);
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& key_mask);

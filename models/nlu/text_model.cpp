@@ -23,6 +23,8 @@ torch::Tensor BertTaskModel::forward(torch::Tensor ids) {
   return classifier_(dropout_(mean_pool(hidden, mask, /*normalize=*/false)));
 }
 
+void BertTaskModel::use_fused_kernels(bool on) { set_fused_kernels(*this, on); }
+
 std::shared_ptr<BertTaskModel> create_text_model(const std::filesystem::path& dir, TextHead head, int64_t outputs,
                                                  bool weights, std::vector<std::string>* notes) {
   BertModel encoder{nullptr};

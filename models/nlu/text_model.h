@@ -27,6 +27,8 @@ class BertTaskModel final : public ImageModel {
  public:
   BertTaskModel(BertModel encoder, TextHead head, int64_t outputs);
   torch::Tensor forward(torch::Tensor ids) override;
+  // Every LayerNorm and intermediate bias+GELU of the encoder (training only).
+  void use_fused_kernels(bool on) override;
   const BertConfig& config() const { return bert_->config(); }
 
  private:

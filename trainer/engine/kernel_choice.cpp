@@ -1,5 +1,7 @@
 #include "trainer/engine/kernel_choice.h"
 
+#include "models/image_model.h"
+
 namespace medtrain::engine {
 
 KernelChoice choose_kernels(bool fused_requested, const c10::Device& device) {
@@ -18,5 +20,7 @@ KernelChoice choose_kernels(bool fused_requested, const c10::Device& device) {
               "layer norm, bias+GELU) on " + device.str();
   return k;
 }
+
+void apply_kernel_choice(const KernelChoice& k, models::ImageModel& model) { model.use_fused_kernels(k.transformer); }
 
 }  // namespace medtrain::engine

@@ -8,6 +8,10 @@
 
 #include <string>
 
+namespace medtrain::models {
+class ImageModel;
+}  // namespace medtrain::models
+
 namespace medtrain::engine {
 
 struct KernelChoice {
@@ -23,5 +27,9 @@ struct KernelChoice {
 };
 
 KernelChoice choose_kernels(bool fused_requested, const c10::Device& device);
+
+// Tells a freshly built model what `k` chose for it (today: `transformer`, the
+// fused LayerNorm and bias+GELU of the text and speech models, in training).
+void apply_kernel_choice(const KernelChoice& k, models::ImageModel& model);
 
 }  // namespace medtrain::engine

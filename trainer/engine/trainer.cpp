@@ -265,6 +265,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
 
   std::vector<std::string> pretrained_notes;
   model_ = build_model(cfg_, device_.device, &pretrained_notes);
+  apply_kernel_choice(kernels_, *model_);
   seed_rank_generator(cfg_.run.seed, world_.rank, 0);
   dp_ = DataParallel::setup(cfg_, world_, options.host, device_.device, *model_, config_yaml_,
                             kernels_.bucket_epilogue);
