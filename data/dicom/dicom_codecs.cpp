@@ -17,7 +17,10 @@ void register_dicom_codecs() {
     // DCMTK logs warnings about odd files to stderr by default; we report
     // problems as exceptions instead, so keep its logger quiet.
     OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
-    DJDecoderRegistration::registerCodecs();
+    // JPEG hands back the samples as coded (YCbCr for YBR_FULL/_422, upsampled
+    // to YBR_FULL); dicom_pixels converts them in float like pydicom's
+    // convert_color_space. IJG's integer conversion differed by 1-2 units.
+    DJDecoderRegistration::registerCodecs(EDC_never);
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
     DJLSEncoderRegistration::registerCodecs();

@@ -11,6 +11,7 @@
 #include "data/dicom/dicom_image.h"
 #include "data/image_resize.h"
 #include "data/io/user_file.h"
+#include "data/dicom/colour_input.h"
 #include "data/dicom/mask_file.h"
 #include "data/dicom/seg_labels.h"
 #include "data/dicom/series_volume.h"
@@ -254,6 +255,11 @@ Sample DicomDataset::get(size_t index, uint64_t rng_seed) const {
     if (o.window_from_file && info.window_center && info.window_width && *info.window_width > 0) {
       o.window_center = *info.window_center;
       o.window_width = *info.window_width;
+    }
+    if (o.rgb) {  // Note [RGB input]
+      s.image = preprocess_rgb(image, o, augmentation);
+      s.target = target(index, augmentation, nullptr);
+      return s;
     }
     s.image = preprocess_hu(grey_frame(image, 0), o, augmentation);
   }

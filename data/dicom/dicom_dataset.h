@@ -3,7 +3,8 @@
 // sample per file. get(i, seed) does, on the calling thread:
 //
 //   read_dicom_image -> first frame, modality values (HU for CT)   [H, W]
-//      (colour files: the BT.601 luma of the RGB values, see grey_frame)
+//      (colour files: the BT.601 luma of the RGB values, see grey_frame;
+//       with options.rgb each of R, G, B instead: colour_input.h)
 //   -> window:    y = clamp((x - (center - width/2)) / width, 0, 1)
 //   -> (augment)  y = y * scale + offset, scale in 1 +- jitter, offset in +- jitter
 //   -> normalize: (y - mean) / std
@@ -74,6 +75,9 @@ struct DicomDatasetOptions {
   double slice_spacing = 0;
   double pixel_spacing = 0;
   std::vector<std::string> label_names;  // names the manifest's labels column may use
+  // 2D only: [3, S, S] samples, colour frames as R, G, B and grey frames
+  // replicated (Note [RGB input], colour_input.h); false: [1, S, S], colour as luma.
+  bool rgb = false;
 };
 
 // One sample's random choices; the identity by default.

@@ -18,6 +18,7 @@
 #include "data/dicom/dicom_fragments.h"
 #include "data/dicom/dicom_header.h"
 #include "data/dicom/dicom_j2k.h"
+#include "data/dicom/dicom_palette.h"
 #include "data/dicom/dicom_pixels.h"
 #include "data/io/user_file.h"
 
@@ -279,15 +280,20 @@ DicomImageInfo decode_dicom(const std::string& path, const PixelAllocator& alloc
     decode_float(ds, info, path, allocate);
     return info;
   }
-  const PixelLayout layout = layout_of(info);
+  // PALETTE COLOR: the indices decode as a grey image, then the tables map
+  // them to RGB (Note [Palette lookup]).
+  const detail::PaletteDecode palette(ds, info, path, allocate);
+  const DicomImageInfo& stored = palette.stored_info();
+  const PixelLayout layout = layout_of(stored);
   const E_TransferSyntax xfer = ds->getOriginalXfer();
   check_meta_syntax(file, info, path);
   if (is_j2k(xfer)) {
-    decode_j2k(ds, info, layout, path, allocate);
+    decode_j2k(ds, stored, layout, path, palette.allocator());
   } else {
-    if (DcmXfer(xfer).isEncapsulated()) decompress_with_dcmtk(ds, info, layout, path);
-    convert_native(ds, info, layout, path, allocate);
+    if (DcmXfer(xfer).isEncapsulated()) decompress_with_dcmtk(ds, stored, layout, path);
+    convert_native(ds, stored, layout, path, palette.allocator());
   }
+  palette.finish();
   if (info.inverted && info.window_center) {
     info.window_center = monochrome1_reflect_sum(layout) - *info.window_center;
   }

@@ -17,6 +17,7 @@
 namespace medtrain::data {
 
 std::vector<int64_t> DicomImageInfo::shape() const {
+  if (photometric == "PALETTE COLOR") return {frames, rows, cols, 3};  // indices -> RGB
   if (samples_per_pixel == 1) return {frames, rows, cols};
   return {frames, rows, cols, samples_per_pixel};
 }
@@ -176,11 +177,12 @@ void read_photometric(DcmDataset* ds, const std::string& path, DicomImageInfo& i
   info.photometric = get_string(ds, DCM_PhotometricInterpretation);
   if (info.photometric.empty()) dicom_fail(path, "missing PhotometricInterpretation (0028,0004)");
   const std::string& p = info.photometric;
-  const bool mono = p == "MONOCHROME1" || p == "MONOCHROME2";
+  const bool mono = p == "MONOCHROME1" || p == "MONOCHROME2" || p == "PALETTE COLOR";  // one sample per pixel
   const bool colour = p == "RGB" || p == "YBR_FULL" || p == "YBR_FULL_422" || p == "YBR_RCT" || p == "YBR_ICT";
   if (!mono && !colour) {
     dicom_fail(path, "unsupported photometric interpretation '" + p +
-                         "' (supported: MONOCHROME1, MONOCHROME2, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT, YBR_ICT)");
+                         "' (supported: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422, "
+                         "YBR_RCT, YBR_ICT)");
   }
   info.samples_per_pixel = get_u16(ds, DCM_SamplesPerPixel, "SamplesPerPixel", path, mono ? 1 : 3);
   if (info.samples_per_pixel != (mono ? 1 : 3)) {

@@ -33,7 +33,6 @@ ROWS, COLS = 48, 64
 
 # Bundled pydicom files medtrain refuses, with the words its error must contain.
 BUNDLED_UNSUPPORTED = {
-    "examples_palette.dcm": "PALETTE COLOR",
     "MR_truncated.dcm": "truncated or corrupt",
     "JPEG2000-embedded-sequence-delimiter.dcm": "JPEG 2000 header unreadable",
 }
@@ -53,6 +52,13 @@ BUNDLED = {
     # Bit depths: 1-bit SEG-like frames (little and big endian), 32-bit dose and RGB RLE.
     "liver_1frame.dcm": 0, "liver_expb_1frame.dcm": 0, "rtdose_1frame.dcm": 0, "rtdose_expb_1frame.dcm": 0,
     "SC_rgb_rle_32bit.dcm": 0, "SC_rgb_rle_32bit_2frame.dcm": 0,
+    # Colour: PALETTE COLOR, and JPEG baseline RGB / YBR_FULL / YBR_FULL_422 from
+    # other writers (two JPEG decoders' inverse DCTs and upsampling round apart).
+    "examples_palette.dcm": 0, "SC_rgb_dcmtk_+eb+cr.dcm": 3, "SC_rgb_dcmtk_+eb+cy+n1.dcm": 3,
+    "SC_rgb_dcmtk_+eb+cy+n2.dcm": 3, "SC_jpeg_no_color_transform.dcm": 3, "SC_jpeg_no_color_transform_2.dcm": 3,
+    "SC_rgb_jpeg_app14_dcmd.dcm": 3, "SC_rgb_jpeg_lossy_gdcm.dcm": 3, "SC_rgb_small_odd_jpeg.dcm": 3,
+    "SC_rgb_jpeg_gdcm.dcm": 0, "SC_rgb_jpeg_dcmd.dcm": 0, "SC_rgb_gdcm_KY.dcm": 0,
+    "SC_rgb_jls_lossy_line.dcm": 0, "SC_rgb_jls_lossy_sample.dcm": 0,
 }
 
 
@@ -69,7 +75,7 @@ def write_native(path, arr, photometric, bits_stored, signed=False, planar=0, sl
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.Modality = modality
     frames = arr.shape[0]
-    colour = photometric not in ("MONOCHROME1", "MONOCHROME2")
+    colour = photometric not in ("MONOCHROME1", "MONOCHROME2", "PALETTE COLOR")
     ds.SamplesPerPixel = 3 if colour else 1
     ds.PhotometricInterpretation = photometric
     if colour:
@@ -316,6 +322,7 @@ def make(out, rng):
     yield "ybr_full.dcm", 0
     yield "ybr_full_planar1.dcm", 0
     yield "ybr_full_rle.dcm", 0
+    yield from make_colour(out, rng, rgb)
 
     # Full 16-bit unsigned and 8-bit MONOCHROME2 without rescale.
     u16 = rng.integers(0, 65536, (1, ROWS, COLS)).astype(np.uint16)
@@ -325,6 +332,83 @@ def make(out, rng):
     yield "u16.dcm", 0
     yield "u16_jpegls.dcm", 0
     yield "u16_j2k.dcm", 0
+
+
+def write_palette(path, indices, lut_bits, first_mapped=0, packed8=False, segmented=None):
+    """PALETTE COLOR: indices (frames x rows x cols, uint8/uint16) and tables of
+    lut_bits entries (packed8: one byte per entry in the OW element; segmented:
+    the three segmented tables' words instead of plain tables)."""
+    write_native(path, indices, "PALETTE COLOR", indices.dtype.itemsize * 8)
+    ds = pydicom.dcmread(path)
+    entries = 256 if indices.dtype == np.uint8 else 4096
+    ds.RedPaletteColorLookupTableDescriptor = [entries % 65536, first_mapped, lut_bits]
+    ds.GreenPaletteColorLookupTableDescriptor = [entries % 65536, first_mapped, lut_bits]
+    ds.BluePaletteColorLookupTableDescriptor = [entries % 65536, first_mapped, lut_bits]
+    for colour in ("Red", "Green", "Blue"):
+        ds[f"{colour}PaletteColorLookupTableDescriptor"].VR = "US"
+    top = 255 if lut_bits == 8 else 65535
+    ramp = np.linspace(0, top, entries)
+    tables = [ramp, top - ramp, top * (0.5 + 0.5 * np.sin(ramp / top * 6))]
+    for colour, table in zip(("Red", "Green", "Blue"), tables):
+        if segmented is not None:
+            words = np.asarray(segmented[colour], dtype=np.uint16 if lut_bits == 16 else np.uint8)
+            setattr(ds, f"Segmented{colour}PaletteColorLookupTableData", words.tobytes())
+            ds[f"Segmented{colour}PaletteColorLookupTableData"].VR = "OW"
+            continue
+        dtype = np.uint8 if packed8 else np.uint16
+        setattr(ds, f"{colour}PaletteColorLookupTableData", table.round().astype(dtype).tobytes())
+        ds[f"{colour}PaletteColorLookupTableData"].VR = "OW"
+    ds.save_as(path, enforce_file_format=True)
+
+
+def make_colour(out, rng, rgb):
+    """Every photometric interpretation x planar configuration medtrain reads
+    (docs/dicom.md, Colour), beyond the RGB/YBR_FULL files above."""
+    ybr = rng.integers(16, 240, (2, ROWS, COLS, 3)).astype(np.uint8)
+    # YBR_FULL_422 uncompressed (planar 0 only, PS3.3 C.7.6.3.1.2): Y0 Y1 Cb Cr per pair.
+    pairs = ybr.reshape(2, ROWS, COLS // 2, 2, 3)
+    packed = np.concatenate([pairs[..., 0], pairs[..., 0, 1:]], axis=-1)  # Y0 Y1 Cb Cr (first pixel's chroma)
+    write_native(out / "ybr_full_422.dcm", np.ascontiguousarray(packed), "YBR_FULL_422", 8)
+    yield "ybr_full_422.dcm", 0
+    # JPEG baseline: RGB as stored, YBR_FULL, YBR_FULL_422 (DCMTK converts and subsamples).
+    for name, args in [("rgb_jpeg_cr", ["+eb", "+cr"]), ("rgb_jpeg_ybr_full", ["+eb", "+cy", "+s4"]),
+                       ("rgb_jpeg_ybr_422", ["+eb", "+cy", "+s2"])]:
+        dcmtk("dcmcjpeg", args, out / "rgb_planar0.dcm", out / f"{name}.dcm")
+        yield f"{name}.dcm", 3
+    # Planar 1 through codecs that keep it, and YBR_FULL through lossless JPEG.
+    dcmtk("dcmcrle", [], out / "rgb_planar1.dcm", out / "rgb_planar1_rle.dcm")
+    yield "rgb_planar1_rle.dcm", 0
+    dcmtk("dcmcjpeg", ["+e1"], out / "ybr_full.dcm", out / "ybr_full_jpeg_lossless.dcm")
+    yield "ybr_full_jpeg_lossless.dcm", 0
+    # JPEG 2000 with the colour transforms: YBR_RCT (lossless) and YBR_ICT (lossy).
+    for name, lossless in [("rgb_j2k_rct", True), ("rgb_j2k_ict", False)]:
+        ds = pydicom.dcmread(out / "rgb_planar0.dcm")
+        if lossless:
+            ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg", use_mct=True)
+        else:
+            ds.compress(JPEG2000, encoding_plugin="pylibjpeg", use_mct=True, j2k_cr=[4])
+        ds.PhotometricInterpretation = "YBR_RCT" if lossless else "YBR_ICT"  # pydicom leaves RGB
+        ds.save_as(out / f"{name}.dcm", enforce_file_format=True)
+        yield f"{name}.dcm", 0
+    # PALETTE COLOR: 8- and 16-bit indices and tables, one byte per entry,
+    # an offset first mapped value, segmented tables, and through codecs.
+    idx8 = rgb[..., 0]
+    idx16 = (rgb[..., 1].astype(np.uint16) * 17) % 4200  # some past the 4096 entries
+    write_palette(out / "palette8.dcm", idx8, 16)
+    write_palette(out / "palette8_lut8.dcm", idx8, 8)
+    write_palette(out / "palette8_packed.dcm", idx8, 8, packed8=True)
+    write_palette(out / "palette16.dcm", idx16, 16, first_mapped=100)
+    segmented = {"Red": [0, 1, 0, 1, 127, 65535, 1, 127, 1000, 0, 1, 5],
+                 "Green": [0, 1, 65535, 1, 255, 0],
+                 "Blue": [0, 2, 10, 20, 1, 100, 30000, 2, 1, 0, 0, 1, 152, 0]}
+    write_palette(out / "palette8_segmented.dcm", idx8, 16, segmented=segmented)
+    for name in ["palette8", "palette8_lut8", "palette8_packed", "palette16", "palette8_segmented"]:
+        yield f"{name}.dcm", 0
+    dcmtk("dcmcrle", [], out / "palette8.dcm", out / "palette8_rle.dcm")
+    dcmtk("dcmcjpls", [], out / "palette16.dcm", out / "palette16_jpegls.dcm")
+    j2k(out / "palette8.dcm", out / "palette8_j2k.dcm")
+    for name in ["palette8_rle", "palette16_jpegls", "palette8_j2k"]:
+        yield f"{name}.dcm", 0
 
 
 def main():

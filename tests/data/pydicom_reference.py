@@ -7,7 +7,8 @@ the DICOM files it names, and for each FILE the C++ decoder's output FILE.f32
 (raw little-endian float32) with FILE.f32.shape (its dimensions, space
 separated). For each file we check the stored transfer syntax, decode with
 pydicom (RLE and native natively; JPEG and JPEG-LS through pylibjpeg-libjpeg,
-JPEG 2000 through pylibjpeg-openjpeg), convert YBR to RGB (pydicom's default),
+JPEG 2000 through pylibjpeg-openjpeg), convert YBR to RGB (pydicom's default), look PALETTE COLOR indices up
+with apply_color_lut,
 apply the modality LUT with pydicom, reflect MONOCHROME1 inside the modality
 range of the stored bits (medtrain's documented choice), and require
 |medtrain - pydicom| <= tolerance (0: exact equality in float32).
@@ -20,7 +21,7 @@ import sys
 
 import numpy as np
 import pydicom
-from pydicom.pixels import apply_modality_lut
+from pydicom.pixels import apply_color_lut, apply_modality_lut
 
 
 def modality_range(ds):
@@ -37,14 +38,17 @@ def modality_range(ds):
 def reference(path):
     """float32 frames x rows x cols (x 3), as medtrain documents its output."""
     ds = pydicom.dcmread(path)
-    values = np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float64)
+    if ds.PhotometricInterpretation == "PALETTE COLOR":  # the tables' entries, no rescale
+        values = np.asarray(apply_color_lut(ds.pixel_array, ds), dtype=np.float64)
+    else:
+        values = np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float64)
     if ds.PhotometricInterpretation == "MONOCHROME1":
         lo, hi = modality_range(ds)
         values = (lo + hi) - values
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     shape = (frames, int(ds.Rows), int(ds.Columns))
-    if int(ds.SamplesPerPixel) > 1:
-        shape += (int(ds.SamplesPerPixel),)
+    if int(ds.SamplesPerPixel) > 1 or ds.PhotometricInterpretation == "PALETTE COLOR":
+        shape += (3,)
     return values.reshape(shape).astype(np.float32)
 
 

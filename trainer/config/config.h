@@ -49,6 +49,7 @@ struct DataConfig {
   std::string on_error = "fail";      // fail | skip: per-sample decode errors
   bool require_deidentified = false;  // refuse files that fail the de-identification check
   bool window_from_file = false;      // use each file's Window Center/Width when present
+  std::string colour = "luma";        // luma | rgb: colour images as one grey channel or as R, G, B
   std::string shards;                 // folder made by `medtrain pack`; empty = read the DICOM tree
   int64_t shuffle_buffer = 1024;      // shards: samples mixed across shard boundaries
   int64_t max_length = 128;           // text: tokens per text, specials included; longer ones are cut

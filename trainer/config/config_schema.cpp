@@ -139,6 +139,11 @@ void add_run_data(Tables& t) {
            "Patient Identity Removed = YES (see docs/deid.md)")
       .key("window_from_file", &DataConfig::window_from_file, any(),
            "use each file's own Window Center/Width when it has one (else window_center/width)")
+      .key("colour", &DataConfig::colour, one_of({"luma", "rgb"}),
+           "2D colour images (RGB, YBR_*, PALETTE COLOR): luma = one channel, the BT.601 luma; rgb = "
+           "three channels R, G, B, each windowed and normalised like a grey image (grey images "
+           "replicated), for model.in_channels 3 (e.g. ImageNet weights); window 127.5/255 fits 8-bit "
+           "colour. See docs/dicom.md")
       .key("shards", &DataConfig::shards, any(),
            "folder of shards made by `medtrain pack`; empty = decode the DICOM files of the "
            "manifest (text: tokenise data.manifest)")

@@ -76,6 +76,19 @@ Task resolve_speech_task(const config::Config& cfg) {
   return Task::kSpeech;
 }
 
+// data.colour rgb feeds [3, S, S] 2D images read from the DICOM files.
+void check_colour_input(const config::Config& cfg) {
+  if (cfg.data.colour != "rgb") return;
+  if (cfg.model.in_channels != 3) {
+    throw UserError(fmt::format("data.colour rgb feeds 3 channels: set model.in_channels to 3 (it is {})",
+                                cfg.model.in_channels));
+  }
+  if (cfg.data.depth > 0) throw UserError("data.colour rgb is for 2D images, but data.depth > 0 reads volumes");
+  if (!cfg.data.shards.empty()) {
+    throw UserError("data.colour rgb reads the DICOM files; shards (data.shards) hold grey images only");
+  }
+}
+
 }  // namespace
 
 bool is_text(const config::Config& cfg) { return cfg.data.dataset == "text"; }
@@ -113,6 +126,7 @@ Task resolve_task(const config::Config& cfg) {
                                 volume_model ? "set data.depth to the slices per volume" : "0 means 2D images"));
   }
   if (segments) check_unet_input(cfg);
+  check_colour_input(cfg);
   if (!segments && cfg.data.depth > 0) {
     throw UserError(fmt::format("data.depth {} reads volumes, but model.name {} takes 2D images", cfg.data.depth,
                                 cfg.model.name));

@@ -43,6 +43,7 @@ data::DicomDatasetOptions dicom_options(const config::Config& config, const std:
   o.window_center = cfg.window_center;
   o.window_width = cfg.window_width;
   o.window_from_file = cfg.window_from_file;
+  o.rgb = cfg.colour == "rgb";
   o.mean = cfg.mean;
   o.std = cfg.std;
   o.augment = augment;

@@ -106,6 +106,7 @@ ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckp
   card.preprocessing = {cfg.data.window_center, cfg.data.window_width, cfg.data.window_from_file,
                         cfg.data.image_size,    cfg.data.depth,        cfg.data.mean,
                         cfg.data.std};
+  card.preprocessing.colour = cfg.data.colour;
   card.step = ckpt.state.step;
   card.epoch = ckpt.state.epoch;
   card.config_sha256 = checkpoint::sha256_hex(ckpt.config_yaml);

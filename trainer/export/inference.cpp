@@ -36,6 +36,7 @@ data::DicomDatasetOptions preprocessing_options(const ModelCard& card, const fs:
   o.window_center = card.preprocessing.window_center;
   o.window_width = card.preprocessing.window_width;
   o.window_from_file = card.preprocessing.window_from_file;
+  o.rgb = card.preprocessing.colour == "rgb";  // 3-channel input, as in training (Note [RGB input])
   o.mean = card.preprocessing.mean;
   o.std = card.preprocessing.std;
   o.augment = false;

@@ -110,6 +110,10 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
   bounded(r, "preprocessing.window_width", pre["window_width"], "data.window_width", p.window_width);
   bounded(r, "preprocessing.mean", pre["mean"], "data.mean", p.mean);
   bounded(r, "preprocessing.std", pre["std"], "data.std", p.std);
+  bounded(r, "preprocessing.colour", pre["colour"], "data.colour", p.colour);
+  if (p.colour == "rgb" && c.in_channels != 3) {
+    r.fail("preprocessing.colour", pre["colour"], "rgb needs in_channels 3");
+  }
 }
 
 void emit_text(YAML::Emitter& out, const ModelCard& c) {
@@ -126,6 +130,7 @@ void emit_preprocessing(YAML::Emitter& out, const Preprocessing& p) {
   out << YAML::Key << "depth" << YAML::Value << p.depth;
   out << YAML::Key << "mean" << YAML::Value << number(p.mean);
   out << YAML::Key << "std" << YAML::Value << number(p.std);
+  out << YAML::Key << "colour" << YAML::Value << p.colour;
   out << YAML::EndMap;
 }
 
@@ -137,6 +142,9 @@ void read_preprocessing(const Reader& r, const YAML::Node& root, Preprocessing& 
   if (root["preprocessing"]["depth"].IsDefined()) p.depth = r.as<int64_t>("preprocessing", "depth", "an integer");
   p.mean = r.as<double>("preprocessing", "mean", "a number");
   p.std = r.as<double>("preprocessing", "std", "a number");
+  if (root["preprocessing"]["colour"].IsDefined()) {
+    p.colour = r.as<std::string>("preprocessing", "colour", "luma or rgb");
+  }
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 //          volumes: [-1, 1, D, 64, 64], layout NCDHW
 //   labels: [normal, abnormal]      # index = class; "0", "1", ... when the run named none
 //   preprocessing: {window_center: 40, window_width: 400, window_from_file: false,
-//                   image_size: 64, depth: 0, mean: 0.5, std: 0.25}   # depth > 0: series in
+//                   image_size: 64, depth: 0, mean: 0.5, std: 0.25,
+//                   colour: luma}   # depth > 0: series in; colour rgb: 3-channel input
 //   training: {step: 6, epoch: 1, config_sha256: <64 hex>, checkpoint: <path>,
 //              torch_version: ..., medtrain_version: ...}
 //   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
@@ -40,6 +41,7 @@ struct Preprocessing {
   int64_t depth = 0;  // > 0: inputs are series folders resized to depth slices
   double mean = 0;
   double std = 1;
+  std::string colour = "luma";  // data.colour: luma | rgb (absent in older bundles: luma)
 };
 
 struct ModelCard {
