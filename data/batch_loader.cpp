@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "data/data_error.h"
+#include "data/dicom/raw_sample.h"
 #include "data/rng.h"
 
 namespace medtrain::data {
@@ -29,12 +30,20 @@ uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index) {
 // tensors over: stacking 400 samples of 224x224 on the training thread took
 // longer than the emulated step of an H100. Rows of skipped samples are
 // dropped at hand-over (the rare path).
+//
+// Note [Raw samples in a batch]: raw image samples (data/dicom/raw_sample.h)
+// go to rows of their own tensors (stored values and parameters). A batch
+// whose kept samples are all raw hands those over; one that mixes them with
+// float samples (a file of another size in a raw run, say) turns its raw rows
+// into the float images the CPU chain makes (finish_raw), at hand-over.
 struct BatchLoader::Impl {
   struct Slot {
     size_t len = 0;
     int64_t padded = 0;             // ragged datasets: the longest sample of the batch
     torch::Tensor images, targets;  // [len, ...], allocated by the first sample stored
+    torch::Tensor raw, params;      // Note [Raw samples in a batch]: allocated by the first raw sample
     std::vector<bool> kept;         // row r holds a sample
+    std::vector<bool> is_raw;       // row r's sample is in raw/params, not images
     std::vector<int64_t> lengths;   // ragged datasets: row r's sample length
     size_t remaining = 0;
     size_t skipped = 0;
@@ -93,6 +102,7 @@ struct BatchLoader::Impl {
   void init_slot(Slot& s, size_t b) const {
     s.len = batch_len(b);
     s.kept.assign(s.len, false);
+    s.is_raw.assign(s.len, false);
     s.remaining = s.len;
     if (!ragged.ragged) return;
     s.lengths.assign(s.len, 0);
@@ -131,10 +141,20 @@ struct BatchLoader::Impl {
   void prepare_row(Slot& s, Outcome& o) const {
     if (!o.sample) return;
     const bool ri = ragged_input(), rt = ragged_targets();
-    if (!s.images.defined()) {
-      s.images = batch_tensor(o.sample->image, s.len, ri ? s.padded : -1, ragged.input_pad);
-      s.targets = batch_tensor(o.sample->target, s.len, rt ? s.padded : -1, ragged.target_pad);
+    if (!s.targets.defined()) s.targets = batch_tensor(o.sample->target, s.len, rt ? s.padded : -1, ragged.target_pad);
+    if (o.sample->preprocess.defined()) {
+      if (!s.raw.defined()) {
+        s.raw = batch_tensor(o.sample->image, s.len);
+        s.params = batch_tensor(o.sample->preprocess, s.len);
+      }
+      const bool same = o.sample->image.sizes() == s.raw.sizes().slice(1) && o.sample->image.dtype() == s.raw.dtype();
+      if (same && fits(o.sample->target, s.targets, rt, 0)) return;  // a raw row
+      // Another stored type (int16 / uint16) than the batch's raw rows: a
+      // float row; a bad target: the checks below say so as for any sample.
+      o.sample->image = finish_raw(o.sample->image, o.sample->preprocess);
+      o.sample->preprocess = torch::Tensor();
     }
+    if (!s.images.defined()) s.images = batch_tensor(o.sample->image, s.len, ri ? s.padded : -1, ragged.input_pad);
     const auto row_of = [](const torch::Tensor& t) { return t.sizes().slice(1); };
     const int64_t declared = ragged.ragged ? dataset->length(o.index) : 0;
     const torch::Tensor& measured = ragged.fixed_input ? o.sample->target : o.sample->image;
@@ -163,7 +183,12 @@ struct BatchLoader::Impl {
       if (ragged_dim) dst = dst.narrow(0, 0, src.size(0));
       dst.copy_(src);
     };
-    into(s.images[row], o.sample->image, ragged_input());
+    if (o.sample->preprocess.defined()) {
+      s.raw[row].copy_(o.sample->image);
+      s.params[row].copy_(o.sample->preprocess);
+    } else {
+      into(s.images[row], o.sample->image, ragged_input());
+    }
     into(s.targets[row], o.sample->target, ragged_targets());
     if (ragged.ragged) s.lengths[pos] = (ragged.fixed_input ? o.sample->target : o.sample->image).size(0);
   }
@@ -172,6 +197,7 @@ struct BatchLoader::Impl {
     if (o.error && pos < s.error_pos) s.error = o.error, s.error_pos = pos;
     s.skipped += o.skipped ? 1 : 0;
     s.kept[pos] = o.sample.has_value();
+    s.is_raw[pos] = o.sample && o.sample->preprocess.defined();
     --s.remaining;
   }
 
@@ -241,8 +267,24 @@ struct BatchLoader::Impl {
     return s;
   }
 
+  // Note [Raw samples in a batch]: true when the batch goes out as stored
+  // values; otherwise its raw rows are now float images.
+  bool settle_raw_rows(Slot& s) const {
+    if (!s.raw.defined()) return false;
+    if (!s.images.defined()) return true;
+    for (size_t r = 0; r < s.len; ++r) {
+      const auto row = static_cast<int64_t>(r);
+      if (s.kept[r] && s.is_raw[r]) s.images[row].copy_(finish_raw(s.raw[row], s.params[row]));
+    }
+    return false;
+  }
+
   Batch hand_over(Slot& s) const {
     Batch batch;
+    if (settle_raw_rows(s)) {
+      s.images = std::move(s.raw);
+      batch.preprocess = std::move(s.params);
+    }
     if (s.skipped == 0) {
       batch.images = std::move(s.images);
       batch.targets = std::move(s.targets);
@@ -264,6 +306,7 @@ struct BatchLoader::Impl {
     batch.targets = batch_tensor(targets[0], rows.size());
     at::index_select_out(batch.images, images, 0, keep);
     at::index_select_out(batch.targets, targets, 0, keep);
+    if (batch.preprocess.defined()) batch.preprocess = batch.preprocess.index_select(0, keep);
     return batch;
   }
 };

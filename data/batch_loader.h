@@ -38,7 +38,10 @@ struct LoaderOptions {
 };
 
 struct Batch {
-  torch::Tensor images;   // float32 [B, C, H, W]
+  // float32 [B, C, H, W]; or, when `preprocess` is defined, the stored values
+  // of raw image samples, int16/uint16 [B, 1, H, W] (data/dicom/raw_sample.h)
+  torch::Tensor images;
+  torch::Tensor preprocess;  // raw batches: float64 [B, kRawParams], CPU; undefined otherwise
   torch::Tensor targets;  // [B, ...]: the samples' targets stacked (int64 [B] for classes)
   size_t skipped = 0;     // samples dropped from this batch under on_error: skip
 };

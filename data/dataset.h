@@ -20,6 +20,10 @@ struct Sample {
   torch::Tensor image;   // float32 [C, H, W] or [C, D, H, W], normalized, CPU; or, for
                          // text, int64 token ids [L] (Note [Ragged samples])
   torch::Tensor target;  // see TargetKind; int64 [L] per-token tags for token tagging
+  // Raw image samples only (data/dicom/raw_sample.h): image holds stored
+  // values, int16/uint16 [1, H, W], and this the float64 numbers that turn
+  // them into the normalised image on the device. Undefined otherwise.
+  torch::Tensor preprocess;
 };
 
 // Note [Ragged samples]: text samples differ in length. A dataset whose samples

@@ -14,6 +14,7 @@
 #include "data/dicom/colour_input.h"
 #include "data/dicom/mask_file.h"
 #include "data/dicom/seg_labels.h"
+#include "data/dicom/raw_sample.h"
 #include "data/dicom/series_volume.h"
 #include "data/rng.h"
 
@@ -261,7 +262,15 @@ Sample DicomDataset::get(size_t index, uint64_t rng_seed) const {
       s.target = target(index, augmentation, nullptr);
       return s;
     }
-    s.image = preprocess_hu(grey_frame(image, 0), o, augmentation);
+    const torch::Tensor hu = grey_frame(image, 0);
+    std::optional<Sample> raw;
+    const bool grey = image.pixels.dim() == 3;  // colour (palettes too) arrives as luma: no stored values
+    if (o.raw_stored_values && grey) raw = raw_sample(hu, info.slope, info.intercept, o, augmentation);
+    if (raw) {
+      s = std::move(*raw);
+    } else {
+      s.image = preprocess_hu(hu, o, augmentation);
+    }
   }
   s.target = target(index, augmentation, volume ? &*volume : nullptr);
   return s;

@@ -78,6 +78,10 @@ struct DicomDatasetOptions {
   // 2D only: [3, S, S] samples, colour frames as R, G, B and grey frames
   // replicated (Note [RGB input], colour_input.h); false: [1, S, S], colour as luma.
   bool rgb = false;
+  // 2D samples the device can preprocess leave as stored values plus their
+  // parameters (raw_sample.h), the others as float images. Training on CUDA
+  // with kernels.fused sets it (trainer/engine/preprocess_choice.h).
+  bool raw_stored_values = false;
 };
 
 // One sample's random choices; the identity by default.

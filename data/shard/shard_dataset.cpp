@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "data/data_error.h"
+#include "data/dicom/raw_sample.h"
 #include "data/io/user_file.h"
 #include "data/shard/shard_format.h"
 
@@ -225,6 +226,28 @@ torch::Tensor record_image(const Record& record, const DicomDatasetOptions& o, c
   return preprocess_hu(hu, o, a);
 }
 
+// record_image, or with o.raw_stored_values the record's stored values when
+// the device can preprocess them (raw_sample.h).
+Sample record_sample(const Record& record, const DicomDatasetOptions& o, const Augmentation& a,
+                     const std::string& where) {
+  // Sized first: a record needing a resize is decoded once, by record_image.
+  if (o.raw_stored_values && o.depth == 0 && record.encoding != PixelEncoding::kFloat32 &&
+      static_cast<int64_t>(record.rows) == o.image_size && static_cast<int64_t>(record.cols) == o.image_size) {
+    torch::Tensor hu = torch::empty({static_cast<int64_t>(record.rows), static_cast<int64_t>(record.cols)},
+                                    torch::kFloat32);
+    decode_pixels(record, hu.data_ptr<float>(), where);
+    DicomDatasetOptions own = o;
+    if (o.window_from_file && record.has_window && record.window_width > 0) {
+      own.window_center = record.window_center;
+      own.window_width = record.window_width;
+    }
+    if (auto raw = raw_sample(hu, record.slope, record.intercept, own, a)) return std::move(*raw);
+  }
+  Sample s;
+  s.image = record_image(record, o, a, where);
+  return s;
+}
+
 // The record's mask on the image's voxels, as DicomDataset::target makes it.
 torch::Tensor record_mask_target(const Record& record, const DicomDatasetOptions& o, const Augmentation& a,
                                  const std::string& where) {
@@ -260,8 +283,7 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   if (options_.records_only) return raw_record_sample(record);
   const DicomDatasetOptions& o = options_.preprocess;
   const Augmentation augmentation = draw_augmentation(rng_seed, o);
-  Sample sample;
-  sample.image = record_image(record, o, augmentation, rd.where(r));
+  Sample sample = record_sample(record, o, augmentation, rd.where(r));
   sample.target = o.target == TargetKind::kMask ? record_mask_target(record, o, augmentation, rd.where(r))
                                                 : record_target(record.label, o, rd.where(r));
   return sample;

@@ -34,12 +34,14 @@
 #include "trainer/engine/data_parallel.h"
 #include "trainer/engine/device_choice.h"
 #include "trainer/engine/kernel_choice.h"
+#include "trainer/engine/batch_preprocess.h"
 #include "trainer/engine/device_prefetcher.h"
 #include "trainer/engine/evaluator.h"
 #include "trainer/engine/grad_scaler.h"
 #include "trainer/engine/lr_schedule.h"
 #include "trainer/engine/finite_checks.h"
 #include "trainer/engine/optimizer_factory.h"
+#include "trainer/engine/preprocess_choice.h"
 #include "trainer/engine/run_folder.h"
 #include "trainer/engine/run_logger.h"
 #include "trainer/engine/step_phases.h"
@@ -211,6 +213,7 @@ class Loop {
   std::unique_ptr<DataParallel> dp_;  // null on one rank
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   KernelChoice kernels_;
+  PreprocessChoice preprocess_;  // where the train split's images are preprocessed
   GradScaler scaler_;
   std::optional<c10::ScalarType> amp_dtype_;
   checkpoint::TrainerState state_;
@@ -249,7 +252,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     torch::set_num_threads(std::max(1, cores / world_.local_size));
   }
-  data_ = open_data(cfg_);
+  preprocess_ = choose_preprocess(cfg_, kernels_);
+  data_ = open_data(cfg_, /*records_only=*/false, preprocess_.on_device);
   sampler_ = make_train_order(cfg_, data_, world_.rank, world_.size);
   const int64_t micro_batches = static_cast<int64_t>(sampler_.per_rank) / cfg_.optim.batch_size;
   steps_per_epoch_ = micro_batches / cfg_.optim.grad_accum_steps;
@@ -333,6 +337,7 @@ TrainResult Loop::run() {
                             models::parameter_count(*model_) / 1e6, total_steps_, cfg_.optim.batch_size,
                             cfg_.optim.grad_accum_steps * world_.size));
   log_->message(kernels_.message);
+  if (!preprocess_.message.empty()) log_->message(preprocess_.message);
   model_->train();
   try {
     while (state_.step < total_steps_ && train_epoch()) {
@@ -441,7 +446,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     auto batch = batches.next();
     t = phases.add("data_wait", t, metrics::ChromeTrace::kData);
     if (!batch) throw std::runtime_error("data loader ended before the epoch's last step");
-    auto x = batch->images;  // on the device already
+    auto x = batch_images(*batch, cfg_.model.channels_last);  // on the device already; raw batches preprocessed there
     if (cfg_.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     const auto& y = batch->targets;
     torch::Tensor loss;

@@ -57,8 +57,10 @@ data::DicomDatasetOptions dicom_options(const config::Config& config, const std:
 }
 
 std::shared_ptr<const data::Dataset> open_split(const config::Config& cfg, const std::string& split,
-                                                bool augment) {
-  return data::open_dicom_dataset(dicom_options(cfg, split, augment));
+                                                bool augment, bool raw = false) {
+  data::DicomDatasetOptions o = dicom_options(cfg, split, augment);
+  o.raw_stored_values = raw;
+  return data::open_dicom_dataset(o);
 }
 
 // RAM the block cache must keep so that each block is read from the NAS once
@@ -84,7 +86,7 @@ uint64_t shard_working_set_bytes(const config::Config& config, const data::shard
 }
 
 // data.shards: splits come from the pack's metadata.json, not from data.manifest.
-DataSplits open_shard_splits(const config::Config& config, bool records_only) {
+DataSplits open_shard_splits(const config::Config& config, bool records_only, bool raw_train) {
   namespace shard = data::shard;
   const config::DataConfig& cfg = config.data;
   // Which tasks and data.depth a pack can serve is ShardDataset's check.
@@ -95,17 +97,18 @@ DataSplits open_shard_splits(const config::Config& config, bool records_only) {
   cache.dataset_key = meta.manifest_sha256;
   cache.working_set_bytes = shard_working_set_bytes(config, meta);
   auto shared_cache = std::make_shared<shard::ShardCache>(cache);
-  auto open = [&](const std::string& split, bool augment) {
+  auto open = [&](const std::string& split, bool augment, bool raw = false) {
     shard::ShardDatasetOptions o;
     o.dir = cfg.shards;
     o.split = split;
     o.preprocess = dicom_options(config, split, augment);
+    o.preprocess.raw_stored_values = raw;
     o.cache = shared_cache;
     o.records_only = records_only;
     return shard::open_shard_dataset(o);
   };
   DataSplits splits;
-  auto train = open(cfg.train_split, cfg.augment);
+  auto train = open(cfg.train_split, cfg.augment, raw_train);
   if (train->size() == 0) {
     throw UserError("data.shards " + data::io::display_path(cfg.shards) + ": no records in split '" + cfg.train_split +
                     "'");
@@ -289,7 +292,7 @@ data::text::TextDatasetOptions text_dataset_options(const config::Config& config
   return o;
 }
 
-DataSplits open_data(const config::Config& config, bool records_only) {
+DataSplits open_data(const config::Config& config, bool records_only, bool raw_train_images) {
   const config::DataConfig& cfg = config.data;
   if (is_speech(config)) {
     if (records_only) throw UserError("--records-only: reads image shards; speech runs read data.manifest");
@@ -308,7 +311,7 @@ DataSplits open_data(const config::Config& config, bool records_only) {
       }
       require_deidentified(cfg);
     }
-    return open_shard_splits(config, records_only);
+    return open_shard_splits(config, records_only, raw_train_images && !records_only);
   }
   if (records_only) throw UserError("--records-only: reads shards; set data.shards (or pass the pack folder)");
   if (cfg.manifest.empty()) {
@@ -316,7 +319,7 @@ DataSplits open_data(const config::Config& config, bool records_only) {
   }
   if (cfg.require_deidentified) require_deidentified(cfg);
   DataSplits splits;
-  splits.train = open_split(config, cfg.train_split, cfg.augment);
+  splits.train = open_split(config, cfg.train_split, cfg.augment, raw_train_images);
   if (splits.train->size() == 0) {
     throw UserError("data.manifest " + data::io::display_path(cfg.manifest) + ": no rows in split '" + cfg.train_split +
                     "'");

@@ -27,7 +27,10 @@ struct DataSplits {
 // Datasets for the train and val splits, with targets for model.task.
 // records_only (data.shards only, for `iobench --simulate --records-only`):
 // samples are verified record bytes, not images (shard_dataset.h).
-DataSplits open_data(const config::Config& cfg, bool records_only = false);
+// raw_train_images (image datasets): the train split ships stored values where
+// the device can preprocess them (data/dicom/raw_sample.h; the trainer sets it
+// from choose_preprocess); val stays float.
+DataSplits open_data(const config::Config& cfg, bool records_only = false, bool raw_train_images = false);
 
 // data.dataset text: what the reports of `split` are read and tokenised with
 // (manifest, target for model.task, label names, model.pretrained's tokenizer,
