@@ -60,6 +60,25 @@ TEST(ModelCard, RoundTripsEveryField) {
   EXPECT_EQ(r.files, c.files);
 }
 
+// data.colour: recorded as preprocessing.colour; older bundles without it read as luma.
+TEST(ModelCard, ColourRoundTripsAndDefaultsToLuma) {
+  ModelCard c = sample_card();
+  c.in_channels = 3;
+  c.preprocessing.colour = "rgb";
+  EXPECT_EQ(parse_model_card(model_card_yaml(c), "m.yaml").preprocessing.colour, "rgb");
+  std::string text = model_card_yaml(c);
+  const auto at = text.find("  colour: rgb\n");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string old = text.substr(0, at) + text.substr(text.find('\n', at) + 1);
+  EXPECT_EQ(parse_model_card(old, "m.yaml").preprocessing.colour, "luma");
+  c.in_channels = 1;  // rgb input into a 1-channel model
+  expect_user_error([&] { parse_model_card(model_card_yaml(c), "c/model.yaml"); },
+                    {"c/model.yaml:", "preprocessing.colour", "in_channels 3"});
+  c.preprocessing.colour = "cmyk";
+  expect_user_error([&] { parse_model_card(model_card_yaml(c), "c/model.yaml"); },
+                    {"c/model.yaml:", "preprocessing.colour", "data.colour"});
+}
+
 TEST(ModelCard, ErrorsNameTheFileKeyAndLine) {
   std::string text = model_card_yaml(sample_card());
   const auto at = text.find("window_width:");
