@@ -2,8 +2,8 @@
 // independent reference: tests/data/seg_reference.py writes a SEG with
 // highdicom from our synthetic CT series and decodes it back with pydicom
 // alone; the label volumes we read must equal pydicom's voxel for voxel, by
-// SegmentNumber and by SegmentLabel, in training (DicomDataset) as in
-// read_seg_labels. The bad cases: a SEG of another series, a frame naming an
+// SegmentNumber and by SegmentLabel, BINARY and FRACTIONAL, in training
+// (DicomDataset, 3D and 2D), in pack and in read_seg_labels. The bad cases: a SEG of another series, a frame naming an
 // unknown SOP instance, a segment label outside data.label_names.
 #include <gtest/gtest.h>
 
@@ -81,6 +81,15 @@ TEST_F(SegLabels, EqualPydicomBySegmentNumberAndByLabel) {
   EXPECT_TRUE(torch::equal(by_name, read_npy_as_int64(file("expected_names.npy"))));
   // The tumour (class 3) lies inside the liver (2) and wins where they overlap.
   EXPECT_GT((by_name == 3).sum().item<int64_t>(), 0);
+}
+
+// One segment: highdicom puts its identification in the shared functional
+// groups, so the shared fallback is exercised too.
+TEST_F(SegLabels, FractionalSegmentCountsFromHalfTheMaximum) {
+  const torch::Tensor got = read_seg_labels(file("seg_fractional.dcm"), read_series_volume(series()), {});
+  const torch::Tensor want = read_npy_as_int64(file("expected_fractional.npy"));
+  EXPECT_TRUE(torch::equal(got, want));
+  EXPECT_GT(want.sum().item<int64_t>(), 0);
 }
 
 TEST_F(SegLabels, IsDicomSegTellsSegFromImagesAndNpy) {

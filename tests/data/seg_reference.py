@@ -7,6 +7,8 @@ Writes into OUT_DIR, from the CT series in SERIES_DIR (one file per slice):
   seg.dcm               a BINARY SEG by highdicom with three segments, labelled
                         "Liver" (1), "Tumour" (2, inside the liver: overlap) and
                         "Spleen" (3); segments listed in that order
+  seg_fractional.dcm    a FRACTIONAL SEG (MaximumFractionalValue 200): one segment,
+                        a ramp of probabilities across the columns; expected_fractional.npy
   seg_other_series.dcm  seg.dcm referencing another SeriesInstanceUID
   seg_unknown_sop.dcm   seg.dcm with frame 2's ReferencedSOPInstanceUID unknown
   expected_numbers.npy  int64 [D, H, W] in the series' order along the slice
@@ -79,19 +81,51 @@ def write_seg(slices, out):
     seg.save_as(out / "seg.dcm")
 
 
+def write_fractional(slices, out):
+    """One FRACTIONAL segment: a ramp of probabilities across the columns."""
+    depth, rows, cols = len(slices), int(slices[0].Rows), int(slices[0].Columns)
+    ramp = np.broadcast_to(np.linspace(0.0, 1.0, cols, dtype=np.float32), (depth, rows, cols)).copy()
+    ramp[0] = 0  # an empty frame, which the writer may leave out
+    seg = hd.seg.Segmentation(
+        source_images=slices,
+        pixel_array=ramp,
+        segmentation_type=hd.seg.SegmentationTypeValues.FRACTIONAL,
+        segment_descriptions=[description(1, "Liver")],
+        series_instance_uid=generate_uid(),
+        series_number=98,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="medtrain tests",
+        manufacturer_model_name="seg_reference.py",
+        software_versions="1",
+        device_serial_number="1",
+        max_fractional_value=200,
+    )
+    seg.save_as(out / "seg_fractional.dcm")
+
+
 def expected(seg_path, slices, classes):
-    """Decodes the SEG with pydicom: frame -> (segment, referenced slice)."""
+    """Decodes the SEG with pydicom: frame -> (segment, referenced slice).
+    FRACTIONAL: a voxel is in the segment where value / MaximumFractionalValue >= 0.5."""
     ds = pydicom.dcmread(seg_path)
+    fractional = ds.SegmentationType == "FRACTIONAL"
     slice_of = {str(s.SOPInstanceUID): k for k, s in enumerate(slices)}
     number_label = {int(s.SegmentNumber): str(s.SegmentLabel) for s in ds.SegmentSequence}
     frames = ds.pixel_array.reshape(int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns))
     out = np.zeros((len(slices), int(ds.Rows), int(ds.Columns)), dtype=np.int64)
-    for f, group in enumerate(ds.PerFrameFunctionalGroupsSequence):
-        number = int(group.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
-        sop = str(group.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID)
+    shared = ds.SharedFunctionalGroupsSequence[0] if "SharedFunctionalGroupsSequence" in ds else {}
+
+    def group(frame_group, name):  # per-frame, else shared (one segment: highdicom shares it)
+        return (frame_group if name in frame_group else shared)[name].value[0]
+
+    for f, frame_group in enumerate(ds.PerFrameFunctionalGroupsSequence):
+        number = int(group(frame_group, "SegmentIdentificationSequence").ReferencedSegmentNumber)
+        source = group(frame_group, "DerivationImageSequence").SourceImageSequence[0]
+        sop = str(source.ReferencedSOPInstanceUID)
         cls = classes(number, number_label[number])
         k = slice_of[sop]
-        out[k] = np.where(frames[f] != 0, np.maximum(out[k], cls), out[k])
+        on = frames[f] / float(ds.MaximumFractionalValue) >= 0.5 if fractional else frames[f] != 0
+        out[k] = np.where(on, np.maximum(out[k], cls), out[k])
     return out
 
 
@@ -102,6 +136,9 @@ def main(series_dir, out_dir):
     np.save(out / "expected_numbers.npy", expected(out / "seg.dcm", slices, lambda n, _: n))
     names = {n: i for i, n in enumerate(NAMES)}
     np.save(out / "expected_names.npy", expected(out / "seg.dcm", slices, lambda _, label: names[label.lower()]))
+
+    write_fractional(slices, out)
+    np.save(out / "expected_fractional.npy", expected(out / "seg_fractional.dcm", slices, lambda n, _: n))
 
     other = pydicom.dcmread(out / "seg.dcm")
     other.ReferencedSeriesSequence[0].SeriesInstanceUID = "1.2.3.4.5.6.7.8.9"
