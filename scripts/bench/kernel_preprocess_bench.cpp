@@ -1,6 +1,7 @@
 // DICOM batch preprocessing: kernels::preprocess_images (one pass) against the
-// unfused ATen chain on the same inputs (kernels::preprocess_images_unfused).
-// Bytes: the raw pixels read (the crop only) + the output written.
+// unfused ATen chain on the same inputs (kernels::preprocess_images_unfused),
+// which the fused kernel is validated against first. Bytes: the raw pixels
+// read (the crop only) + the output written.
 #include "kernels/image_preprocess.h"
 #include "scripts/bench/kernel_bench_util.h"
 
@@ -44,18 +45,26 @@ Setup make(int64_t variant) {
 }
 
 void BM_Preprocess_Unfused(benchmark::State& state) {
+  if (!require_cuda(state)) return;
   Setup s = make(state.range(0));
   torch::Tensor out;
-  time_loop(state, [&] { out = medtrain::kernels::preprocess_images_unfused(s.raw, s.p); }, "ATen chain");
-  set_bytes(state, s.bytes);
+  time_loop(state, [&] { out = medtrain::kernels::preprocess_images_unfused(s.raw, s.p); }, "ATen chain", s.bytes);
 }
 
 void BM_Preprocess_Fused(benchmark::State& state) {
+  if (!require_cuda(state)) return;
   Setup s = make(state.range(0));
-  torch::Tensor out = medtrain::kernels::preprocess_images(s.raw, s.p);
-  time_loop(state, [&] { medtrain::kernels::preprocess_images_out(s.raw, s.p, out); },
-            "kernels::preprocess_images");
-  set_bytes(state, s.bytes);
+  torch::Tensor out;
+  auto fused = [&]() -> Named {
+    out = medtrain::kernels::preprocess_images(s.raw, s.p);
+    return {{"images", out}};
+  };
+  auto unfused = [&]() -> Named {
+    return {{"images", medtrain::kernels::preprocess_images_unfused(s.raw, s.p).to(torch::kFloat)}};
+  };
+  if (!validate(state, fused, unfused, tolerance_for(s.p.out_dtype))) return;
+  time_loop(state, [&] { medtrain::kernels::preprocess_images_out(s.raw, s.p, out); }, "kernels::preprocess_images",
+            s.bytes);
 }
 
 BENCHMARK(BM_Preprocess_Unfused)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
