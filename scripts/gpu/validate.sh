@@ -9,10 +9,15 @@
 # (at most 8 come back): build.log, tests.log, tests.json, bench.json,
 # adamw_pytorch.jsonl, table.md.
 # A stage argument runs part of it on a machine kept warm between calls:
-#   validate.sh build | test | bench | all (default)
+#   validate.sh build | test | bench | train | all (default)
+# train: fused-vs-unfused training end to end (fused_train_check.sh: the same
+# config trained with kernels.fused true and false, losses compared, log in
+# train_check.log). It needs a CUDA build of the whole medtrain binary
+# ($MEDTRAIN_BIN, default build-cuda/medtrain: DCMTK, MPI... are not in the
+# kernels-only build above); without one it says so and is skipped.
 set -uo pipefail
 stage=${1:-all}
-case $stage in build | test | bench | all) ;; *) echo "usage: validate.sh [build|test|bench|all]" >&2; exit 2 ;; esac
+case $stage in build | test | bench | train | all) ;; *) echo "usage: validate.sh [build|test|bench|train|all]" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out=${OUT:-$root/build-gpu/out}
@@ -59,5 +64,19 @@ python3 scripts/bench/kernel_adamw_pytorch.py >"$out/adamw_pytorch.jsonl" 2>&1 |
 
 python3 scripts/gpu/table.py --merge-to "$out/bench.json" --pytorch "$out/adamw_pytorch.jsonl" \
   "$build"/bench-json/*.json | tee "$out/table.md"
+fi
+
+if [[ $stage == train || $stage == all ]]; then
+echo "== fused vs unfused training"
+mt=${MEDTRAIN_BIN:-$root/build-cuda/medtrain}
+if [[ ! -x $mt ]]; then
+  echo "fused_train_check: skipped: no CUDA medtrain binary at $mt (set MEDTRAIN_BIN)"
+elif ! bash scripts/gpu/fused_train_check.sh "$mt" "$build/train-check" cuda >"$out/train_check.log" 2>&1; then
+  tail -n 25 "$out/train_check.log"
+  echo "fused_train_check: FAILED (train_check.log)"
+  test_rc=1
+else
+  tail -n 21 "$out/train_check.log"
+fi
 fi
 exit $test_rc
