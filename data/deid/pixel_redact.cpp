@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "data/data_error.h"
 
@@ -72,6 +73,9 @@ void fill_black(NativeImage& img, const std::vector<PixelBox>& boxes) {
     for (const auto& b : boxes) {
       if (l.samples == 1 && l.bits_allocated == 8) {
         fill_mono<uint8_t>(frame, l, b, static_cast<uint8_t>(black_word(l)));
+      } else if (l.samples == 1 && l.bits_allocated != 16) {
+        throw DataError("pixel data with BitsAllocated " + std::to_string(l.bits_allocated) +
+                        " cannot be cleaned (8 or 16 only)");
       } else if (l.samples == 1) {
         fill_mono<uint16_t>(reinterpret_cast<uint16_t*>(frame), l, b, static_cast<uint16_t>(black_word(l)));
       } else if (l.bits_allocated != 8) {

@@ -86,6 +86,8 @@ NativeImage open_native_pixels(DcmDataset& ds) {
   if ((l.colour == ColourModel::kYbrFull || l.colour == ColourModel::kYbrFull422) && l.bits_allocated != 8) {
     throw DataError("YBR colour with more than 8 bits is not supported");
   }
+  // Frames are addressed in whole bytes here; packed 1-bit frames start inside bytes.
+  if (l.bits_allocated == 1) throw DataError("1-bit pixel data (BitsAllocated 1) cannot be rendered or cleaned");
   if (l.colour == ColourModel::kYbrFull422 && (l.planar != 0 || (l.rows * l.cols) % 2 != 0)) {
     throw DataError("YBR_FULL_422 pixel data with an odd pixel count or planar layout is not supported");
   }
