@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/device.h"
 #include "models/asr/whisper.h"
 #include "models/asr/whisper_task_model.h"
 #include "tests/common/autograd_nodes.h"
@@ -54,8 +55,9 @@ std::shared_ptr<WhisperTaskModel> make_model(torch::Dtype dtype) {
 
 torch::Tensor logits(WhisperTaskModel& model) {
   torch::manual_seed(9);
-  const auto features = torch::randn({2, 8, 12}, model.parameters()[0].options());
-  const auto tokens = torch::randint(0, 40, {2, 5}, torch::kInt64);
+  const auto options = model.parameters()[0].options();
+  const auto features = torch::randn({2, 8, 12}, options.device(torch::kCPU)).to(options.device());
+  const auto tokens = torch::randint(0, 40, {2, 5}, torch::kInt64).to(options.device());
   return model.logits(features, tokens);
 }
 
@@ -63,10 +65,10 @@ std::map<std::string, torch::Tensor> gradients(WhisperTaskModel& model, torch::T
   model.zero_grad();
   auto y = logits(model);
   (y * torch::linspace(-1, 1, y.numel(), y.options()).view(y.sizes())).sum().backward();
-  *out = y.detach();
+  *out = y.detach().cpu();
   std::map<std::string, torch::Tensor> grads;
   for (const auto& p : model.named_parameters()) {
-    if (p.value().requires_grad()) grads[p.key()] = p.value().grad().clone();
+    if (p.value().requires_grad()) grads[p.key()] = p.value().grad().cpu();
   }
   return grads;
 }
@@ -100,6 +102,22 @@ TEST_P(FusedWhisper, EqualsTheUnfusedModelInLogitsAndEveryGradient) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtype, FusedWhisper, ::testing::Values(Case{torch::kDouble, 1e-10}, Case{torch::kFloat, 1e-5}));
+
+// The CUDA kernels inside the model: a fused training step on the GPU gives
+// the CPU's unfused logits and gradients (fp32, TF32 off).
+TEST(FusedWhisperCuda, TrainingStepMatchesTheUnfusedCpuStep) {
+  if (kernels::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: " << kernels::describe_devices();
+  at::globalContext().setAllowTF32CuBLAS(false);
+  auto plain = make_model(torch::kFloat);
+  auto fused = make_model(torch::kFloat);
+  fused->to(torch::kCUDA);
+  fused->use_fused_kernels(true);
+  torch::Tensor want_logits, got_logits;
+  const auto want = gradients(*plain, &want_logits);
+  const auto got = gradients(*fused, &got_logits);
+  expect_close(got_logits, want_logits, 1e-4, "logits");
+  for (const auto& [name, g] : want) expect_close(got.at(name), g, 1e-4, "grad of " + name);
+}
 
 TEST(FusedWhisperPath, RunsTheFusedFunctionsInTrainingOnly) {
   auto model = make_model(torch::kDouble);

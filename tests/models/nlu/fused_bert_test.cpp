@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/device.h"
 #include "models/nlu/bert.h"
 #include "models/nlu/text_model.h"
 #include "tests/common/autograd_nodes.h"
@@ -66,12 +67,12 @@ struct Outcome {
   std::map<std::string, torch::Tensor> grads;
 };
 
-Outcome run_step(BertTaskModel& model) {
+Outcome run_step(BertTaskModel& model, const torch::Device& device = torch::kCPU) {
   model.zero_grad();
-  auto logits = model.forward(batch());
+  auto logits = model.forward(batch().to(device));
   (logits * torch::linspace(-1, 1, logits.numel(), logits.options()).view(logits.sizes())).sum().backward();
-  Outcome r{logits.detach(), {}};
-  for (const auto& p : model.named_parameters()) r.grads[p.key()] = p.value().grad().clone();
+  Outcome r{logits.detach().cpu(), {}};
+  for (const auto& p : model.named_parameters()) r.grads[p.key()] = p.value().grad().cpu();
   return r;
 }
 
@@ -91,20 +92,13 @@ struct Case {
 
 class FusedBert : public ::testing::TestWithParam<Case> {};
 
-TEST_P(FusedBert, EqualsTheUnfusedModelInLogitsAndEveryGradient) {
-  const Case c = GetParam();
-  auto plain = make_model(c.gelu_tanh, c.head, c.dtype);
-  auto fused = make_model(c.gelu_tanh, c.head, c.dtype);
-  fused->use_fused_kernels(true);
-
-  const Outcome want = run_step(*plain);
-  const Outcome got = run_step(*fused);
-  expect_close(got.logits, want.logits, c.rtol, "logits");
+void expect_same_step(const Outcome& got, const Outcome& want, double rtol) {
+  expect_close(got.logits, want.logits, rtol, "logits");
   ASSERT_EQ(got.grads.size(), want.grads.size());
   for (const auto& [name, g] : want.grads) {
     const auto key_bias = name.find("key.bias");
     if (key_bias == std::string::npos) {
-      expect_close(got.grads.at(name), g, c.rtol, "grad of " + name);
+      expect_close(got.grads.at(name), g, rtol, "grad of " + name);
       continue;
     }
     // Softmax ignores a constant added to all of a query's scores, so the key
@@ -112,9 +106,17 @@ TEST_P(FusedBert, EqualsTheUnfusedModelInLogitsAndEveryGradient) {
     // both with the scale of the value bias's gradient instead.
     const auto value_bias = std::string(name).replace(key_bias, 8, "value.bias");
     const double scale = want.grads.at(value_bias).abs().max().item<double>();
-    EXPECT_LE(got.grads.at(name).abs().max().item<double>(), c.rtol * scale) << name;
-    EXPECT_LE(g.abs().max().item<double>(), c.rtol * scale) << name;
+    EXPECT_LE(got.grads.at(name).abs().max().item<double>(), rtol * scale) << name;
+    EXPECT_LE(g.abs().max().item<double>(), rtol * scale) << name;
   }
+}
+
+TEST_P(FusedBert, EqualsTheUnfusedModelInLogitsAndEveryGradient) {
+  const Case c = GetParam();
+  auto plain = make_model(c.gelu_tanh, c.head, c.dtype);
+  auto fused = make_model(c.gelu_tanh, c.head, c.dtype);
+  fused->use_fused_kernels(true);
+  expect_same_step(run_step(*fused), run_step(*plain), c.rtol);
 }
 
 TEST_P(FusedBert, RunsTheFusedFunctionsInTrainingOnly) {
@@ -142,6 +144,20 @@ INSTANTIATE_TEST_SUITE_P(GeluAndDtype, FusedBert,
                                            Case{true, TextHead::kToken, torch::kDouble, 1e-10},
                                            Case{false, TextHead::kToken, torch::kFloat, 1e-5},
                                            Case{true, TextHead::kSequence, torch::kFloat, 1e-5}));
+
+// The CUDA kernels inside the model: a fused training step on the GPU gives
+// the CPU's unfused logits and gradients (fp32, TF32 off).
+TEST(FusedBertCuda, TrainingStepMatchesTheUnfusedCpuStep) {
+  if (kernels::cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: " << kernels::describe_devices();
+  at::globalContext().setAllowTF32CuBLAS(false);
+  for (const bool gelu_tanh : {false, true}) {
+    auto plain = make_model(gelu_tanh, TextHead::kSequence, torch::kFloat);
+    auto fused = make_model(gelu_tanh, TextHead::kSequence, torch::kFloat);
+    fused->to(torch::kCUDA);
+    fused->use_fused_kernels(true);
+    expect_same_step(run_step(*fused, torch::kCUDA), run_step(*plain), 1e-4);
+  }
+}
 
 std::vector<std::string> state_keys(torch::nn::Module& m) {
   std::vector<std::string> keys;
