@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/data_error.h"
+#include "data/dicom/dicom_dataset.h"
 #include "data/dicom/multiframe_volume.h"
 #include "data/dicom/series_volume.h"
 #include "tests/data/test_files.h"
@@ -84,6 +85,21 @@ TEST_F(MultiframeVolumeTest, EnhancedCtEqualsPydicomPerFrameRescaleAndOrder) {
   EXPECT_TRUE(is_multiframe_volume(file("enhanced.dcm")));
   // A volume manifest's path may be the file itself: read_series_volume dispatches.
   EXPECT_TRUE(torch::equal(read_series_volume(file("enhanced.dcm")).voxels, m.volume.voxels));
+}
+
+TEST_F(MultiframeVolumeTest, AVolumeManifestMayNameAMultiframeFile) {
+  testing::write_text(file("volumes.csv"),
+                      "path,label,patient_id,split\nenhanced.dcm,1,P1,train\nrtdose.dcm,0,P2,train\n");
+  DicomDatasetOptions o;
+  o.manifest = file("volumes.csv");
+  o.depth = 6;
+  o.image_size = 16;
+  o.num_classes = 2;
+  const auto dataset = open_dicom_dataset(o);
+  ASSERT_EQ(dataset->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(dataset->get(i, 0).image.sizes().vec(), (std::vector<int64_t>{1, 6, 16, 16})) << i;
+  }
 }
 
 TEST_F(MultiframeVolumeTest, RtDoseInGyEqualsPydicom) {
