@@ -41,10 +41,11 @@ struct StepResult {
 // One data-parallel step of a fresh Net (seeded: both paths start equal)
 // through the trainer's sequence: scale the loss, backward, finish, then the
 // scaler unscales (unfused) or reads the reducer's found_inf (fused).
-StepResult step(bool fused, double loss_scale, const torch::Tensor& x, torch::ScalarType dtype = torch::kFloat) {
+StepResult step(bool fused, double loss_scale, const torch::Tensor& x, torch::ScalarType dtype = torch::kFloat,
+                torch::Device device = torch::kCPU) {
   torch::manual_seed(7);
   Net net;
-  net.to(dtype);
+  net.to(device, dtype);
   FakeTwoRanks comm;
   ReducerOptions o;
   o.limits = {128, 1024};
@@ -53,13 +54,13 @@ StepResult step(bool fused, double loss_scale, const torch::Tensor& x, torch::Sc
   engine::GradScaler scaler(/*enabled=*/loss_scale != 1.0, loss_scale);
   reducer.zero_grad();
   reducer.begin_backward(true);
-  scaler.scale(net.forward(x.to(dtype)).square().sum()).backward();
+  scaler.scale(net.forward(x.to(device, dtype)).square().sum()).backward();
   reducer.finish(scaler.current_scale());
   StepResult r;
   EXPECT_EQ(reducer.unscales_gradients(), fused);
   r.finite = fused ? scaler.check_found_inf(reducer.found_inf()) : scaler.unscale_and_check(net);
   if (fused) EXPECT_EQ(reducer.found_inf().item<float>() != 0.f, !r.finite);
-  for (auto& item : net.named_parameters()) r.grads[item.key()] = item.value().grad().clone();
+  for (auto& item : net.named_parameters()) r.grads[item.key()] = item.value().grad().cpu();
   r.ops = comm.ops;
   return r;
 }
@@ -108,6 +109,15 @@ TEST(ReducerEpilogue, InfiniteGradientRaisesFoundInf) {
   EXPECT_FALSE(unfused.finite);
   const auto fused_double = step(true, 1024.0, x, torch::kDouble);
   EXPECT_FALSE(fused_double.finite);
+}
+
+TEST(ReducerEpilogue, CudaKernelEqualsUnfusedPath) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: the fused epilogue's CUDA kernel is not run";
+  const auto x = torch::randn({3, 2, 5, 5});
+  expect_same_grads(step(true, 1024.0, x, torch::kFloat, torch::kCUDA), step(false, 1024.0, x, torch::kFloat, torch::kCUDA));
+  auto bad = x.clone();
+  bad[1][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(step(true, 1024.0, bad, torch::kFloat, torch::kCUDA).finite);
 }
 
 }  // namespace
