@@ -9,7 +9,8 @@
 # same batch, so only the preprocessing (<= 1e-6 per pixel) and the
 # cross-entropy kernel's rounding differ: 1e-4 relative. Later steps add the
 # fused optimizer's rounding and cuDNN's non-deterministic sums, which drift
-# apart slowly: 2e-2 relative over the 20 steps.
+# apart slowly (relatively fastest where the loss nears 0): |difference| <=
+# 0.02 + 0.05 |loss| over the 20 steps.
 #
 # Usage: fused_train_check.sh MEDTRAIN_BINARY WORK_DIR [DEVICE]   (DEVICE: cuda, default; cpu to test the script)
 set -euo pipefail
@@ -41,10 +42,10 @@ fused, plain = losses(sys.argv[1]), losses(sys.argv[2])
 assert sorted(fused) == sorted(plain) and len(fused) == 20, (sorted(fused), sorted(plain))
 worst = 0.0
 for step in sorted(fused):
-    rel = abs(fused[step] - plain[step]) / max(abs(plain[step]), 1e-12)
-    tol = 1e-4 if step == 1 else 2e-2
-    print(f"step {step:2d}: fused {fused[step]:.6f} unfused {plain[step]:.6f} rel {rel:.2e} (tol {tol:g})")
-    worst = max(worst, rel / tol)
+    diff = abs(fused[step] - plain[step])
+    tol = 1e-4 * abs(plain[step]) if step == 1 else 0.02 + 0.05 * abs(plain[step])
+    print(f"step {step:2d}: fused {fused[step]:.6f} unfused {plain[step]:.6f} |diff| {diff:.2e} (tol {tol:.2e})")
+    worst = max(worst, diff / tol if tol > 0 else (0.0 if diff == 0 else float("inf")))
 print("fused_train_check:", "PASS" if worst <= 1 else "FAIL")
 sys.exit(0 if worst <= 1 else 1)
 PY
