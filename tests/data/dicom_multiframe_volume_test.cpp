@@ -24,12 +24,9 @@ class MultiframeVolumeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                            "/tests/data/multiframe_reference.py " + dir_->str("") + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[512];
-    while (p != nullptr && fgets(buf, sizeof(buf), p) != nullptr) output_ += buf;
-    status_ = p == nullptr ? -1 : pclose(p);
+    const auto run = testing::run_python_script("tests/data/multiframe_reference.py", dir_->str(""));
+    status_ = run.status;
+    output_ = run.output;
   }
   static void TearDownTestSuite() { delete dir_; }
   void SetUp() override { ASSERT_EQ(status_, 0) << output_; }
@@ -69,14 +66,7 @@ testing::TempDir* MultiframeVolumeTest::dir_ = nullptr;
 std::string MultiframeVolumeTest::output_;
 int MultiframeVolumeTest::status_ = 0;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST_F(MultiframeVolumeTest, EnhancedCtEqualsPydicomPerFrameRescaleAndOrder) {
   expect_reference("enhanced", 0.0);  // stored * slope + intercept, rounded once to float: exact

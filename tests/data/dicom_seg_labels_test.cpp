@@ -39,12 +39,9 @@ class SegLabels : public ::testing::Test {
     o.count = 8, o.patients = 1, o.val_fraction = 0, o.image_size = 32, o.volumes = true;
     o.transfer_syntaxes = {TransferSyntax::kExplicitVrLittleEndian};
     write_synthetic_dataset(o);
-    const std::string cmd = std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR +
-                            "/tests/data/seg_reference.py " + series() + " " + dir_->str("") + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[512];
-    while (p != nullptr && fgets(buf, sizeof(buf), p) != nullptr) output_ += buf;
-    status_ = p == nullptr ? -1 : pclose(p);
+    const auto run = testing::run_python_script("tests/data/seg_reference.py", series() + " " + dir_->str(""));
+    status_ = run.status;
+    output_ = run.output;
   }
   static void TearDownTestSuite() { delete dir_; }
   void SetUp() override { ASSERT_EQ(status_, 0) << output_; }
@@ -60,14 +57,7 @@ testing::TempDir* SegLabels::dir_ = nullptr;
 std::string SegLabels::output_;
 int SegLabels::status_ = 0;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST_F(SegLabels, EqualPydicomBySegmentNumberAndByLabel) {
   const SeriesVolume v = read_series_volume(series());

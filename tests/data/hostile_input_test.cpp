@@ -30,15 +30,7 @@ using testing::RawDicom;
 using testing::TempDir;
 using testing::write_raw_dicom;
 
-// The DataError message of f(), or "(no error)".
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 void expect_parts(const std::string& msg, const std::vector<std::string>& parts) {
   for (const std::string& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;

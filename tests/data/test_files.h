@@ -12,17 +12,48 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "data/data_error.h"
 #include "data/dicom/dicom_codecs.h"
 #include "tests/common/temp_dir.h"
 
 namespace medtrain::data::testing {
 
 using TempDir = medtrain::testing::TempDir;
+
+// The DataError message `f` throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// Runs `python <source>/<script> <args>` (stderr into stdout): its exit status
+// and everything it printed, for a suite's SetUpTestSuite to assert on later.
+struct ScriptRun {
+  int status = -1;
+  std::string output;
+};
+inline ScriptRun run_python_script(const std::string& script, const std::string& args) {
+  const std::string cmd =
+      std::string(MEDTRAIN_PYTHON) + " " + MEDTRAIN_SOURCE_DIR + "/" + script + " " + args + " 2>&1";
+  ScriptRun run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return run;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), p) != nullptr) run.output += buf;
+  run.status = pclose(p);
+  return run;
+}
 
 inline void write_text(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());
