@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "data/data_error.h"
+#include "data/dicom/dicom_bit_unpack.h"
 #include "data/dicom/dicom_codecs.h"
 #include "data/dicom/dicom_header.h"
 #include "data/dicom/dicom_decode.h"
@@ -228,6 +230,13 @@ torch::Tensor seg_labels(const std::string& seg, const SeriesVolume& series, con
   const int64_t plane = int64_t{rows} * cols;
   const size_t need = bits == 1 ? static_cast<size_t>((plane * frames + 7) / 8) : static_cast<size_t>(plane * frames);
   const Uint8* bytes = pixel_bytes(ds, seg, need);
+  // One byte per pixel from here on: 1-bit frames are unpacked as the image decoder unpacks them.
+  std::vector<uint8_t> unpacked;
+  if (bits == 1) {
+    unpacked.resize(static_cast<size_t>(plane * frames));
+    unpack_bits(bytes, plane * frames, unpacked.data());
+    bytes = unpacked.data();
+  }
 
   torch::Tensor labels = torch::zeros({series.voxels.size(0), rows, cols}, torch::kInt64);
   int64_t* out = labels.data_ptr<int64_t>();
@@ -243,10 +252,9 @@ torch::Tensor seg_labels(const std::string& seg, const SeriesVolume& series, con
     const int64_t k = slice_of_frame(ds, static_cast<size_t>(f), seg, series, ids, whole_series);
     if (k < 0) continue;
     int64_t* slice = out + k * plane;
+    const Uint8* frame = bytes + f * plane;
     for (int64_t i = 0; i < plane; ++i) {
-      const int64_t bit = f * plane + i;  // 1-bit frames are packed end to end, LSB first (PS3.5 8.1.1)
-      const bool on = bits == 1 ? ((bytes[bit >> 3] >> (bit & 7)) & 1) != 0
-                                : (fractional ? 2 * int{bytes[bit]} >= max_fraction : bytes[bit] != 0);
+      const bool on = fractional && bits == 8 ? 2 * int{frame[i]} >= max_fraction : frame[i] != 0;
       if (on) slice[i] = std::max(slice[i], cls->second);
     }
   }
