@@ -1,31 +1,19 @@
-// Our own safetensors reader and writer. The validation rules follow the
-// reference implementation (huggingface/safetensors, safetensors/src/tensor.rs):
-//   - the first 8 bytes are the header length N (little-endian u64); N above
-//     100,000,000 is rejected (MAX_HEADER_SIZE), as is N past the end of file;
-//   - the header is UTF-8 JSON: an object of name -> {dtype, shape,
-//     data_offsets} plus an optional "__metadata__" object of string -> string;
-//   - Note [Full coverage]: sorted by data_offsets, the tensors must tile the
-//     data buffer exactly: the first begins at 0, each begins where the previous
-//     one ended, and the last ends at the end of the file. So gaps, overlaps and
-//     trailing bytes are all errors (Metadata::validate returns InvalidOffset,
-//     and read_metadata MetadataIncompleteBuffer when the end is not the file's).
-//   - each tensor's byte length must equal numel * itemsize, computed without
-//     overflow (ValidationOverflow).
-// We add: duplicate names are rejected (the reference keeps the last silently),
-// and BOOL bytes must be 0 or 1 (any other byte is not a valid torch bool).
+// Our own safetensors reader and writer: the bytes are judged by
+// parse_safetensors_layout (safetensors_header.cpp, where the rules and
+// Note [Full coverage] are); this file turns the checked entries into tensors
+// and writes files.
 #include "models/safetensors.h"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <set>
 
 #include <unistd.h>
 
 #include "models/model_error.h"
+#include "models/safetensors_header.h"
 
 namespace medtrain::models {
 namespace {
@@ -33,27 +21,19 @@ namespace {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this reader copies bytes as-is");
 
-constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference's MAX_HEADER_SIZE
 constexpr const char* kMetadataKey = "__metadata__";
 
+// The torch side of safetensors_dtype(): the same names, each with its ScalarType.
 struct DtypeInfo {
   const char* name;
   at::ScalarType type;
-  uint64_t itemsize;
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"F64", at::kDouble, 8}, {"F32", at::kFloat, 4},  {"F16", at::kHalf, 2},
-    {"BF16", at::kBFloat16, 2}, {"I64", at::kLong, 8}, {"I32", at::kInt, 4},
-    {"I16", at::kShort, 2},  {"I8", at::kChar, 1},    {"U8", at::kByte, 1},
-    {"BOOL", at::kBool, 1},
+    {"F64", at::kDouble}, {"F32", at::kFloat}, {"F16", at::kHalf}, {"BF16", at::kBFloat16},
+    {"I64", at::kLong},   {"I32", at::kInt},   {"I16", at::kShort}, {"I8", at::kChar},
+    {"U8", at::kByte},    {"BOOL", at::kBool},
 };
-
-std::string supported_dtypes() {
-  std::string out;
-  for (const auto& d : kDtypes) out += (out.empty() ? "" : " ") + std::string(d.name);
-  return out;
-}
 
 const DtypeInfo& dtype_of(at::ScalarType type, const std::string& tensor_name,
                          const std::string& target) {
@@ -63,186 +43,21 @@ const DtypeInfo& dtype_of(at::ScalarType type, const std::string& tensor_name,
   throw ModelError(target + ": tensor \"" + tensor_name + "\" has dtype " +
                    std::string(c10::toString(type)) +
                    ", which safetensors files here cannot hold (supported: " +
-                   supported_dtypes() + ")");
+                   safetensors_dtype_list() + ")");
 }
 
-const DtypeInfo* dtype_named(const std::string& name) {
+at::ScalarType scalar_type(const SafetensorsDtype& dtype) {
   for (const auto& d : kDtypes) {
-    if (name == d.name) return &d;
+    if (std::strcmp(d.name, dtype.name) == 0) return d.type;
   }
-  return nullptr;
+  TORCH_INTERNAL_ASSERT(false, "safetensors dtype ", dtype.name, " is missing from kDtypes");
 }
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-// One tensor entry of the header, validated on its own (layout checks come later).
-struct Entry {
-  std::string name;
-  const DtypeInfo* dtype = nullptr;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;
-  uint64_t end = 0;
-};
-
-class HeaderReader {
- public:
-  explicit HeaderReader(const std::string& origin) : origin_(origin) {}
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw ModelError("safetensors file " + origin_ + ": " + problem);
-  }
-  [[noreturn]] void fail_tensor(const std::string& name, const std::string& problem) const {
-    fail("tensor \"" + name + "\": " + problem);
-  }
-
-  nlohmann::json parse_json(const char* begin, const char* end) const;
-  std::map<std::string, std::string> parse_metadata(const nlohmann::json& value) const;
-  Entry parse_entry(const std::string& name, const nlohmann::json& value,
-                    uint64_t data_bytes) const;
-  void check_layout(std::vector<Entry>& entries, uint64_t data_bytes) const;
-
- private:
-  uint64_t unsigned_field(const std::string& name, const char* field,
-                          const nlohmann::json& v) const;
-  std::string origin_;
-};
-
-nlohmann::json HeaderReader::parse_json(const char* begin, const char* end) const {
-  // nlohmann keeps the last of duplicate keys silently; a callback sees every
-  // top-level key so that a duplicated tensor name is an error instead.
-  std::set<std::string> seen;
-  std::string duplicate;
-  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && duplicate.empty() &&
-        !seen.insert(parsed.get<std::string>()).second) {
-      duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(begin, end, on_event);
-  } catch (const nlohmann::json::exception& e) {
-    fail(std::string("header is not valid JSON (") + e.what() + ")");
-  }
-  if (!header.is_object()) fail("header is not a JSON object but " + std::string(header.type_name()));
-  if (!duplicate.empty()) fail("header names \"" + duplicate + "\" more than once");
-  return header;
-}
-
-std::map<std::string, std::string> HeaderReader::parse_metadata(const nlohmann::json& value) const {
-  std::map<std::string, std::string> out;
-  if (value.is_null()) return out;  // the reference reads it as an Option
-  if (!value.is_object()) fail("\"__metadata__\" is not an object of strings");
-  for (const auto& [key, v] : value.items()) {
-    if (!v.is_string()) {
-      fail("\"__metadata__\" value of \"" + key + "\" is not a string but " + v.type_name());
-    }
-    out[key] = v.get<std::string>();
-  }
-  return out;
-}
-
-uint64_t HeaderReader::unsigned_field(const std::string& name, const char* field,
-                                      const nlohmann::json& v) const {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_number_integer()) fail_tensor(name, std::string(field) + " holds a negative value " + v.dump());
-  fail_tensor(name, std::string(field) + " holds " + v.dump() + ", not a non-negative integer");
-}
-
-Entry HeaderReader::parse_entry(const std::string& name, const nlohmann::json& value,
-                                uint64_t data_bytes) const {
-  if (!value.is_object()) fail_tensor(name, "entry is not an object");
-  for (const char* field : {"dtype", "shape", "data_offsets"}) {
-    if (!value.contains(field)) fail_tensor(name, std::string("missing field \"") + field + "\"");
-  }
-  Entry e;
-  e.name = name;
-  const auto& dtype = value.at("dtype");
-  if (!dtype.is_string()) fail_tensor(name, "\"dtype\" is not a string");
-  e.dtype = dtype_named(dtype.get<std::string>());
-  if (e.dtype == nullptr) {
-    fail_tensor(name, "unknown or unsupported dtype \"" + dtype.get<std::string>() +
-                          "\" (supported: " + supported_dtypes() + ")");
-  }
-  const auto& shape = value.at("shape");
-  if (!shape.is_array()) fail_tensor(name, "\"shape\" is not an array");
-  uint64_t numel = 1;
-  for (const auto& d : shape) {
-    uint64_t dim = unsigned_field(name, "\"shape\"", d);
-    if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
-        __builtin_mul_overflow(numel, dim, &numel)) {
-      fail_tensor(name, "shape " + shape.dump() + " overflows the element count");
-    }
-    e.shape.push_back(static_cast<int64_t>(dim));
-  }
-  uint64_t nbytes = 0;
-  if (__builtin_mul_overflow(numel, e.dtype->itemsize, &nbytes)) {
-    fail_tensor(name, "shape " + shape.dump() + " overflows the byte count");
-  }
-  const auto& offsets = value.at("data_offsets");
-  if (!offsets.is_array() || offsets.size() != 2) {
-    fail_tensor(name, "\"data_offsets\" is not [begin, end]: " + offsets.dump());
-  }
-  e.begin = unsigned_field(name, "\"data_offsets\"", offsets[0]);
-  e.end = unsigned_field(name, "\"data_offsets\"", offsets[1]);
-  const std::string range = "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
-  if (e.begin > e.end) fail_tensor(name, range + " has begin > end");
-  if (e.end > data_bytes) {
-    fail_tensor(name, range + " runs past the end of the data buffer (" +
-                          std::to_string(data_bytes) + " bytes; file truncated?)");
-  }
-  if (e.end - e.begin != nbytes) {
-    fail_tensor(name, range + " holds " + std::to_string(e.end - e.begin) + " bytes but " +
-                          e.dtype->name + " " + shape_string(e.shape) + " needs " +
-                          std::to_string(nbytes));
-  }
-  return e;
-}
-
-// See Note [Full coverage] at the top of the file.
-void HeaderReader::check_layout(std::vector<Entry>& entries, uint64_t data_bytes) const {
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);
-  });
-  uint64_t covered = 0;
-  const Entry* previous = nullptr;
-  for (const auto& e : entries) {
-    if (e.begin < covered) {
-      fail_tensor(e.name, "bytes [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                              ") overlap tensor \"" + previous->name + "\"");
-    }
-    if (e.begin > covered) {
-      fail_tensor(e.name, "gap of " + std::to_string(e.begin - covered) +
-                              " bytes before its data at offset " + std::to_string(e.begin) +
-                              " (safetensors requires tensors to cover the data buffer contiguously)");
-    }
-    covered = e.end;
-    previous = &e;
-  }
-  if (covered != data_bytes) {
-    fail(std::to_string(data_bytes - covered) + " trailing bytes after the last tensor (data buffer " +
-         std::to_string(data_bytes) + " bytes, tensors cover " + std::to_string(covered) + ")");
-  }
-}
-
-at::Tensor copy_out(const Entry& e, const char* data, const HeaderReader& reader) {
-  at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.dtype->type));
+// `data` is the checked data buffer: the entry's range lies inside it.
+at::Tensor copy_out(const SafetensorsEntry& e, const char* data) {
+  at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(scalar_type(*e.dtype)));
   const uint64_t n = e.end - e.begin;
-  if (n == 0) return t;
-  const char* src = data + e.begin;
-  if (e.dtype->type == at::kBool) {
-    const auto* bad = std::find_if(src, src + n, [](char c) { return c != 0 && c != 1; });
-    if (bad != src + n) {
-      reader.fail_tensor(e.name, "BOOL byte " + std::to_string(static_cast<unsigned char>(*bad)) +
-                                     " at element " + std::to_string(bad - src) + " is neither 0 nor 1");
-    }
-  }
-  std::memcpy(t.data_ptr(), src, n);
+  if (n > 0) std::memcpy(t.data_ptr(), data + e.begin, n);
   return t;
 }
 
@@ -263,7 +78,7 @@ std::string encode(const NamedTensors& tensors,
     if (!tensor.defined()) throw ModelError(target + ": tensor \"" + name + "\" is undefined");
     const DtypeInfo& dtype = dtype_of(tensor.scalar_type(), name, target);
     at::Tensor cpu = tensor.to(at::kCPU).contiguous();
-    const uint64_t nbytes = static_cast<uint64_t>(cpu.numel()) * dtype.itemsize;
+    const uint64_t nbytes = static_cast<uint64_t>(cpu.numel()) * cpu.element_size();
     header[name] = {{"dtype", dtype.name},
                     {"shape", cpu.sizes().vec()},
                     {"data_offsets", nlohmann::ordered_json::array({offset, offset + nbytes})}};
@@ -321,36 +136,12 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
 }
 
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& origin) {
-  HeaderReader reader(origin);
-  if (bytes.size() < 8) {
-    reader.fail("file is " + std::to_string(bytes.size()) +
-                " bytes, shorter than the 8-byte header length; not a safetensors file");
-  }
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
-  if (n > kMaxHeaderBytes) {
-    reader.fail("header length " + std::to_string(n) + " is absurdly large (limit " +
-                std::to_string(kMaxHeaderBytes) + " bytes); not a safetensors file?");
-  }
-  if (n > bytes.size() - 8) {
-    reader.fail("header length " + std::to_string(n) + " runs past the end of the file (" +
-                std::to_string(bytes.size()) + " bytes; truncated?)");
-  }
-  const nlohmann::json header = reader.parse_json(bytes.data() + 8, bytes.data() + 8 + n);
-  const uint64_t data_bytes = bytes.size() - 8 - n;
+  const SafetensorsLayout layout = parse_safetensors_layout(bytes.data(), bytes.size(), origin);
   SafetensorsFile out;
-  std::vector<Entry> entries;
-  for (const auto& [name, value] : header.items()) {
-    if (name == kMetadataKey) {
-      out.metadata = reader.parse_metadata(value);
-    } else {
-      entries.push_back(reader.parse_entry(name, value, data_bytes));
-    }
-  }
-  reader.check_layout(entries, data_bytes);
-  const char* data = bytes.data() + 8 + n;
-  out.tensors.reserve(entries.size());
-  for (const auto& e : entries) out.tensors.emplace_back(e.name, copy_out(e, data, reader));
+  out.metadata = layout.metadata;
+  out.tensors.reserve(layout.entries.size());
+  const char* data = bytes.data() + layout.data_offset;
+  for (const auto& e : layout.entries) out.tensors.emplace_back(e.name, copy_out(e, data));
   return out;
 }
 
