@@ -16,30 +16,9 @@
 #include <string>
 
 #include "models/safetensors.h"
-#include "trainer/user_error.h"
+#include "trainer/checkpoint/trainer_state.h"
 
 namespace medtrain::checkpoint {
-
-class CheckpointError : public UserError {
- public:
-  using UserError::UserError;
-};
-
-struct TrainerState {
-  int64_t step = 0;              // optimizer steps completed
-  int64_t epoch = 0;             // epoch in progress
-  int64_t batch_in_epoch = 0;    // batches of `epoch` already consumed (sampler position)
-  int64_t samples_seen = 0;
-  int world_size = 1;
-  int64_t global_batch = 1;      // samples per optimizer step, all ranks together
-  int64_t grad_accum_steps = 1;  // micro-batches per optimizer step and rank
-  double loss_scale = 1.0;       // fp16 dynamic loss scale
-  std::optional<double> best_metric;
-  std::string best_checkpoint;   // directory name of the best checkpoint so far
-  std::map<std::string, double> last_eval;
-  std::string torch_version;
-  std::string medtrain_version;
-};
 
 struct Checkpoint {
   models::NamedTensors model;      // parameters then buffers, state_dict names
@@ -65,6 +44,9 @@ class CheckpointManager {
 
   // Writes step-<8 digits>/ atomically, points `latest` at it, updates best
   // (when `metric` is given and better), prunes by the policy. Returns its path.
+  // A write error (a full disk, EIO) throws CheckpointError naming the file and
+  // the system's reason; `latest` then still names the previous checkpoint and
+  // the partial one is removed (Note [A failed save] in checkpoint.cpp).
   std::filesystem::path save(const Checkpoint& ckpt, std::optional<double> metric);
   std::optional<std::filesystem::path> latest() const;
   const std::filesystem::path& dir() const { return dir_; }

@@ -5,7 +5,7 @@
 // the strings "nan", "inf", "-inf".
 #include <string>
 
-#include "trainer/checkpoint/checkpoint.h"
+#include "trainer/checkpoint/trainer_state.h"
 
 namespace medtrain::checkpoint {
 
