@@ -1,9 +1,16 @@
 """Mounting nasfs, the emulated NFS NAS (tests/tools/nasfs), from tests.
 
-`nas_mount(src, mnt, latency_ms, bandwidth_mbps)` is a context manager that
-mounts, waits until the mount answers, and unmounts cleanly on exit (it checks
-that nasfs then exits 0). Tests call `require_fuse()` first: it skips with the
-reason when FUSE or the nasfs binary is unavailable."""
+`nas_mount(src, mnt, latency_ms, bandwidth_mbps, faults, fault_log, writable)`
+is a context manager that mounts, waits until the mount answers, yields the
+nasfs process, and unmounts cleanly on exit (it checks that nasfs then exits;
+its stderr can be read after). Tests call `require_fuse()` first: it skips with
+the reason when FUSE or the nasfs binary is unavailable.
+
+Faults: `faults` is the control file nasfs re-reads whenever it changes; write
+it with `set_faults(path, rules)` (atomically) before or during the mount. Each
+rule is `OP GLOB FAULT [after=N] [count=N] [prob=P] [for=SECONDS]` (see
+tests/tools/nasfs/fault_rules.h). `injected_faults(fault_log)` lists what
+nasfs really injected, so a test can check that the fault it meant happened."""
 import contextlib
 import os
 import shutil
@@ -48,12 +55,44 @@ def is_mounted(mnt):
     return subprocess.run(["mountpoint", "-q", str(mnt)]).returncode == 0
 
 
+def set_faults(faults_path, rules):
+    """Replaces the control file with `rules` (a list of rule strings; [] = no
+    faults) as nasfs wants it: written beside it, then renamed over it."""
+    faults_path = Path(faults_path)
+    tmp = faults_path.with_name(faults_path.name + ".tmp")
+    tmp.write_text("".join(f"{r}\n" for r in rules))
+    os.replace(tmp, faults_path)
+
+
+def injected_faults(fault_log_path):
+    """The faults nasfs injected, in order: a list of (op, path, fault); [] if
+    none was (or the log does not exist yet). Paths are relative to the mount
+    root ("." for the root itself)."""
+    try:
+        lines = Path(fault_log_path).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        _ms, op, rest = line.split(" ", 2)
+        path, fault = rest.rsplit(" ", 1)  # a path may hold spaces; a fault never does
+        out.append((op, path, fault))
+    return out
+
+
 @contextlib.contextmanager
-def nas_mount(src, mnt, latency_ms=1.0, bandwidth_mbps=0.0):
+def nas_mount(src, mnt, latency_ms=1.0, bandwidth_mbps=0.0, faults=None, fault_log=None, writable=False,
+              fault_seed=1):
     Path(mnt).mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([str(nasfs_binary()), str(src), str(mnt), f"--latency-ms={latency_ms}",
-                             f"--bandwidth-mbps={bandwidth_mbps}", "-f"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [str(nasfs_binary()), str(src), str(mnt), f"--latency-ms={latency_ms}",
+           f"--bandwidth-mbps={bandwidth_mbps}", "-f"]
+    if writable:
+        cmd.append("--writable")
+    if faults is not None:
+        cmd += [f"--faults={faults}", f"--fault-seed={fault_seed}"]
+    if fault_log is not None:
+        cmd.append(f"--fault-log={fault_log}")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 10
         while not is_mounted(mnt):

@@ -6,16 +6,57 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace nasfs {
 
-namespace {
+namespace detail {
 
 NasState& state() { return *static_cast<NasState*>(fuse_get_context()->private_data); }
 
 std::string backing(const char* path) { return state().source + path; }
+
+OpenFile& open_file(const fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
+
+int inject(FaultOp op, const char* op_name, const char* path, bool* short_read) {
+  NasState& s = state();
+  if (!s.faults) return 0;
+  const auto hit = s.faults->check(op, op_name, path);
+  if (!hit) return 0;
+  switch (hit->kind) {
+    case FaultKind::kEio:
+      return -EIO;
+    case FaultKind::kEstale:
+      return -ESTALE;
+    case FaultKind::kEnospc:
+      return -ENOSPC;
+    case FaultKind::kShort:
+      if (short_read != nullptr) *short_read = true;
+      return 0;
+    case FaultKind::kHang:
+      std::this_thread::sleep_for(std::chrono::duration<double>(hit->hang_s));
+      return 0;
+  }
+  return 0;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::backing;
+using detail::inject;
+using detail::open_file;
+using detail::state;
+
+// Write permission bits are shown only where writes are accepted.
+void show_mode(struct stat* st) {
+  if (!state().writable) st->st_mode &= ~(S_IWUSR | S_IWGRP | S_IWOTH);
+}
 
 void* nas_init(fuse_conn_info* conn, fuse_config* cfg) {
   // Note [No client cache]: an NFS client revalidates; here we go further and
@@ -46,14 +87,16 @@ void* nas_init(fuse_conn_info* conn, fuse_config* cfg) {
 }
 
 int nas_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
+  if (const int rc = inject(FaultOp::kGetattr, "getattr", path)) return rc;
   state().link.request();
-  const int rc = fi ? fstat(static_cast<int>(fi->fh), st) : lstat(backing(path).c_str(), st);
+  const int rc = fi ? fstat(open_file(fi).fd, st) : lstat(backing(path).c_str(), st);
   if (rc != 0) return -errno;
-  st->st_mode &= ~(S_IWUSR | S_IWGRP | S_IWOTH);  // read-only, and say so
+  show_mode(st);
   return 0;
 }
 
 int nas_readlink(const char* path, char* buf, size_t size) {
+  if (const int rc = inject(FaultOp::kOther, "readlink", path)) return rc;
   state().link.request();
   const ssize_t n = readlink(backing(path).c_str(), buf, size - 1);
   if (n < 0) return -errno;
@@ -64,6 +107,7 @@ int nas_readlink(const char* path, char* buf, size_t size) {
 // One listing request returns every entry's attributes, as NFS READDIRPLUS does.
 int nas_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, fuse_file_info*,
                 fuse_readdir_flags flags) {
+  if (const int rc = inject(FaultOp::kOther, "readdir", path)) return rc;
   state().link.request();
   DIR* dir = opendir(backing(path).c_str());
   if (dir == nullptr) return -errno;
@@ -73,7 +117,7 @@ int nas_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, fuse
     st.st_ino = e->d_ino;
     st.st_mode = static_cast<mode_t>(DTTOIF(e->d_type));
     const bool full = plus && fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (full) st.st_mode &= ~(S_IWUSR | S_IWGRP | S_IWOTH);
+    if (full) show_mode(&st);
     const auto fill = full ? FUSE_FILL_DIR_PLUS : static_cast<fuse_fill_dir_flags>(0);
     if (filler(buf, e->d_name, &st, 0, fill) != 0) break;
   }
@@ -82,22 +126,37 @@ int nas_readdir(const char* path, void* buf, fuse_fill_dir_t filler, off_t, fuse
 }
 
 int nas_open(const char* path, fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
+  if (!state().writable && (fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
+  if (const int rc = inject(FaultOp::kOpen, "open", path)) return rc;
   state().link.request();
-  const int fd = open(backing(path).c_str(), O_RDONLY);
+  const int fd = open(backing(path).c_str(), state().writable ? fi->flags : O_RDONLY);
   if (fd < 0) return -errno;
-  fi->fh = static_cast<uint64_t>(fd);
+  fi->fh = reinterpret_cast<uint64_t>(new OpenFile(fd));
   fi->direct_io = 1;   // see Note [No client cache]
   fi->keep_cache = 0;
   return 0;
 }
 
-int nas_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+// Note [Short reads]: a `short` fault returns half the bytes asked for (at
+// least 1), and the open file then ends there: later reads of this handle at or
+// past that point return 0 (end of file). A short count alone would be
+// invisible, since readers loop until they have what they asked for (and with
+// async direct I/O the kernel may already have the rest from parallel
+// requests); a file that ends early is what a reader must notice, as it would
+// from a NAS that serves a truncated view. Reopening reads the real file.
+int nas_read(const char* path, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+  OpenFile& f = open_file(fi);
+  long long ends_at = f.ends_at.load();
+  if (ends_at >= 0 && offset >= ends_at) return 0;
+  bool cut = false;
+  if (const int rc = inject(FaultOp::kRead, "read", path, &cut)) return rc;
+  if (cut) size = std::max<size_t>(1, size / 2);
+  if (ends_at >= 0) size = std::min<size_t>(size, static_cast<size_t>(ends_at - offset));
   NasState& s = state();
   s.link.request();
   size_t done = 0;
   while (done < size) {  // pread may return short on a large request
-    const ssize_t n = pread(static_cast<int>(fi->fh), buf + done, size - done, offset + static_cast<off_t>(done));
+    const ssize_t n = pread(f.fd, buf + done, size - done, offset + static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return -errno;
@@ -105,12 +164,19 @@ int nas_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* 
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }
+  if (cut) {  // the earliest cut wins when parallel requests are cut
+    const long long end = offset + static_cast<long long>(done);
+    while ((ends_at < 0 || end < ends_at) && !f.ends_at.compare_exchange_weak(ends_at, end)) {
+    }
+  }
   s.link.transfer(done);
   return static_cast<int>(done);
 }
 
 int nas_release(const char*, fuse_file_info* fi) {
-  close(static_cast<int>(fi->fh));
+  OpenFile* f = &open_file(fi);
+  close(f->fd);
+  delete f;
   return 0;
 }
 
@@ -138,9 +204,14 @@ fuse_operations make_operations() {
 
 }  // namespace
 
-const fuse_operations& nas_operations() {
-  static const fuse_operations ops = make_operations();
-  return ops;
+const fuse_operations& nas_operations(bool writable) {
+  static const fuse_operations read_ops = make_operations();
+  static const fuse_operations write_ops = [] {
+    fuse_operations ops = make_operations();
+    detail::add_write_operations(ops);
+    return ops;
+  }();
+  return writable ? write_ops : read_ops;
 }
 
 }  // namespace nasfs
