@@ -1,6 +1,8 @@
 #include "models/registry.h"
 
+#include "models/cv/convnext.h"
 #include "models/cv/densenet.h"
+#include "models/cv/efficientnet.h"
 #include "models/cv/resnet.h"
 #include "models/cv/unet.h"
 #include "models/model_error.h"
@@ -27,6 +29,8 @@ const std::vector<ModelInfo>& model_zoo() {
       cv_model("resnet101", "ResNet", "torchvision resnet101 IMAGENET1K_V1, IMAGENET1K_V2"),
       cv_model("densenet121", "DenseNet", "torchvision densenet121 IMAGENET1K_V1"),
       cv_model("densenet169", "DenseNet", "torchvision densenet169 IMAGENET1K_V1"),
+      cv_model("efficientnet_b0", "EfficientNet", "torchvision efficientnet_b0 IMAGENET1K_V1"),
+      cv_model("convnext_tiny", "ConvNeXt", "torchvision convnext_tiny IMAGENET1K_V1"),
       {"unet2d", "U-Net", "segmentation", "[N, C, H, W] float32, H, W % 16 == 0",
        "MONAI BasicUNet(spatial_dims=2) state dict"},
       {"unet3d", "U-Net", "segmentation", "[N, C, D, H, W] float32, D, H, W % 16 == 0",
@@ -48,6 +52,12 @@ std::shared_ptr<ImageModel> create_model(const ModelRequest& request) {
     if (info.family == "DenseNet") {
       return std::make_shared<DenseNet>(densenet_spec(request.name), request.num_classes,
                                         request.in_channels);
+    }
+    if (info.family == "EfficientNet") {
+      return std::make_shared<EfficientNet>(request.name, request.num_classes, request.in_channels);
+    }
+    if (info.family == "ConvNeXt") {
+      return std::make_shared<ConvNeXt>(request.name, request.num_classes, request.in_channels);
     }
   }
   std::string known;

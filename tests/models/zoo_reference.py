@@ -38,17 +38,39 @@ CASES = [
     ("densenet169_c3_st", "densenet169", 2, 3, "safetensors", "plain"),
     ("resnet18_grey_st", "resnet18", 2, 3, "safetensors", "grey"),
     ("densenet121_wrapped_pth", "densenet121", 2, 3, "pth", "wrapped"),
+    ("efficientnet_b0_c1_pth", "efficientnet_b0", 3, 1, "pth", "plain"),
+    ("convnext_tiny_c3_st", "convnext_tiny", 4, 3, "safetensors", "plain"),
+    ("efficientnet_b0_grey_st", "efficientnet_b0", 2, 3, "safetensors", "grey"),
 ]
+
+# The stem convolution of each architecture, rebuilt for other than 3 input channels.
+STEMS = {
+    "resnet": lambda m, c: setattr(m, "conv1", torch.nn.Conv2d(c, 64, 7, 2, 3, bias=False)),
+    "densenet": lambda m, c: setattr(m.features, "conv0", torch.nn.Conv2d(c, 64, 7, 2, 3, bias=False)),
+    "efficientnet": lambda m, c: m.features[0].__setitem__(0, torch.nn.Conv2d(c, 32, 3, 2, 1, bias=False)),
+    "convnext": lambda m, c: m.features[0].__setitem__(0, torch.nn.Conv2d(c, 96, 4, 4)),
+}
+
+
+def randomize_layer_norm_and_scale(model):
+    """ConvNeXt: fresh LayerNorms are identities and layer_scale (1e-6) all but
+    switches every block off; random ones make each block and norm matter."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.LayerNorm):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.uniform_(0.1, 0.5)
 
 
 def build(arch, classes, channels):
     model = getattr(torchvision.models, arch)(weights=None, num_classes=classes)
     if channels != 3:
-        if arch.startswith("resnet"):
-            model.conv1 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
-        else:
-            model.features.conv0 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
+        STEMS[re.match(r"[a-z]+", arch).group(0)](model, channels)
     randomize_batch_norm(model)
+    if arch.startswith("convnext"):
+        randomize_layer_norm_and_scale(model)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.Linear):
