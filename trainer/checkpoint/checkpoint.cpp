@@ -11,6 +11,12 @@
 //   4. pruning. A crash at any point leaves `latest` at a complete checkpoint;
 //      leftovers of the crash are .tmp-* names that nothing reads and the
 //      next save removes.
+//
+// Note [A failed save] A write error in steps 1-3 (ENOSPC, EIO, ...) leaves
+// `latest` where it was: the .tmp- folder is removed, and so is a step folder
+// renamed into place that `latest` (and `best`) do not name, so a full disk
+// gets its space back at once. The removal is best effort: what cannot be
+// removed is said in the error and removed by the next save or run start.
 #include "trainer/checkpoint/checkpoint.h"
 
 #include <unistd.h>
@@ -18,6 +24,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "models/model_error.h"
 #include "trainer/checkpoint/atomic_file.h"
@@ -73,7 +81,12 @@ void install(const fs::path& tmp, const fs::path& ckpt_dir, const std::string& n
     const fs::path old = ckpt_dir / (kTmpPrefix + std::string("replaced-") + name + "-" + pid_string());
     std::filesystem::remove_all(old, ec);
     rename_or_throw(final_dir, old);
-    rename_or_throw(tmp, final_dir);
+    try {
+      rename_or_throw(tmp, final_dir);
+    } catch (const CheckpointError&) {
+      ::rename(old.c_str(), final_dir.c_str());  // put the earlier one back: `latest` may name it
+      throw;
+    }
     fsync_directory(ckpt_dir);
     std::filesystem::remove_all(old, ec);  // best effort; the next prune retries
   } else {
@@ -101,6 +114,21 @@ Best current_best(const fs::path& ckpt_dir, const TrainerState& caller) {
     }
   }
   return {caller.best_metric, caller.best_checkpoint};
+}
+
+// Note [A failed save]: returns "" when everything went, else what is left.
+std::string abandon_save(const fs::path& ckpt_dir, const fs::path& tmp, const std::string& name, bool installed) {
+  std::vector<fs::path> remove = {tmp};
+  if (installed && read_pointer(ckpt_dir, kLatestLink) != name && read_pointer(ckpt_dir, kBestLink) != name) {
+    remove.push_back(ckpt_dir / name);
+  }
+  std::string left;
+  for (const auto& path : remove) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) left += "; could not remove the partial checkpoint " + path.string() + ": " + ec.message();
+  }
+  return left;
 }
 
 bool is_better(double metric, const std::optional<double>& best, bool higher_is_better) {
@@ -138,19 +166,23 @@ std::filesystem::path CheckpointManager::save(const Checkpoint& ckpt, std::optio
   state.best_checkpoint = best.name;
 
   const fs::path tmp = dir_ / (kTmpPrefix + name + "-" + pid_string());
+  bool installed = false;
   try {
     std::filesystem::remove_all(tmp, ec);
     fs::create_directory(tmp);
     write_files(tmp, ckpt, state);
+    install(tmp, dir_, name);
+    installed = true;
+    replace_symlink(dir_ / kLatestLink, name);
   } catch (const fs::filesystem_error& e) {
-    std::filesystem::remove_all(tmp, ec);
-    throw CheckpointError("cannot write checkpoint " + tmp.string() + ": " + e.code().message());
+    throw CheckpointError("cannot write checkpoint " + tmp.string() + ": " + e.code().message() +
+                          abandon_save(dir_, tmp, name, installed));
+  } catch (const CheckpointError& e) {
+    throw CheckpointError(e.what() + abandon_save(dir_, tmp, name, installed));
   } catch (...) {
-    std::filesystem::remove_all(tmp, ec);
+    abandon_save(dir_, tmp, name, installed);
     throw;
   }
-  install(tmp, dir_, name);
-  replace_symlink(dir_ / kLatestLink, name);
   if (new_best) {
     replace_symlink(dir_ / kBestLink, name);
   } else if (replacing_best) {

@@ -65,11 +65,21 @@ void prune(const fs::path& ckpt_dir, int64_t keep_last, const std::set<std::stri
   for (int64_t i = 0; i < n - keep_last; ++i) {  // ascending: the oldest come first
     if (protect.count(steps[i].second) == 0) std::filesystem::remove_all(ckpt_dir / steps[i].second, ec);
   }
+  remove_leftovers(ckpt_dir);
+}
+
+std::vector<std::string> remove_leftovers(const fs::path& ckpt_dir) {
+  std::error_code ec;
   std::vector<fs::path> leftovers;
   for (fs::directory_iterator it(ckpt_dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (is_leftover(it->path().filename().string())) leftovers.push_back(it->path());
   }
-  for (const auto& path : leftovers) std::filesystem::remove_all(path, ec);
+  std::vector<std::string> failed;
+  for (const auto& path : leftovers) {
+    std::filesystem::remove_all(path, ec);
+    if (ec) failed.push_back(path.string() + ": " + ec.message());
+  }
+  return failed;
 }
 
 }  // namespace medtrain::checkpoint
