@@ -1,5 +1,8 @@
 // medtrain infer --model DIR --in PATH --out predictions.csv|.jsonl
 //                [--batch-size N] [--workers N] [--on-error skip|fail] [--device auto|cpu|cuda]
+//                [--progress auto|bar|plain|none]
+//                3D segmentation: [--mask-format npy,seg,nifti] [--seg-type binary|fractional]
+//                [--sw-overlap F] [--sw-mode constant|gaussian] [--sw-batch N] [--max-volume-gb G]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -29,9 +32,30 @@ Command add_infer_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--device", o->device, "auto | cpu | cuda")
       ->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--progress", o->progress, "progress on stderr: auto (a bar on a terminal, a line every 10 s "
+                  "otherwise), bar, plain or none")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "plain", "none"}));
+  auto formats = std::make_shared<std::vector<std::string>>(o->mask_formats);
+  auto seg_type = std::make_shared<std::string>("binary");
+  cmd->add_option("--mask-format", *formats, "segmentation masks: a comma list of npy, seg (DICOM SEG), nifti "
+                  "(.nii.gz); seg and nifti for 3D bundles trained at a voxel size")
+      ->delimiter(',')->capture_default_str()->check(CLI::IsMember({"npy", "seg", "nifti"}));
+  cmd->add_option("--seg-type", *seg_type, "DICOM SEG: binary (the argmax class) or fractional (each class's "
+                  "probability, 0..255)")
+      ->capture_default_str()->check(CLI::IsMember({"binary", "fractional"}));
+  cmd->add_option("--sw-overlap", o->sw_overlap, "whole-volume sliding window: overlap of neighbouring windows")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--sw-mode", o->sw_mode, "blending of overlapping windows: constant or gaussian (sigma 0.125 ROI)")
+      ->capture_default_str()->check(CLI::IsMember({"constant", "gaussian"}));
+  cmd->add_option("--sw-batch", o->sw_batch, "windows per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-volume-gb", o->max_volume_gb, "refuse a series whose estimated inference memory is larger "
+                  "(docs/export.md)")
+      ->capture_default_str()->check(CLI::Range(1e-6, 1e6));
   // For parity tests: the preprocessed inputs, in output order, as float32 .npy.
   cmd->add_option("--dump-inputs", o->dump_inputs)->group("");
-  return {cmd, [o, model, in, out, on_error] {
+  return {cmd, [o, model, in, out, on_error, formats, seg_type] {
+            o->mask_formats = *formats;
+            o->seg_fractional = *seg_type == "fractional";
             o->model_dir = *model;
             o->in = *in;
             o->out = *out;
@@ -50,12 +74,15 @@ Command add_infer_command(CLI::App& app) {
             }
             const auto s = exporter::run_inference(*o);
             for (const auto& [path, reason] : s.skipped) std::fprintf(stderr, "skipped %s\n", reason.c_str());
+            for (const auto& [path, reason] : s.failed) std::fprintf(stderr, "failed %s\n", reason.c_str());
             if (!s.skipped.empty()) {
               std::fprintf(stderr, "skipped %zu of %zu files (not readable DICOM; --on-error skip)\n",
                            s.skipped.size(), s.files);
             }
             fmt::print("predicted {} of {} files on {} -> {}\n", s.predictions.size(), s.files, s.device,
                        o->out.string());
+            fmt::print("summary: {} predicted, {} skipped, {} failed\n", s.predictions.size(), s.skipped.size(),
+                       s.failed.size());
             return kExitOk;
           }};
 }

@@ -107,6 +107,14 @@ ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckp
                         cfg.data.image_size,    cfg.data.depth,        cfg.data.mean,
                         cfg.data.std};
   card.preprocessing.colour = cfg.data.colour;
+  card.preprocessing.slice_spacing = cfg.data.slice_spacing;
+  card.preprocessing.pixel_spacing = cfg.data.pixel_spacing;
+  if (cfg.data.depth > 0) {  // the window the model trained on
+    const bool patches = cfg.data.patch_size > 0;
+    card.preprocessing.roi = {patches && cfg.data.patch_depth > 0 ? cfg.data.patch_depth : cfg.data.depth,
+                              patches ? cfg.data.patch_size : cfg.data.image_size,
+                              patches ? cfg.data.patch_size : cfg.data.image_size};
+  }
   card.step = ckpt.state.step;
   card.epoch = ckpt.state.epoch;
   card.config_sha256 = checkpoint::sha256_hex(ckpt.config_yaml);

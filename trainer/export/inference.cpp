@@ -19,7 +19,9 @@
 #include "trainer/engine/device_choice.h"
 #include "trainer/export/infer_dataset.h"
 #include "trainer/export/infer_inputs.h"
+#include "trainer/export/infer_progress.h"
 #include "trainer/export/prediction_writer.h"
+#include "trainer/export/volume_infer.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -43,9 +45,6 @@ data::DicomDatasetOptions preprocessing_options(const ModelCard& card, const fs:
   o.check_files = false;
   return o;
 }
-
-// Where segmentation masks go: <out folder>/<out stem>_masks/.
-fs::path masks_dir(const fs::path& out) { return out.parent_path() / (out.stem().string() + "_masks"); }
 
 // The outputs of one batch -> predictions for the files `index` [B].
 class Collector {
@@ -115,7 +114,43 @@ class Collector {
   mutable bool masks_dir_made_ = false;
 };
 
+// What the bundle can do with the inputs and formats asked for; UserError otherwise.
+void check_request(const InferOptions& o, const ModelCard& card) {
+  const bool segmentation = card.task == "segmentation";
+  const bool whole_volume = segmentation && card.preprocessing.depth > 0 && card.preprocessing.has_spacing();
+  for (const std::string& f : o.mask_formats) {
+    if (f != "npy" && f != "seg" && f != "nifti") {
+      throw UserError("--mask-format: '" + f + "' is not npy, seg or nifti");
+    }
+    if (f != "npy" && !whole_volume) {
+      throw UserError("--mask-format " + f + ": needs a 3D segmentation bundle trained at a voxel size (data.slice_spacing"
+                      " / pixel_spacing), whose masks lie on the series' slices; " + o.model_dir.string() +
+                      (!segmentation ? " is a " + card.task + " bundle"
+                       : card.preprocessing.depth == 0 ? " is 2D"
+                                                       : " resized each series to depth x S x S"));
+    }
+  }
+  if (o.mask_formats.empty()) throw UserError("--mask-format: name at least one of npy, seg, nifti");
+  if (card.preprocessing.depth == 0) {
+    const std::string why = volume_input_reason(o.in);
+    if (!why.empty()) {
+      throw UserError("--in " + o.in.string() + ": " + why + ", but the bundle is 2D (depth 0) and predicts single "
+                      "images; use a 3D bundle, or a manifest .csv naming the slices to predict them one by one");
+    }
+  }
+  if (segmentation) {
+    std::error_code ec;
+    const fs::path dir = masks_dir(o.out);
+    if (fs::exists(dir, ec)) {
+      throw UserError("--out " + o.out.string() + ": the masks folder " + dir.string() +
+                      " already exists; masks are never overwritten (remove it or choose another --out)");
+    }
+  }
+}
+
 }  // namespace
+
+fs::path masks_dir(const fs::path& out) { return out.parent_path() / (out.stem().string() + "_masks"); }
 
 std::string read_bundle_file(const fs::path& dir, const ModelCard& card, const char* name) {
   const fs::path path = dir / name;
@@ -172,6 +207,11 @@ InferSummary run_inference(const InferOptions& o) {
     throw UserError("--model " + o.model_dir.string() + ": masks are written as uint8; " +
                     std::to_string(m.card.num_classes) + " classes do not fit");
   }
+  check_request(o, m.card);
+  const Preprocessing& p = m.card.preprocessing;
+  if (m.card.task == "segmentation" && p.depth > 0 && p.has_spacing()) {
+    return run_volume_inference(o, m, std::move(summary));
+  }
   std::vector<std::string> paths = m.card.preprocessing.depth > 0 ? collect_series(o.in) : collect_inputs(o.in);
   summary.files = paths.size();
   auto dataset = std::make_shared<InferDataset>(paths, preprocessing_options(m.card, o.model_dir));
@@ -187,6 +227,8 @@ InferSummary run_inference(const InferOptions& o) {
   Collector collector(m.card, o.out, paths);
   std::vector<torch::Tensor> inputs;  // kept only for --dump-inputs
   torch::NoGradGuard no_grad;
+  InferProgress progress(o.progress, "files", static_cast<int64_t>(paths.size()));
+  int64_t seen = 0;
   while (auto batch = loader.next()) {
     torch::Tensor x = batch->images;
     // Training feeds one grey channel; a model built for more sees it repeated.
@@ -198,7 +240,10 @@ InferSummary run_inference(const InferOptions& o) {
     if (!o.dump_inputs.empty()) inputs.push_back(x.contiguous());
     const torch::Tensor logits = m.model->forward(x.to(m.device));
     collector.add(batch->targets, logits);
+    seen += batch->targets.size(0) + static_cast<int64_t>(batch->skipped);
+    progress.done(seen);
   }
+  progress.finish();
   for (const auto& [i, reason] : dataset->failures()) summary.skipped.emplace_back(paths[i], reason);
   summary.predictions = collector.take();
   if (summary.predictions.empty()) {

@@ -46,14 +46,27 @@ struct InferOptions {
   data::OnError on_error = data::OnError::kFail;
   std::string device = "auto";  // auto | cpu | cuda
   std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, (D,) S, S], in output order
+  std::string progress = "auto";  // auto | bar | plain | none, on stderr (metrics/progress.h)
+  // Segmentation masks: any of npy, seg (DICOM SEG), nifti; seg and nifti
+  // need a volume bundle trained at a voxel size (volume_infer.h).
+  std::vector<std::string> mask_formats{"npy"};
+  bool seg_fractional = false;  // --seg-type fractional
+  // Whole-volume sliding window (sliding_window.h); the ROI is the bundle's.
+  double sw_overlap = 0.25;
+  std::string sw_mode = "constant";  // constant | gaussian (sigma_scale 0.125)
+  int64_t sw_batch = 1;
+  double max_volume_gb = 8;  // refuse a series whose estimated peak memory is larger
 };
 
 // One input's prediction, by the bundle's task:
 //   multiclass    label = argmax; probabilities = softmax, one per class
 //   multilabel    probabilities = sigmoid, one per label; present = those >= 0.5
 //   segmentation  mask = the argmax class per pixel, written as a uint8 .npy
-//                 at the model's input size (S x S, or D x S x S for volumes)
-//                 into <out stem>_masks/<input index>.npy; pixels = count per class
+//                 at the model's input size (S x S, or D x S x S for volumes
+//                 resized to depth) into <out stem>_masks/<input index>.npy;
+//                 pixels = count per class. Volume bundles trained at a voxel
+//                 size: the whole series by sliding window, masks on the
+//                 series' grid, in --mask-format's formats (volume_infer.h)
 struct Prediction {
   std::string path;
   int64_t label = 0;
@@ -63,14 +76,22 @@ struct Prediction {
   std::string mask;                  // segmentation: mask file, relative to --out's folder
   std::vector<int64_t> mask_shape;
   std::vector<int64_t> pixels;       // segmentation: pixels per class
+  std::vector<std::pair<std::string, std::string>> masks;  // volumes: format -> file (mask: the first)
 };
 
 struct InferSummary {
   size_t files = 0;  // inputs found
   std::vector<Prediction> predictions;  // in input order, skipped files left out
-  std::vector<std::pair<std::string, std::string>> skipped;  // path, reason
+  // path, reason. skipped: could not be read (not DICOM, an invalid series);
+  // failed: read but not predicted (a volume over --max-volume-gb). Both only
+  // under --on-error skip; under fail the first one ends the run.
+  std::vector<std::pair<std::string, std::string>> skipped;
+  std::vector<std::pair<std::string, std::string>> failed;
   std::string device;  // what ran the model and why
 };
+
+// Where segmentation masks go: <out folder>/<out stem>_masks/.
+std::filesystem::path masks_dir(const std::filesystem::path& out);
 
 // Predicts every input and writes options.out atomically. Under on_error:
 // fail the first file that cannot be read ends the run (DataError naming it,

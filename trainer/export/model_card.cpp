@@ -81,6 +81,24 @@ void bounded(const Reader& r, const std::string& key, const YAML::Node& at, cons
   }
 }
 
+void check_volume(const ModelCard& c, const Reader& r, const YAML::Node& pre) {
+  const Preprocessing& p = c.preprocessing;
+  bounded(r, "preprocessing.slice_spacing", pre["slice_spacing"], "data.slice_spacing", p.slice_spacing);
+  bounded(r, "preprocessing.pixel_spacing", pre["pixel_spacing"], "data.pixel_spacing", p.pixel_spacing);
+  if ((p.slice_spacing > 0) != (p.pixel_spacing > 0)) {
+    r.fail("preprocessing.slice_spacing", pre["slice_spacing"], "slice_spacing and pixel_spacing come together");
+  }
+  if (p.depth == 0 && (p.slice_spacing > 0 || pre["roi"].IsDefined())) {
+    r.fail("preprocessing.roi", pre["roi"], "volume keys in a 2D bundle (depth 0)");
+  }
+  const std::array<int64_t, 3> most{p.depth, p.image_size, p.image_size};
+  for (size_t k = 0; k < 3 && p.depth > 0; ++k) {
+    if (p.roi[k] < 1 || p.roi[k] > most[k]) {
+      r.fail("preprocessing.roi", pre["roi"], fmt::format("expected 3 sides in 1..[{}, {}, {}]", most[0], most[1], most[2]));
+    }
+  }
+}
+
 void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
   if (static_cast<int64_t>(c.labels.size()) != c.num_classes) {
     r.fail("labels", root["labels"],
@@ -114,6 +132,7 @@ void check_card(const ModelCard& c, const Reader& r, const YAML::Node& root) {
   if (p.colour == "rgb" && c.in_channels != 3) {
     r.fail("preprocessing.colour", pre["colour"], "rgb needs in_channels 3");
   }
+  check_volume(c, r, pre);
 }
 
 void emit_text(YAML::Emitter& out, const ModelCard& c) {
@@ -131,7 +150,26 @@ void emit_preprocessing(YAML::Emitter& out, const Preprocessing& p) {
   out << YAML::Key << "mean" << YAML::Value << number(p.mean);
   out << YAML::Key << "std" << YAML::Value << number(p.std);
   out << YAML::Key << "colour" << YAML::Value << p.colour;
+  if (p.has_spacing()) {
+    out << YAML::Key << "slice_spacing" << YAML::Value << number(p.slice_spacing);
+    out << YAML::Key << "pixel_spacing" << YAML::Value << number(p.pixel_spacing);
+  }
+  if (p.depth > 0 && p.roi[0] > 0) {
+    out << YAML::Key << "roi" << YAML::Value << YAML::Flow << std::vector<int64_t>(p.roi.begin(), p.roi.end());
+  }
   out << YAML::EndMap;
+}
+
+// Keys added with whole-volume inference; older bundles lack them.
+void read_volume(const Reader& r, const YAML::Node& pre, Preprocessing& p) {
+  if (pre["slice_spacing"].IsDefined()) p.slice_spacing = r.as<double>("preprocessing", "slice_spacing", "mm");
+  if (pre["pixel_spacing"].IsDefined()) p.pixel_spacing = r.as<double>("preprocessing", "pixel_spacing", "mm");
+  p.roi = {p.depth, p.image_size, p.image_size};
+  if (pre["roi"].IsDefined()) {
+    const auto roi = r.as<std::vector<int64_t>>("preprocessing", "roi", "[depth, rows, cols]");
+    if (roi.size() != 3) r.fail("preprocessing.roi", pre["roi"], "expected [depth, rows, cols]");
+    p.roi = {roi[0], roi[1], roi[2]};
+  }
 }
 
 void read_preprocessing(const Reader& r, const YAML::Node& root, Preprocessing& p) {
@@ -145,6 +183,7 @@ void read_preprocessing(const Reader& r, const YAML::Node& root, Preprocessing& 
   if (root["preprocessing"]["colour"].IsDefined()) {
     p.colour = r.as<std::string>("preprocessing", "colour", "luma or rgb");
   }
+  read_volume(r, root["preprocessing"], p);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@
 //   labels: [normal, abnormal]      # index = class; "0", "1", ... when the run named none
 //   preprocessing: {window_center: 40, window_width: 400, window_from_file: false,
 //                   image_size: 64, depth: 0, mean: 0.5, std: 0.25,
-//                   colour: luma}   # depth > 0: series in; colour rgb: 3-channel input
+//                   colour: luma,   # depth > 0: series in; colour rgb: 3-channel input
+//                   slice_spacing: 1.5, pixel_spacing: 1.5,   # volumes trained at a voxel size (else absent)
+//                   roi: [16, 24, 24]}   # volumes: the training window (patch, or depth x S x S)
 //   training: {step: 6, epoch: 1, config_sha256: <64 hex>, checkpoint: <path>,
 //              torch_version: ..., medtrain_version: ...}
 //   metrics: {val/accuracy: 0.75, ...}   # the checkpoint's last evaluation; {} if none
@@ -20,6 +22,7 @@
 //         text: inputs [input_ids], and input: {name: input_ids, shape: [-1, max_length], dtype: int64}
 //   text: {max_length: 128, encoder: encoder}   # text bundles only (text_bundle.h), instead of preprocessing
 //   files: {model.safetensors: <sha256>, model.onnx: <sha256>}
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -42,6 +45,16 @@ struct Preprocessing {
   double mean = 0;
   double std = 1;
   std::string colour = "luma";  // data.colour: luma | rgb (absent in older bundles: luma)
+  // Volumes trained at a fixed voxel size (data.slice_spacing, pixel_spacing,
+  // mm): infer resamples each series to it and runs the sliding window there.
+  // 0 = the series were resized to depth x S x S (and older bundles).
+  double slice_spacing = 0;
+  double pixel_spacing = 0;
+  // Volumes: the window the model trained on (depth, rows, cols): the patch
+  // (data.patch_depth / patch_size) or the whole depth x S x S. Older bundles:
+  // absent, read as depth x S x S.
+  std::array<int64_t, 3> roi{};
+  bool has_spacing() const { return slice_spacing > 0 && pixel_spacing > 0; }
 };
 
 struct ModelCard {

@@ -66,6 +66,11 @@ nlohmann::ordered_json json_line(const Prediction& p, const ModelCard& card) {
   j["path"] = p.path;
   if (card.task == "segmentation") {
     j["mask"] = p.mask;
+    if (!p.masks.empty()) {
+      nlohmann::ordered_json masks = nlohmann::ordered_json::object();
+      for (const auto& [format, file] : p.masks) masks[format] = file;
+      j["masks"] = masks;
+    }
     j["shape"] = p.mask_shape;
     nlohmann::ordered_json pixels = nlohmann::ordered_json::object();
     for (size_t k = 0; k < p.pixels.size(); ++k) pixels[labels.at(k)] = p.pixels[k];

@@ -10,6 +10,8 @@
 //   segmentation (the mask file is relative to the folder of --out)
 //     .csv    path,mask,shape,pixels_<class 0>,...   (shape "64x64" or "16x32x32")
 //     .jsonl  {"path": ..., "mask": ..., "shape": [...], "pixels": {"<class>": n, ...}}
+//             whole volumes add "masks": {"npy": ..., "seg": ..., "nifti": ...} (those written;
+//             "mask" and the .csv's mask column hold the first --mask-format)
 // Probabilities are written with 9 significant digits (float32 round trip).
 #include <filesystem>
 #include <string>

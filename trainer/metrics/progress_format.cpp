@@ -52,6 +52,7 @@ double eta_seconds(int64_t steps_done, double elapsed_s, int64_t steps_left) {
 }
 
 std::string format_stats(const StepReport& r) {
+  if (!r.stats.empty()) return r.stats;
   // loss: 4 significant digits; lr: 3 in e-notation (schedules span decades).
   return printf_string("epoch %lld loss %.4g lr %.2e %.1f samples/s data-wait %.0f%%",
                        static_cast<long long>(r.epoch), r.loss, r.lr, r.samples_per_s,
@@ -59,8 +60,8 @@ std::string format_stats(const StepReport& r) {
 }
 
 std::string format_plain_line(const StepReport& r, const std::string& eta) {
-  if (r.total_steps <= 0) return "step " + std::to_string(r.step) + " " + format_stats(r);
-  return with_eta("step " + std::to_string(r.step) + "/" + std::to_string(r.total_steps) + " " +
+  if (r.total_steps <= 0) return r.counter + " " + std::to_string(r.step) + " " + format_stats(r);
+  return with_eta(r.counter + " " + std::to_string(r.step) + "/" + std::to_string(r.total_steps) + " " +
                       format_stats(r),
                   eta);
 }
