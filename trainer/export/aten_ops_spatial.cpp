@@ -1,7 +1,10 @@
 // The aten ops of convolutional networks beyond the classifiers: convolution
-// in 1, 2 or 3 spatial dimensions (plain and transposed), instance norm,
-// leaky relu and padding. Together they export the U-Nets (models/cv/unet.h:
-// MONAI BasicUNet). Eval-mode semantics, as in aten_to_onnx.cpp.
+// in 1, 2 or 3 spatial dimensions (plain, transposed, grouped and depthwise),
+// instance norm, leaky relu, SiLU and padding. Together they export the U-Nets
+// (models/cv/unet.h: MONAI BasicUNet) and, with the classifier ops and the
+// permute / layer_norm / linear / gelu / mul of aten_ops_text.cpp, EfficientNet
+// (SiLU, squeeze-excitation: sigmoid * x) and ConvNeXt. Eval-mode semantics,
+// as in aten_to_onnx.cpp.
 #include <string>
 #include <vector>
 
@@ -95,6 +98,14 @@ void leaky_relu(Converter& c, const Node* n) {
          {OnnxAttribute::real("alpha", static_cast<float>(c.real(n, 1)))});
 }
 
+// silu(x) = x * sigmoid(x): opset 17 has no SiLU node.
+void silu(Converter& c, const Node* n) {
+  const std::string x = c.tensor(n, n->inputs()[0]);
+  const std::string out = c.output(n->outputs()[0]);
+  c.emit("Sigmoid", {x}, {out + "_sigmoid"});
+  c.emit("Mul", {x, out + "_sigmoid"}, {out});
+}
+
 // PyTorch lists pads (before, after) from the last dimension backwards, for
 // the last pad.size()/2 dimensions; ONNX Pad takes [begin per axis..., end per axis...].
 void pad(Converter& c, const Node* n, const std::string& mode, double value) {
@@ -162,6 +173,8 @@ void add_spatial_ops(HandlerTable& table) {
   table["aten::instance_norm"] = instance_norm;
   table["aten::leaky_relu"] = leaky_relu;
   table["aten::leaky_relu_"] = leaky_relu;
+  table["aten::silu"] = silu;
+  table["aten::silu_"] = silu;
   table["aten::pad"] = pad_with_mode;
   table["aten::_pad_enum"] = pad_with_enum;
   table["aten::constant_pad_nd"] = [](Converter& c, const Node* n) { pad(c, n, "constant", c.real(n, 2)); };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cctype>
 #include <set>
 
 #include "models/registry.h"
@@ -75,6 +76,61 @@ TEST(TorchToOnnx, Resnet18NodesMatchTheModuleTree) {
   EXPECT_EQ(count_nodes(g, "Add"), 8);  // one residual add per BasicBlock: 4 stages x 2
   EXPECT_EQ(g.nodes.back().op_type, "Softmax");
   for (const auto& init : g.initializers) EXPECT_TRUE(names.count(init.name)) << init.name;
+  EXPECT_FALSE(serialize_onnx_model(g).empty());
+}
+
+// EfficientNet-B0 and ConvNeXt-Tiny against their module trees: a Conv per
+// convolution (depthwise ones keep group = channels), a BatchNormalization per
+// BN (EfficientNet) or a LayerNormalization per LayerNorm (ConvNeXt), a
+// residual Add per shape-keeping block, no Dropout node (eval mode).
+TEST(TorchToOnnx, EfficientNetB0NodesMatchTheModuleTree) {
+  auto model = models::create_model({"efficientnet_b0", 2, 1});
+  int64_t convs = 0, depthwise = 0, bns = 0, silus = 0;
+  for (const auto& m : model->modules(false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      ++convs;
+      depthwise += conv->options.groups() > 1 ? 1 : 0;
+    }
+    bns += m->as<torch::nn::BatchNorm2d>() ? 1 : 0;
+    silus += m->as<torch::nn::SiLU>() ? 1 : 0;
+  }
+  const OnnxGraph g = image_model_to_onnx(*model, {"efficientnet_b0", 1, 32, 2});
+  EXPECT_EQ(count_nodes(g, "Conv"), convs);
+  int64_t grouped = 0;
+  for (const auto& node : g.nodes) {
+    for (const auto& a : node.attributes) grouped += node.op_type == "Conv" && a.name == "group" && a.i > 1 ? 1 : 0;
+  }
+  EXPECT_EQ(grouped, depthwise);
+  EXPECT_EQ(depthwise, 16);  // one per MBConv block
+  EXPECT_EQ(count_nodes(g, "BatchNormalization"), bns);
+  // Sigmoid: one per SiLU module and per SE (16 blocks: its activation and its gate).
+  EXPECT_EQ(count_nodes(g, "Sigmoid"), silus + 2 * 16);
+  EXPECT_EQ(count_nodes(g, "GlobalAveragePool"), 16 + 1);
+  EXPECT_EQ(count_nodes(g, "Add"), 9);  // blocks with stride 1 and equal channels
+  EXPECT_EQ(count_nodes(g, "Gemm"), 1);
+  EXPECT_FALSE(serialize_onnx_model(g).empty());
+}
+
+TEST(TorchToOnnx, ConvNeXtTinyNodesMatchTheModuleTree) {
+  auto model = models::create_model({"convnext_tiny", 2, 3});
+  int64_t convs = 0, norms = 0;
+  for (const auto& m : model->modules(false)) {
+    convs += m->as<torch::nn::Conv2d>() ? 1 : 0;
+    norms += m->as<torch::nn::LayerNorm>() ? 1 : 0;
+  }
+  std::set<std::string> names;
+  for (const auto& [name, t] : models::state_dict(*model)) names.insert(name);
+  const OnnxGraph g = image_model_to_onnx(*model, {"convnext_tiny", 3, 32, 2});
+  EXPECT_EQ(count_nodes(g, "Conv"), convs);
+  EXPECT_EQ(count_nodes(g, "LayerNormalization"), norms);
+  EXPECT_EQ(norms, 18 + 1 + 3 + 1);  // blocks, stem, downsamplers, head
+  EXPECT_EQ(count_nodes(g, "Erf"), 18);
+  EXPECT_EQ(count_nodes(g, "Gemm"), 1);
+  // Weights keep their state-dict names; the rest are constants stemmed from a node output ("t12_one").
+  for (const auto& init : g.initializers) {
+    EXPECT_TRUE(names.count(init.name) || (init.name.size() > 1 && init.name[0] == 't' && std::isdigit(init.name[1])))
+        << init.name;
+  }
   EXPECT_FALSE(serialize_onnx_model(g).empty());
 }
 

@@ -123,6 +123,32 @@ TEST(OnnxOrtParity, Resnet18MulticlassUnchanged) {
   expect_parity("resnet18_mc", {"resnet18", 1, 32, 3}, 5);
 }
 
+// EfficientNet-B0: depthwise convs (group = channels), SiLU as Sigmoid * x,
+// squeeze-excitation (global pool, 1x1 convs, sigmoid, broadcast Mul).
+TEST(OnnxOrtParity, EfficientNetB0Multiclass) {
+  expect_parity("efficientnet_b0", {"efficientnet_b0", 1, 32, 3}, 7);
+}
+
+// ConvNeXt-Tiny: permute to NHWC, LayerNormalization, MatMul on 4-D inputs,
+// erf GELU, layer-scale Mul; LayerNorm2d before the head. Layer scale is set
+// to 0.5 (its 1e-6 init would hide every block's contribution).
+TEST(OnnxOrtParity, ConvNeXtTinyMultilabel) {
+  torch::manual_seed(8);
+  const OnnxExportSpec spec{"convnext_tiny", 3, 32, 4, kTaskMultilabel, 0};
+  auto model = models::create_model({spec.architecture, spec.num_classes, spec.in_channels});
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters()) {
+      if (p.key().find("layer_scale") != std::string::npos) p.value().fill_(0.5);
+    }
+  }
+  Folder dir("convnext_tiny");
+  export_with_cases(*model, spec, dir.path);
+  const Checked r = run_ort(dir.path, spec.task);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("batch2: probabilities"), std::string::npos) << r.output;
+}
+
 // The check itself can fail: logits 1% off, or probabilities checked as the
 // wrong task, are reported as mismatches.
 TEST(OnnxOrtParity, CheckerReportsAMismatch) {
