@@ -1,11 +1,15 @@
 #include "data/batch_loader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 
 #include "data/data_error.h"
 #include "data/dicom/raw_sample.h"
+#include "data/io/user_file.h"
 #include "data/rng.h"
 
 namespace medtrain::data {
@@ -36,7 +40,16 @@ uint64_t sample_seed(uint64_t seed, int64_t epoch, size_t index) {
 // whose kept samples are all raw hands those over; one that mixes them with
 // float samples (a file of another size in a raw run, say) turns its raw rows
 // into the float images the CPU chain makes (finish_raw), at hand-over.
+//
+// Note [Read watchdog]: a read() blocked on a hung NAS cannot be cancelled, so
+// each worker marks what it reads and since when (under the lock it takes
+// anyway to claim a task), and the consumer, which waits for that batch,
+// wakes a few times per timeout to look at the marks. A read past
+// read_timeout_s becomes a DataError naming the file; the workers are then
+// left behind (they share this Impl), so the job can end at once. Retries
+// restart the clock: the timeout is per attempt, the back-off is not counted.
 struct BatchLoader::Impl {
+  using Clock = std::chrono::steady_clock;
   struct Slot {
     size_t len = 0;
     int64_t padded = 0;             // ragged datasets: the longest sample of the batch
@@ -56,6 +69,11 @@ struct BatchLoader::Impl {
     bool skipped = false;
     size_t index = 0;  // into the dataset
   };
+  struct Reading {  // Note [Read watchdog]: one per worker, under mu
+    bool active = false;
+    size_t index = 0;
+    Clock::time_point since;
+  };
 
   std::shared_ptr<const Dataset> dataset;
   RaggedLayout ragged;
@@ -66,6 +84,7 @@ struct BatchLoader::Impl {
   size_t skipped_total = 0;
   size_t carried_skips = 0;  // from batches whose samples were all skipped
   std::exception_ptr failed;  // sticky: next() keeps rethrowing it
+  std::shared_ptr<ReadCounters> counters;
 
   std::mutex mu;
   std::condition_variable work_cv, done_cv;
@@ -75,6 +94,8 @@ struct BatchLoader::Impl {
   bool stop = false;
   std::map<size_t, Slot> slots;
   std::vector<std::thread> threads;
+  std::vector<Reading> reading;  // per worker
+  bool abandoned = false;        // a read overran: the destructor leaves the workers behind
 
   // Which of a ragged batch's tensors are padded (Note [Ragged samples]).
   bool ragged_input() const { return ragged.ragged && !ragged.fixed_input; }
@@ -82,11 +103,31 @@ struct BatchLoader::Impl {
 
   size_t batch_len(size_t b) const { return std::min(opt.batch_size, end - b * opt.batch_size); }
 
-  Outcome decode(size_t t) const {
+  // Before read attempt `retry` + 1 of worker w's sample (w < 0: the consumer
+  // decodes): counts, waits the back-off unless the loader stops meanwhile,
+  // and restarts the watchdog's clock (Note [Read watchdog]).
+  bool before_retry(int retry, int w) {
+    counters->retries.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock<std::mutex> lk(mu);
+    if (work_cv.wait_for(lk, io::retry_delay(opt.retry, retry), [&] { return stop; })) return false;
+    if (w >= 0) reading[static_cast<size_t>(w)].since = Clock::now();
+    return true;
+  }
+
+  Outcome decode(size_t t, int w) {
     Outcome o;
     o.index = indices[t];
     try {
-      o.sample = dataset->get(indices[t], sample_seed(opt.seed, opt.epoch, indices[t]));
+      o.sample = io::with_read_retries(
+          opt.retry, [&] { return dataset->get(indices[t], sample_seed(opt.seed, opt.epoch, indices[t])); },
+          [&](int retry, const io::TransientReadError&) { return before_retry(retry, w); });
+    } catch (const io::TransientReadError&) {  // still failing after the retries
+      if (opt.on_error == OnError::kSkip) {
+        o.skipped = true;
+        counters->skipped.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        o.error = std::current_exception();
+      }
     } catch (const DataError&) {
       if (opt.on_error == OnError::kSkip) {
         o.skipped = true;
@@ -201,7 +242,7 @@ struct BatchLoader::Impl {
     --s.remaining;
   }
 
-  void work() {
+  void work(size_t w) {
     std::unique_lock<std::mutex> lk(mu);
     const size_t window = std::max<size_t>(opt.prefetch_batches, 1);
     for (;;) {
@@ -211,9 +252,11 @@ struct BatchLoader::Impl {
       if (stop) return;
       const size_t t = next_task++, b = t / opt.batch_size, pos = t - b * opt.batch_size;
       Slot& s = slot_for(b);  // std::map: the reference outlives other slots' insertions
+      reading[w] = {true, indices[t], Clock::now()};
       lk.unlock();
-      Outcome o = decode(t);
+      Outcome o = decode(t, static_cast<int>(w));
       lk.lock();
+      reading[w].active = false;
       prepare_row(s, o);
       lk.unlock();
       copy_row(s, pos, o);
@@ -247,7 +290,7 @@ struct BatchLoader::Impl {
       Slot s;
       init_slot(s, b);
       for (size_t i = 0; i < s.len; ++i) {
-        Outcome o = decode(b * opt.batch_size + i);
+        Outcome o = decode(b * opt.batch_size + i, -1);
         prepare_row(s, o);
         copy_row(s, i, o);
         store(s, i, o);
@@ -256,15 +299,35 @@ struct BatchLoader::Impl {
       return s;
     }
     std::unique_lock<std::mutex> lk(mu);
-    done_cv.wait(lk, [&] {
+    const auto ready = [&] {
       auto it = slots.find(b);
       return it != slots.end() && it->second.remaining == 0;
-    });
+    };
+    if (opt.read_timeout_s > 0) {
+      // Note [Read watchdog]: a few looks per timeout, at most 2 per second.
+      const auto poll = std::chrono::duration<double>(std::clamp(opt.read_timeout_s / 4, 0.01, 0.5));
+      while (!done_cv.wait_for(lk, poll, ready)) check_reads();
+    } else {
+      done_cv.wait(lk, ready);
+    }
     Slot s = std::move(slots.at(b));
     slots.erase(b);
     ++next_batch;
     work_cv.notify_all();
     return s;
+  }
+
+  // Under the lock: throws when a worker's read has overrun (Note [Read watchdog]).
+  void check_reads() {
+    const auto now = Clock::now();
+    for (const Reading& r : reading) {
+      const double s = std::chrono::duration<double>(now - r.since).count();
+      if (!r.active || s <= opt.read_timeout_s) continue;
+      abandoned = true;
+      throw DataError(fmt::format("{}: reading it has taken more than data.read_timeout_s = {} s (the storage "
+                                  "hangs?); stopping rather than waiting for ever",
+                                  io::display_path(dataset->describe(r.index)), opt.read_timeout_s));
+    }
   }
 
   // Note [Raw samples in a batch]: true when the batch goes out as stored
@@ -313,7 +376,7 @@ struct BatchLoader::Impl {
 
 BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<size_t> indices,
                          LoaderOptions options, size_t first_batch)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_shared<Impl>()) {
   Impl& m = *impl_;
   if (!dataset) throw DataError("loader: no dataset");
   if (options.batch_size < 1) throw DataError("loader: batch_size must be >= 1 (got 0)");
@@ -336,28 +399,46 @@ BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<siz
   m.opt = options;
   m.next_batch = first_batch;
   m.next_task = first_batch * b;
-  for (size_t w = 0; w < options.workers && m.next_task < m.end; ++w) m.threads.emplace_back([&m] { m.work(); });
-  if (options.readahead_batches > 0 && options.workers > 0 && m.next_task < m.end) {
+  m.counters = m.opt.read_counters ? m.opt.read_counters : std::make_shared<ReadCounters>();
+  const size_t workers = m.next_task < m.end ? options.workers : 0;
+  m.reading.resize(workers);
+  // The threads share the Impl: the destructor may leave them behind (Note [Read watchdog]).
+  for (size_t w = 0; w < workers; ++w) m.threads.emplace_back([self = impl_, w] { self->work(w); });
+  if (options.readahead_batches > 0 && workers > 0) {
     // Two: a prefetch that finds its block loading returns at once, so the
     // second thread's read overlaps the first's latency.
-    for (int r = 0; r < 2; ++r) m.threads.emplace_back([&m] { m.read_ahead(); });
+    for (int r = 0; r < 2; ++r) m.threads.emplace_back([self = impl_] { self->read_ahead(); });
   }
 }
 
 BatchLoader::~BatchLoader() {
+  bool leave = false;
   {
     std::lock_guard<std::mutex> lk(impl_->mu);
     impl_->stop = true;
+    leave = impl_->abandoned;
   }
   impl_->work_cv.notify_all();
-  for (std::thread& t : impl_->threads) t.join();  // each finishes at most its current sample
+  for (std::thread& t : impl_->threads) {
+    if (leave) {
+      t.detach();  // one may be stuck in read() for good: Note [Read watchdog]
+    } else {
+      t.join();  // each finishes at most its current sample
+    }
+  }
 }
 
 std::optional<Batch> BatchLoader::next() {
   Impl& m = *impl_;
   if (m.failed) std::rethrow_exception(m.failed);
   while (m.next_batch < m.num_batches) {
-    Impl::Slot s = m.take(m.next_batch);
+    Impl::Slot s;
+    try {
+      s = m.take(m.next_batch);
+    } catch (...) {  // a read timeout
+      m.failed = std::current_exception();
+      throw;
+    }
     if (s.error) {
       m.failed = s.error;
       std::rethrow_exception(s.error);
@@ -378,5 +459,7 @@ std::optional<Batch> BatchLoader::next() {
 size_t BatchLoader::num_batches() const { return impl_->num_batches; }
 
 size_t BatchLoader::skipped_total() const { return impl_->skipped_total; }
+
+const ReadCounters& BatchLoader::read_counters() const { return *impl_->counters; }
 
 }  // namespace medtrain::data

@@ -31,16 +31,35 @@ enum class Layout { kPart10, kRawDataset, kOther };
 // are legal (a bare dataset) but rare; they start with a group 0002 or 0008
 // tag. Anything else is not handed to DCMTK at all, so that random bytes can
 // not make it chase a bogus multi-gigabyte element length.
+Layout sniff_bytes(const unsigned char* buf, size_t n) {
+  if (n >= 132 && std::memcmp(buf + 128, "DICM", 4) == 0) return Layout::kPart10;
+  if (n < 8) return Layout::kOther;
+  const unsigned group = buf[0] | (buf[1] << 8);
+  const unsigned group_be = (buf[0] << 8) | buf[1];
+  if (group == 0x0002 || group == 0x0008 || group_be == 0x0008) return Layout::kRawDataset;
+  return Layout::kOther;
+}
+
 Layout sniff(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) dicom_fail(path, std::string("cannot open file: ") + std::strerror(errno));
   unsigned char buf[132] = {};
   in.read(reinterpret_cast<char*>(buf), sizeof(buf));
-  if (in.gcount() == 132 && std::memcmp(buf + 128, "DICM", 4) == 0) return Layout::kPart10;
-  const unsigned group = buf[0] | (buf[1] << 8);
-  const unsigned group_be = (buf[0] << 8) | buf[1];
-  if (in.gcount() >= 8 && (group == 0x0002 || group == 0x0008 || group_be == 0x0008)) return Layout::kRawDataset;
-  return Layout::kOther;
+  return sniff_bytes(buf, static_cast<size_t>(in.gcount()));
+}
+
+// What load_dicom_file and load_dicom_whole say when DCMTK did not parse.
+void fail_parse(const OFCondition& cond, Layout layout, const std::string& path) {
+  if (cond == kNestingBudgetExceeded) dicom_fail(path, cond.text());
+  if (cond.bad() && layout == Layout::kRawDataset) {
+    dicom_fail(path, std::string("not a DICOM file (no 'DICM' marker at byte 128 and not a readable dataset: ") +
+                         cond.text() + ")");
+  }
+  if (cond.bad()) dicom_fail(path, std::string("truncated or corrupt DICOM file: ") + cond.text());
+}
+
+void fail_not_dicom(const std::string& path) {
+  dicom_fail(path, "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM tag at the start)");
 }
 
 uint16_t get_u16(DcmDataset* ds, const DcmTagKey& key, const char* name, const std::string& path,
@@ -206,18 +225,18 @@ void load_dicom_file(DcmFileFormat& file, const std::string& path) {
   // A FIFO or device would block or read without end inside DCMTK.
   io::check_regular_file(path, "DICOM file", io::kMaxDicomBytes);
   const Layout layout = sniff(path);
-  if (layout == Layout::kOther) {
-    dicom_fail(path, "not a DICOM file (no 'DICM' marker at byte 128 and no DICOM tag at the start)");
-  }
+  if (layout == Layout::kOther) fail_not_dicom(path);
   // DCMTK recurses once per sequence level: Note [Nesting before parsing].
   if (auto problem = check_sequence_depth_file(path)) dicom_fail(path, *problem);
-  const OFCondition cond = load_dicom_guarded(file, path);  // Note [Stack budget]
-  if (cond == kNestingBudgetExceeded) dicom_fail(path, cond.text());
-  if (cond.bad() && layout == Layout::kRawDataset) {
-    dicom_fail(path, std::string("not a DICOM file (no 'DICM' marker at byte 128 and not a readable dataset: ") +
-                         cond.text() + ")");
-  }
-  if (cond.bad()) dicom_fail(path, std::string("truncated or corrupt DICOM file: ") + cond.text());
+  fail_parse(load_dicom_guarded(file, path), layout, path);  // Note [Stack budget]
+}
+
+void load_dicom_whole(DcmFileFormat& file, const std::string& path) {
+  const std::string bytes = io::read_user_file(path, "DICOM file", io::kMaxDicomBytes);
+  const Layout layout = sniff_bytes(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  if (layout == Layout::kOther) fail_not_dicom(path);
+  if (auto problem = check_sequence_depth(bytes.data(), bytes.size())) dicom_fail(path, *problem);
+  fail_parse(read_dicom_guarded(file, bytes.data(), bytes.size()), layout, path);  // values copied: bytes may go
 }
 
 DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path) {

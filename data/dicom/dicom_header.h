@@ -17,6 +17,12 @@ namespace medtrain::data::detail {
 // that is not DICOM, and a truncated or corrupt one.
 void load_dicom_file(DcmFileFormat& file, const std::string& path);
 
+// The same, but the file is read whole first (one open and read, through
+// io::read_user_file) and parsed from memory: a failing or short read is told
+// apart from a bad file (io::TransientReadError, Note [Transient reads]) and
+// DCMTK never goes back to the storage for the pixels.
+void load_dicom_whole(DcmFileFormat& file, const std::string& path);
+
 // Reads and checks the header; pixel-independent. The transfer syntax is the
 // one the file was stored with.
 DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "data/data_error.h"
+#include "data/io/read_retry.h"
 
 namespace medtrain::data::io {
 namespace {
@@ -31,6 +32,7 @@ int open_regular(const std::string& path, const std::string& what, uint64_t max_
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
+    if (is_transient_errno(err)) throw_read_error(err, fmt::format("{} {}: cannot open", what, display_path(path)));
     throw DataError(fmt::format("{} {}: {}", what, display_path(path),
                                 err == ENOENT ? "does not exist" : std::strerror(err)));
   }
@@ -75,11 +77,11 @@ std::string read_user_file(const std::string& path, const std::string& what, uin
   char buf[1 << 16];
   while (true) {
     const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      throw DataError(fmt::format("{} {}: cannot read: {}", what, display_path(path), std::strerror(err)));
+      throw_read_error(err, fmt::format("{} {}: cannot read", what, display_path(path)));  // Note [Transient reads]
     }
     if (n == 0) break;
     bytes.append(buf, static_cast<size_t>(n));
@@ -90,6 +92,10 @@ std::string read_user_file(const std::string& path, const std::string& what, uin
     }
   }
   ::close(fd);
+  if (bytes.size() < size) {  // a FUSE/NFS client that shows the file ending early: Note [Transient reads]
+    throw TransientReadError(fmt::format("{} {}: short read: {} of its {} bytes", what, display_path(path),
+                                         bytes.size(), size));
+  }
   return bytes;
 }
 

@@ -27,7 +27,9 @@ std::string display_path(const std::string& path);
 uint64_t check_regular_file(const std::string& path, const std::string& what, uint64_t max_bytes);
 
 // The whole file, after check_regular_file; reads at most max_bytes even if the
-// file grows meanwhile (DataError then).
+// file grows meanwhile (DataError then). A transient failure (an open or read
+// failing with EIO, ESTALE, EAGAIN; fewer bytes than the size fstat gave) throws
+// io::TransientReadError (data/io/read_retry.h), which callers may retry.
 std::string read_user_file(const std::string& path, const std::string& what, uint64_t max_bytes);
 
 // A name that becomes one path component (a run name, a pseudonym folder): not

@@ -5,6 +5,7 @@
 
 #include "data/data_error.h"
 #include "data/dicom/raw_sample.h"
+#include "data/io/read_retry.h"
 #include "data/io/user_file.h"
 #include "data/shard/shard_format.h"
 
@@ -276,6 +277,8 @@ Sample ShardDataset::get(size_t index, uint64_t rng_seed) const {
   try {
     const auto block = block_of(s, r);
     record = decode_record(rd.checked_record(*block, r), rd.entry(r).length, rd.where(r));
+  } catch (const io::TransientReadError&) {
+    throw;  // the loader reads again (Note [Transient reads]); not a bad record (yet)
   } catch (const DataError&) {
     ++bad_records_;
     throw;

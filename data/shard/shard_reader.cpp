@@ -10,20 +10,29 @@
 #include <cstring>
 
 #include "data/data_error.h"
+#include "data/io/read_retry.h"
 #include "data/io/user_file.h"
 #include "data/shard/crc32c.h"
 
 namespace medtrain::data::shard {
 namespace {
 
+// ESTALE, told apart so that the reader reopens (Note [Stale shard handle]).
+class StaleHandle : public io::TransientReadError {
+ public:
+  using io::TransientReadError::TransientReadError;
+};
+
 // Reads exactly `size` bytes at `offset`, retrying short reads; false at EOF.
 bool pread_full(int fd, uint8_t* out, size_t size, uint64_t offset, const std::string& path) {
   while (size > 0) {
     const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
     if (n < 0) {
-      if (errno == EINTR) continue;
-      throw DataError(io::display_path(path) + ": read at offset " + std::to_string(offset) +
-                      " failed: " + std::strerror(errno));
+      const int err = errno;
+      if (err == EINTR) continue;
+      const std::string what = io::display_path(path) + ": read at offset " + std::to_string(offset) + " failed";
+      if (err == ESTALE) throw StaleHandle(what + ": " + std::strerror(err));
+      io::throw_read_error(err, what);
     }
     if (n == 0) return false;
     out += n;
@@ -37,40 +46,66 @@ bool pread_full(int fd, uint8_t* out, size_t size, uint64_t offset, const std::s
 
 ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
   // O_NONBLOCK: a FIFO in place of a shard must not block open(); it is refused below.
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd_ < 0) throw DataError(io::display_path(path_) + ": cannot open shard: " + std::strerror(errno));
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  fd_.store(fd);
+  if (fd < 0) throw DataError(io::display_path(path_) + ": cannot open shard: " + std::strerror(errno));
   try {
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) {
+    if (::fstat(fd, &st) != 0) {
       throw DataError(io::display_path(path_) + ": cannot stat shard: " + std::strerror(errno));
     }
     if (!S_ISREG(st.st_mode)) throw DataError(io::display_path(path_) + ": not a regular file, expected a shard");
     file_size_ = static_cast<uint64_t>(st.st_size);
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     if (file_size_ < kFooterBytes) index_bytes_from_footer(nullptr, file_size_, path_);  // throws "truncated"
     uint8_t footer[kFooterBytes];
-    if (!pread_full(fd_, footer, kFooterBytes, file_size_ - kFooterBytes, path_)) {
+    if (!pread_full(fd, footer, kFooterBytes, file_size_ - kFooterBytes, path_)) {
       throw DataError(io::display_path(path_) + ": truncated while reading the index footer");
     }
     const uint64_t tail = index_bytes_from_footer(footer, file_size_, path_);
     std::vector<uint8_t> bytes(tail);
-    if (!pread_full(fd_, bytes.data(), tail, file_size_ - tail, path_)) {
+    if (!pread_full(fd, bytes.data(), tail, file_size_ - tail, path_)) {
       throw DataError(io::display_path(path_) + ": truncated while reading the index");
     }
     index_ = decode_index(bytes.data(), bytes.size(), file_size_, path_);
     char magic[sizeof(kShardMagic)];
-    if (!pread_full(fd_, reinterpret_cast<uint8_t*>(magic), sizeof magic, 0, path_) ||
+    if (!pread_full(fd, reinterpret_cast<uint8_t*>(magic), sizeof magic, 0, path_) ||
         std::memcmp(magic, kShardMagic, sizeof magic) != 0) {
       throw DataError(io::display_path(path_) + ": not a medtrain shard (bad magic at offset 0)");
     }
   } catch (...) {
-    ::close(fd_);
+    ::close(fd);
     throw;
   }
 }
 
 ShardReader::~ShardReader() {
-  if (fd_ >= 0) ::close(fd_);
+  ::close(fd_.load());
+  for (int fd : retired_fds_) ::close(fd);
+}
+
+// Note [Stale shard handle]: after a NAS fail-over every read on the old
+// descriptor fails with ESTALE; only a new open helps. Other threads may be in
+// a pread on the old descriptor right now, so it is not closed (its number
+// could be reused under them) but retired until the reader goes: one
+// descriptor per fail-over.
+void ShardReader::reopen_after_stale(int stale_fd) const {
+  std::lock_guard<std::mutex> lock(reopen_mu_);
+  if (fd_.load() != stale_fd) return;  // another thread reopened already
+  const int fresh = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fresh < 0) return;  // the retry reads the old one again and says why
+  retired_fds_.push_back(stale_fd);
+  fd_.store(fresh);
+}
+
+bool ShardReader::pread_at(uint8_t* out, size_t size, uint64_t offset) const {
+  const int fd = fd_.load();
+  try {
+    return pread_full(fd, out, size, offset, path_);
+  } catch (const StaleHandle&) {
+    reopen_after_stale(fd);
+    throw;
+  }
 }
 
 std::string ShardReader::where(size_t i) const {
@@ -95,9 +130,13 @@ Block ShardReader::read_block(size_t first, size_t count) const {
   b.count = count;
   b.offset = begin;
   b.bytes.resize(end - begin);
-  if (!pread_full(fd_, b.bytes.data(), b.bytes.size(), begin, path_)) {
-    throw DataError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) +
-                    " that its index names (record " + std::to_string(first + count - 1) + "); the shard is truncated");
+  if (!pread_at(b.bytes.data(), b.bytes.size(), begin)) {
+    // Transient: a FUSE/NFS client may show the file ending early for a while
+    // (Note [Transient reads]); a shard that really is truncated fails the same
+    // way on every retry.
+    throw io::TransientReadError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) +
+                                 " that its index names (record " + std::to_string(first + count - 1) +
+                                 "); the shard is truncated");
   }
   return b;
 }
@@ -126,7 +165,7 @@ void ShardReader::prefetch(size_t first, size_t count) const {
   const size_t last = std::min(index_.size(), first + count) - 1;
   const uint64_t begin = index_[first].offset;
   const uint64_t end = index_[last].offset + index_[last].length;
-  if (end > begin) ::posix_fadvise(fd_, static_cast<off_t>(begin), static_cast<off_t>(end - begin), POSIX_FADV_WILLNEED);
+  if (end > begin) ::posix_fadvise(fd_.load(), static_cast<off_t>(begin), static_cast<off_t>(end - begin), POSIX_FADV_WILLNEED);
 }
 
 }  // namespace medtrain::data::shard

@@ -7,7 +7,9 @@
 //
 // Thread-safe: all methods are const and use pread on a descriptor that is
 // never moved, so any number of threads may read concurrently.
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,10 @@ class ShardReader {
   uint64_t file_size() const { return file_size_; }
   const IndexEntry& entry(size_t i) const { return index_.at(i); }
 
-  // Records [first, first + count) in one read. Throws DataError when the file
-  // got shorter than its index says (naming file and offset).
+  // Records [first, first + count) in one read. Throws io::TransientReadError
+  // (data/io/read_retry.h) when the read fails with EIO, ESTALE (the descriptor
+  // is reopened for the next call: Note [Stale shard handle]) or EAGAIN, or the
+  // file seems shorter than its index says (naming file and offset).
   Block read_block(size_t first, size_t count) const;
   // Record i's bytes inside `block`, checksum verified: throws DataError
   // "<file>: record <i> at offset <o>: checksum mismatch ...".
@@ -49,8 +53,13 @@ class ShardReader {
   std::string where(size_t i) const;  // "<file>: record <i> at offset <o>"
 
  private:
+  bool pread_at(uint8_t* out, size_t size, uint64_t offset) const;
+  void reopen_after_stale(int stale_fd) const;
+
   std::string path_;
-  int fd_ = -1;
+  mutable std::atomic<int> fd_{-1};
+  mutable std::mutex reopen_mu_;
+  mutable std::vector<int> retired_fds_;  // Note [Stale shard handle]
   uint64_t file_size_ = 0;
   std::vector<IndexEntry> index_;
 };
