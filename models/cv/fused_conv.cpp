@@ -1,0 +1,102 @@
+#include "models/cv/fused_conv.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/stack.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/nn/modules/conv.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "models/model_error.h"
+
+namespace medtrain::models {
+
+namespace {
+
+// The oneDNN ops are registered by name from libtorch_cpu (no C++ header in
+// the wheel declares them), so they are looked up in the dispatcher once and
+// called boxed: a few IValues per convolution, negligible next to its work.
+struct OneDnnOps {
+  std::optional<c10::OperatorHandle> reorder, conv, conv_add;
+};
+
+const OneDnnOps& onednn_ops() {
+  static const OneDnnOps ops = [] {
+    OneDnnOps o;
+    if (!at::hasMKLDNN()) return o;
+    auto& d = c10::Dispatcher::singleton();
+    o.reorder = d.findSchema({"mkldnn::_reorder_convolution_weight", ""});
+    o.conv = d.findSchema({"mkldnn::_convolution_pointwise", ""});
+    o.conv_add = d.findSchema({"mkldnn::_convolution_pointwise_", "binary"});
+    return o;
+  }();
+  return ops;
+}
+
+c10::IValue int_list(const std::vector<int64_t>& v) { return c10::IValue(v); }
+
+at::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
+  op.callBoxed(stack);
+  return stack.at(0).toTensor();
+}
+
+const char* epilogue_attr(Epilogue e) { return e == Epilogue::kRelu ? "relu" : "none"; }
+
+}  // namespace
+
+bool onednn_convolutions_available() {
+  const auto& o = onednn_ops();
+  return o.reorder && o.conv && o.conv_add;
+}
+
+ConvGeometry conv_geometry(const torch::nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  const auto* padding = std::get_if<torch::ExpandingArray<2>>(&o.padding());
+  if (padding == nullptr) throw ModelError("fused convolution: 'same'/'valid' padding is not supported");
+  auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+  return {vec(o.stride()), vec(*padding), vec(o.dilation()), o.groups()};
+}
+
+FusedConv2d::FusedConv2d(FoldedConv folded, ConvGeometry geometry, const c10::Device& device)
+    : geometry_(std::move(geometry)) {
+  c10::InferenceMode guard;
+  onednn_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && onednn_convolutions_available();
+  bias_ = folded.bias.to(device);
+  if (!onednn_) {
+    weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous
+                                                                  : at::MemoryFormat::ChannelsLast);
+    return;
+  }
+  // No input size: the packed layout must serve every batch size and image size.
+  weight_ = call(*onednn_ops().reorder,
+                 {folded.weight.contiguous(), int_list(geometry_.padding), int_list(geometry_.stride),
+                  int_list(geometry_.dilation), geometry_.groups, c10::IValue()});
+}
+
+at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const {
+  if (!onednn_) {
+    at::Tensor y = at::conv2d(x, weight_, bias_, geometry_.stride, geometry_.padding, geometry_.dilation,
+                              geometry_.groups);
+    return epilogue == Epilogue::kRelu ? y.relu_() : y;
+  }
+  return call(*onednn_ops().conv,
+              {x.contiguous(at::MemoryFormat::ChannelsLast), weight_, bias_, int_list(geometry_.padding),
+               int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups,
+               std::string(epilogue_attr(epilogue)), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
+}
+
+at::Tensor FusedConv2d::add_relu(const at::Tensor& x, at::Tensor residual) const {
+  if (!onednn_) return (*this)(x, Epilogue::kNone).add_(residual).relu_();
+  // oneDNN's "sum" post-op accumulates into the residual's own buffer, which
+  // must therefore be a dense channels_last tensor nobody else reads.
+  residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
+  return call(*onednn_ops().conv_add,
+              {residual, x.contiguous(at::MemoryFormat::ChannelsLast), weight_, bias_, int_list(geometry_.padding),
+               int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups, std::string("add"),
+               at::Scalar(1.0), std::string("relu"), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
+}
+
+}  // namespace medtrain::models

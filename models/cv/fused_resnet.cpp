@@ -1,0 +1,88 @@
+#include "models/cv/fused_resnet.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "models/cv/fused_conv.h"
+#include "models/cv/module_lookup.h"
+
+namespace medtrain::models {
+
+namespace {
+
+FusedConv2d fused(const ModuleLookup& m, const std::string& conv, const std::string& bn, const c10::Device& device) {
+  const auto& c = m.get<torch::nn::Conv2dImpl>(conv);
+  std::optional<at::Tensor> bias;
+  if (c.bias.defined()) bias = c.bias;
+  return FusedConv2d(fold_batch_norm(c.weight, bias, m.get<torch::nn::BatchNorm2dImpl>(bn)), conv_geometry(c),
+                     device);
+}
+
+// One BasicBlock (two convolutions) or Bottleneck (three).
+struct Block {
+  std::vector<FusedConv2d> convs;
+  std::optional<FusedConv2d> downsample;
+
+  at::Tensor forward(at::Tensor x) const {
+    at::Tensor identity = downsample ? (*downsample)(x, Epilogue::kNone) : x;
+    at::Tensor y = x;
+    for (size_t i = 0; i + 1 < convs.size(); ++i) y = convs[i](y, Epilogue::kRelu);
+    // The block input is dead after its first convolution, so the residual
+    // sum may accumulate into it.
+    return convs.back().add_relu(y, std::move(identity));
+  }
+};
+
+class FusedResNet : public ImageModel {
+ public:
+  FusedResNet(const ImageModel& resnet, const c10::Device& device) {
+    c10::InferenceMode guard;
+    const ModuleLookup m(resnet);
+    const bool bottleneck = m.has("layer1.0.conv3");
+    stem_.emplace(fused(m, "conv1", "bn1", device));
+    for (int layer = 1; layer <= 4; ++layer) {
+      for (int i = 0;; ++i) {
+        const std::string p = "layer" + std::to_string(layer) + "." + std::to_string(i) + ".";
+        if (!m.has(p + "conv1")) break;
+        Block b;
+        for (int k = 1; k <= (bottleneck ? 3 : 2); ++k) {
+          b.convs.push_back(fused(m, p + "conv" + std::to_string(k), p + "bn" + std::to_string(k), device));
+        }
+        if (m.has(p + "downsample")) b.downsample.emplace(fused(m, p + "downsample.0", p + "downsample.1", device));
+        blocks_.push_back(std::move(b));
+      }
+    }
+    const auto& fc = m.get<torch::nn::LinearImpl>("fc");
+    fc_weight_ = fc.weight.to(device);
+    fc_bias_ = fc.bias.to(device);
+  }
+
+  at::Tensor forward(at::Tensor x) override {
+    c10::InferenceMode guard;
+    x = (*stem_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
+    x = at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
+    for (const auto& b : blocks_) x = b.forward(std::move(x));
+    x = at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+    return at::linear(x, fc_weight_, fc_bias_);
+  }
+
+ private:
+  std::optional<FusedConv2d> stem_;
+  std::vector<Block> blocks_;
+  at::Tensor fc_weight_, fc_bias_;
+};
+
+}  // namespace
+
+std::shared_ptr<ImageModel> fused_resnet(const ImageModel& resnet, const c10::Device& device) {
+  return std::make_shared<FusedResNet>(resnet, device);
+}
+
+}  // namespace medtrain::models

@@ -1,0 +1,34 @@
+#include "models/cv/inference_graph.h"
+
+#include "models/cv/fused_conv.h"
+#include "models/cv/fused_densenet.h"
+#include "models/cv/fused_resnet.h"
+
+namespace medtrain::models {
+
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string backend(const c10::Device& device) {
+  if (!device.is_cpu()) return "LibTorch convolutions on " + device.str();
+  return onednn_convolutions_available() ? "prepacked oneDNN convolutions, channels_last"
+                                         : "LibTorch convolutions (this LibTorch has no oneDNN)";
+}
+
+}  // namespace
+
+InferenceGraph inference_graph(const std::shared_ptr<ImageModel>& model, const std::string& architecture,
+                               const c10::Device& device) {
+  if (starts_with(architecture, "resnet")) {
+    return {fused_resnet(*model, device),
+            architecture + ": batch norm folded, ReLU and residual add fused, " + backend(device)};
+  }
+  if (starts_with(architecture, "densenet")) {
+    return {fused_densenet(*model, device),
+            architecture + ": norm0/norm2 folded, ReLU fused, " + backend(device)};
+  }
+  return {model, architecture + ": runs as trained (no inference graph for this architecture)"};
+}
+
+}  // namespace medtrain::models
