@@ -121,12 +121,13 @@ struct BatchLoader::Impl {
       o.sample = io::with_read_retries(
           opt.retry, [&] { return dataset->get(indices[t], sample_seed(opt.seed, opt.epoch, indices[t])); },
           [&](int retry, const io::TransientReadError&) { return before_retry(retry, w); });
-    } catch (const io::TransientReadError&) {  // still failing after the retries
+    } catch (const io::TransientReadError& e) {  // still failing after the retries
       if (opt.on_error == OnError::kSkip) {
         o.skipped = true;
         counters->skipped.fetch_add(1, std::memory_order_relaxed);
       } else {
-        o.error = std::current_exception();
+        o.error = std::make_exception_ptr(io::TransientReadError(
+            fmt::format("{} (still, after data.read_retries = {} retries)", e.what(), opt.retry.retries)));
       }
     } catch (const DataError&) {
       if (opt.on_error == OnError::kSkip) {

@@ -107,7 +107,7 @@ TEST(LoaderReadFaults, ASampleThatStaysUnreadableFailsNamingIt) {
     loader.next();
     FAIL() << "no error";
   } catch (const io::TransientReadError& e) {
-    EXPECT_STREQ(e.what(), "nas/p5.dcm: cannot read: Input/output error");
+    EXPECT_STREQ(e.what(), "nas/p5.dcm: cannot read: Input/output error (still, after data.read_retries = 2 retries)");
   }
   EXPECT_EQ(ds->attempts(5), 3);  // the read and 2 retries
   EXPECT_EQ(loader.read_counters().retries.load(), 2u);

@@ -47,6 +47,9 @@ struct DataConfig {
   int64_t prefetch_batches = 4;       // bounded queue depth
   int64_t readahead_batches = 2;      // shard blocks fetched this many batches past the queue
   std::string on_error = "fail";      // fail | skip: per-sample decode errors
+  int64_t read_retries = 3;           // extra reads of a sample after a transient storage error
+  int64_t read_retry_backoff_ms = 100;  // wait before the first retry, doubling, at most 10 s
+  double read_timeout_s = 120;        // a sample read taking longer ends the run; 0 = off
   bool require_deidentified = false;  // refuse files that fail the de-identification check
   bool window_from_file = false;      // use each file's Window Center/Width when present
   std::string colour = "luma";        // luma | rgb: colour images as one grey channel or as R, G, B

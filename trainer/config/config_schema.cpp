@@ -134,6 +134,16 @@ void add_run_data(Tables& t) {
            "from storage before the workers need them (the block cache grows to hold them); 0 = off")
       .key("on_error", &DataConfig::on_error, one_of({"fail", "skip"}),
            "what a sample that fails to decode does: stop the run, or be skipped and counted")
+      .key("read_retries", &DataConfig::read_retries, between(0, 100),
+           "extra attempts to read a sample after a transient storage error (EIO, ESTALE -- the file "
+           "is opened again --, EAGAIN, a short read); then the sample follows on_error. Counted as "
+           "read_retries in metrics.jsonl. See docs/training.md, Storage faults")
+      .key("read_retry_backoff_ms", &DataConfig::read_retry_backoff_ms, between(0, 60000),
+           "wait before the first retry of a read, doubling with each further retry, at most 10 s")
+      .key("read_timeout_s", &DataConfig::read_timeout_s, between(0, 86400),
+           "a sample read (open, read and decode of one file or shard record) still running after "
+           "this many seconds ends the run with an error naming the file and the rank, instead of "
+           "a frozen rank on a hung NAS; 0 = off (needs data.workers >= 1)")
       .key("require_deidentified", &DataConfig::require_deidentified, any(),
            "refuse any file that still carries a tag the PS3.15 basic profile removes or lacks "
            "Patient Identity Removed = YES (see docs/deid.md)")

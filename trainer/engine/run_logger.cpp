@@ -36,7 +36,8 @@ void RunLogger::train_step(const metrics::StepReport& r) {
   if (!due) return;
   nlohmann::json rec = {{"kind", "train"}, {"time", unix_time()}, {"step", r.step}, {"epoch", r.epoch},
                         {"loss", r.loss}, {"lr", r.lr}, {"samples_per_s", r.samples_per_s},
-                        {"data_wait_fraction", r.data_wait_fraction}, {"au", live_au(r)}};
+                        {"data_wait_fraction", r.data_wait_fraction}, {"au", live_au(r)},
+                        {"read_retries", r.read_retries}, {"read_skipped", r.read_skipped}};
   for (const auto& [phase, seconds] : r.phase_s) rec["time/" + phase] = seconds;
   jsonl_->write(rec);
   if (events_) {
@@ -45,6 +46,8 @@ void RunLogger::train_step(const metrics::StepReport& r) {
     events_->add_scalar("train/samples_per_s", r.samples_per_s, r.step);
     events_->add_scalar("train/data_wait_fraction", r.data_wait_fraction, r.step);
     events_->add_scalar("train/au", live_au(r), r.step);
+    events_->add_scalar("data/read_retries", static_cast<double>(r.read_retries), r.step);
+    events_->add_scalar("data/read_skipped", static_cast<double>(r.read_skipped), r.step);
     for (const auto& [phase, seconds] : r.phase_s) events_->add_scalar("time/" + phase, seconds, r.step);
   }
 }

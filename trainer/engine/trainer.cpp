@@ -227,6 +227,10 @@ class Loop {
   int64_t last_eval_step_ = -1;
   int64_t last_ckpt_step_ = -1;
   int64_t skipped_in_a_row_ = 0;  // fp16: consecutive steps skipped for non-finite gradients
+  // Note [Storage faults in the loader]: this rank's training reads, all
+  // epochs; summed over the ranks with each step's loss for the log.
+  std::shared_ptr<data::ReadCounters> read_counters_ = std::make_shared<data::ReadCounters>();
+  double read_retries_all_ = 0, read_skipped_all_ = 0;
   std::unique_ptr<data::io::OutputLock> run_lock_;  // main rank: this run owns run_dir_
   // Loaded and verified before anything in run_dir_ is written, so that a bad
   // checkpoint leaves the run folder as it was.
@@ -384,6 +388,7 @@ bool Loop::train_epoch() {
   const int64_t accum = cfg_.optim.grad_accum_steps;
   auto options = loader_options(cfg_, state_.epoch, /*training=*/true);
   options.pin_memory = device_.device.is_cuda();
+  options.read_counters = read_counters_;
   data::BatchLoader loader(data_.train, sampler_.epoch_indices(state_.epoch), options,
                            static_cast<size_t>(state_.batch_in_epoch));
   DevicePrefetcher batches(loader, device_.device);
@@ -500,14 +505,21 @@ void Loop::report_unused_parameters() {
                             state_.step + 1, fmt::join(unused, ", ")));
 }
 
-// One small all-reduce per step: the loss for the log, and whether any rank
-// was asked to stop, so that all ranks stop after the same step.
+// One small all-reduce per step: the loss for the log, whether any rank was
+// asked to stop, so that all ranks stop after the same step, and the storage
+// fault counts of all ranks for the log.
 bool Loop::agree_to_stop(double& loss_sum, StepPhases& phases) {
-  if (!dp_) return stop_requested();
+  const auto retries = static_cast<double>(read_counters_->retries.load());
+  const auto skipped = static_cast<double>(read_counters_->skipped.load());
+  if (!dp_) {
+    read_retries_all_ = retries, read_skipped_all_ = skipped;
+    return stop_requested();
+  }
   const auto t = Clock::now();
-  const auto sums = dp_->sum({loss_sum, stop_requested() ? 1.0 : 0.0});
+  const auto sums = dp_->sum({loss_sum, stop_requested() ? 1.0 : 0.0, retries, skipped});
   phases.add("comm_wait", t);
   loss_sum = sums[0] / world_.size;
+  read_retries_all_ = sums[2], read_skipped_all_ = sums[3];
   return sums[1] > 0;
 }
 
@@ -543,6 +555,8 @@ void Loop::report_step(double loss, double lr, const StepPhases& phases, double 
   r.samples_per_s = step_time > 0 ? samples / step_time : 0;
   r.data_wait_fraction = step_time > 0 ? phases.seconds("data_wait") / step_time : 0;
   r.phase_s = phases.all();
+  r.read_retries = static_cast<int64_t>(read_retries_all_);
+  r.read_skipped = static_cast<int64_t>(read_skipped_all_);
   if (dp_) {
     const auto stats = dp_->last_stats();
     const double span = stats.span_s();

@@ -364,6 +364,9 @@ data::LoaderOptions loader_options(const config::Config& cfg, int64_t epoch, boo
   // (BatchNorm statistics and the step count stay independent of data size).
   o.drop_last = training;
   o.on_error = cfg.data.on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
+  o.retry.retries = static_cast<int>(cfg.data.read_retries);
+  o.retry.backoff_ms = static_cast<int>(cfg.data.read_retry_backoff_ms);
+  o.read_timeout_s = cfg.data.read_timeout_s;
   o.seed = static_cast<uint64_t>(cfg.run.seed);
   o.epoch = epoch;
   return o;

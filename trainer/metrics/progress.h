@@ -27,6 +27,10 @@ struct StepReport {
   // Where the step's time went, in seconds: data_wait, forward, backward,
   // comm_wait (all-reduce not hidden behind backward), optimizer.
   std::vector<std::pair<std::string, double>> phase_s;
+  // Storage faults so far in this run (process), over all ranks: reads done
+  // again after a transient error, and samples skipped when they still failed.
+  int64_t read_retries = 0;
+  int64_t read_skipped = 0;
   // Loops other than training (`medtrain infer`): what is counted instead of
   // "step", and the stats text instead of epoch, loss, lr, samples/s, data-wait.
   std::string counter = "step";
