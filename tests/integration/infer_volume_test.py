@@ -147,7 +147,9 @@ def test_existing_masks_folder_is_refused_never_overwritten(tmp_path, series, bu
 
 def test_bundle_and_input_dimensions_must_agree(tmp_path, series, bundle3d):
     bundle2d, _ = write_bundle(tmp_path / "b2d", 2)
-    assert_user_error(infer(bundle2d, series / "P0000", tmp_path / "a.csv"), "P0000", "a series folder", "2D")
+    from pydicom.data import get_testdata_file
+    dose = get_testdata_file("rtdose.dcm")  # 15 frames with a frame geometry
+    assert_user_error(infer(bundle2d, dose, tmp_path / "a.csv"), "rtdose.dcm", "multi-frame volume (15 frames)", "2D")
     one_file = sorted((series / "P0000").iterdir())[0]
     assert_user_error(infer(bundle3d[0], one_file, tmp_path / "b.csv"), one_file.name, "takes volumes")
     assert_user_error(infer(bundle2d, one_file, tmp_path / "c.csv", "--mask-format", "seg"), "seg", "is 2D")

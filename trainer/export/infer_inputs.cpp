@@ -106,28 +106,12 @@ std::vector<std::string> collect_series(const std::filesystem::path& in) {
   return series;
 }
 
-
 std::string volume_input_reason(const std::filesystem::path& in) {
   std::error_code ec;
-  if (!fs::is_directory(in, ec)) {
-    if (!fs::is_regular_file(in, ec) || in.extension() == ".csv") return "";
-    const auto h = header(in.string());
-    if (h && h->frames > 1 && h->image_orientation) {
-      return "a multi-frame volume (" + std::to_string(h->frames) + " frames)";
-    }
-    return "";
-  }
-  std::vector<std::string> files;
-  for (fs::directory_iterator it(in, ec), end; !ec && it != end && files.size() < 2; it.increment(ec)) {
-    if (it->is_directory(ec)) return "";  // a tree of folders: not one series
-    if (it->is_regular_file(ec)) files.push_back(it->path().string());
-  }
-  if (files.size() < 2) return "";
-  std::sort(files.begin(), files.end());
-  const auto a = header(files[0]), b = header(files[1]);
-  if (!a || !b || a->series_instance_uid.empty() || a->series_instance_uid != b->series_instance_uid) return "";
-  if (!a->image_position || !b->image_position || *a->image_position == *b->image_position) return "";
-  return "a series folder (slices of series " + a->series_instance_uid + ")";
+  if (!fs::is_regular_file(in, ec) || in.extension() == ".csv") return "";
+  const auto h = header(in.string());
+  if (h && h->frames > 1 && h->image_orientation) return "a multi-frame volume (" + std::to_string(h->frames) + " frames)";
+  return "";
 }
 
 }  // namespace medtrain::exporter

@@ -23,11 +23,11 @@ std::vector<std::string> collect_inputs(const std::filesystem::path& in);
 //                     (one series each), sorted by path
 std::vector<std::string> collect_series(const std::filesystem::path& in);
 
-// Why PATH is a volume, for a 2D bundle to refuse it; empty when it is not:
-//   a folder that directly holds the slices of one series (its first two
-//   files: one Series Instance UID, different Image Position Patient), or
-//   one multi-frame file with a frame geometry (enhanced CT/MR, RT dose).
-// Only headers are read; files that are not DICOM make it "not a volume".
+// Why the file PATH is a volume, for a 2D bundle to refuse it (it would see
+// only the first frame); empty when it is not: one multi-frame file with a
+// frame geometry (enhanced CT/MR, RT dose). Only the header is read. A folder
+// is never refused: 2D models are trained on slices, and a series folder
+// given to one predicts each slice.
 std::string volume_input_reason(const std::filesystem::path& in);
 
 }  // namespace medtrain::exporter

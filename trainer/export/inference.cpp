@@ -9,6 +9,7 @@
 #include "data/data_error.h"
 #include "data/io/user_file.h"
 #include "data/npy_writer.h"
+#include "models/cv/inference_graph.h"
 #include "models/model_error.h"
 #include "models/registry.h"
 #include "models/safetensors.h"
@@ -17,6 +18,7 @@
 #include "trainer/checkpoint/sha256.h"
 #include "trainer/dist/world.h"
 #include "trainer/engine/device_choice.h"
+#include "trainer/export/cpu_quota.h"
 #include "trainer/export/infer_dataset.h"
 #include "trainer/export/infer_inputs.h"
 #include "trainer/export/infer_progress.h"
@@ -135,7 +137,7 @@ void check_request(const InferOptions& o, const ModelCard& card) {
     const std::string why = volume_input_reason(o.in);
     if (!why.empty()) {
       throw UserError("--in " + o.in.string() + ": " + why + ", but the bundle is 2D (depth 0) and predicts single "
-                      "images; use a 3D bundle, or a manifest .csv naming the slices to predict them one by one");
+                      "images; use a 3D bundle");
     }
   }
   if (segmentation) {
@@ -191,6 +193,10 @@ LoadedModel load_bundle(const fs::path& dir, const c10::Device& device) {
   }
   loaded.model->to(device);
   loaded.model->eval();
+  models::InferenceGraph graph = models::inference_graph(loaded.model, loaded.card.architecture, device);
+  loaded.model = std::move(graph.model);
+  loaded.graph = std::move(graph.description);
+  cap_threads_to_cpu_quota();
   return loaded;
 }
 
