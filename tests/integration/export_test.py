@@ -233,7 +233,7 @@ def test_infer_refuses_a_tampered_bundle_and_a_bad_out(exported, demo_data, tmp_
     assert_user_error(run("infer", "--model", tmp_path, "--in", one, "--out", tmp_path / "p.csv"), "model.yaml")
 
 
-@pytest.mark.parametrize("model", ["resnet50", "densenet121"])
+@pytest.mark.parametrize("model", ["resnet50", "densenet121", "efficientnet_b0", "convnext_tiny"])
 def test_other_architectures_export_with_onnxruntime_parity(model, demo_data, tmp_path):
     listed = run("models").stdout.split()
     if model not in listed:

@@ -74,7 +74,7 @@ def test_models_lists_torchvision_parameter_counts():
     import torchvision
     r = run("models")
     assert r.returncode == 0, r.stderr
-    for name in ("resnet18", "resnet50"):
+    for name in ("resnet18", "resnet50", "efficientnet_b0", "convnext_tiny"):
         expected = sum(p.numel() for p in getattr(torchvision.models, name)().parameters())
         line = next(l for l in r.stdout.splitlines() if l.startswith(name + " "))
         assert f"{expected / 1e6:.1f}M" in line, line
