@@ -117,6 +117,7 @@ struct CheckpointConfig {
   bool keep_best = true;
   std::string best_metric = "val/auroc";
   std::string best_mode = "max";      // max | min
+  int64_t max_failed_saves = 3;       // saves failing in a row before the run stops (exit 1)
 };
 
 struct LogConfig {

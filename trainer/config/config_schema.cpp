@@ -272,7 +272,11 @@ void add_checkpoint_log(Tables& t) {
       .key("best_metric", &CheckpointConfig::best_metric, non_empty(),
            "validation metric that ranks checkpoints")
       .key("best_mode", &CheckpointConfig::best_mode, one_of({"max", "min"}),
-           "whether a larger or a smaller best_metric is better");
+           "whether a larger or a smaller best_metric is better")
+      .key("max_failed_saves", &CheckpointConfig::max_failed_saves, ge(1),
+           "a checkpoint that cannot be written (full disk, I/O error) is a warning and training goes on; "
+           "this many failures in a row, or a failed final checkpoint, stop the run (exit 1) naming the last "
+           "intact checkpoint");
   Section<LogConfig>(t.sections, t.keys, "log", &Config::log, "Progress and metrics output")
       .key("every_steps", &LogConfig::every_steps, ge(1),
            "log training metrics every N optimizer steps")

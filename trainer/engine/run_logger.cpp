@@ -70,9 +70,15 @@ void RunLogger::message(const std::string& text) {
   if (main_) progress_->line(text);
 }
 
-void RunLogger::event(int64_t step, const std::string& name, const std::string& action) {
+void RunLogger::event(int64_t step, const std::string& name, const std::string& action,
+                      const std::map<std::string, int64_t>& counts) {
   if (!main_) return;
-  jsonl_->write({{"kind", "event"}, {"time", unix_time()}, {"step", step}, {"event", name}, {"action", action}});
+  nlohmann::json rec = {{"kind", "event"}, {"time", unix_time()}, {"step", step}, {"event", name}, {"action", action}};
+  for (const auto& [key, count] : counts) {
+    rec[key] = count;
+    if (events_) events_->add_scalar("events/" + key, static_cast<double>(count), step);
+  }
+  jsonl_->write(rec);
   progress_->line(fmt::format("step {}: {}: {}", step, name, action));
 }
 

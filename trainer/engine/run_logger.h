@@ -22,7 +22,10 @@ class RunLogger {
   void message(const std::string& text);  // shown to the user, not logged as a metric
   // Something that happened at `step` (e.g. "non_finite_loss"): a metrics.jsonl
   // record {"kind": "event", "event": name, "step", "action"} and a console line.
-  void event(int64_t step, const std::string& name, const std::string& action);
+  // `counts` (e.g. {"checkpoint_failures": 2}) join the record as fields and
+  // TensorBoard scalars "events/<name>".
+  void event(int64_t step, const std::string& name, const std::string& action,
+             const std::map<std::string, int64_t>& counts = {});
   void finish();
 
  private:

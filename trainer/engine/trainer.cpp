@@ -29,6 +29,7 @@
 #include "trainer/checkpoint/checkpoint_dir.h"
 #include "trainer/checkpoint/checkpoint_files.h"
 #include "trainer/config/config_loader.h"
+#include "trainer/dist/text_broadcast.h"
 #include "trainer/engine/autocast.h"
 #include "trainer/engine/checkpointing.h"
 #include "trainer/engine/data_parallel.h"
@@ -44,6 +45,7 @@
 #include "trainer/engine/preprocess_choice.h"
 #include "trainer/engine/run_folder.h"
 #include "trainer/engine/run_logger.h"
+#include "trainer/engine/save_failures.h"
 #include "trainer/engine/step_phases.h"
 #include "trainer/engine/stop_signal.h"
 #include "trainer/engine/task.h"
@@ -199,7 +201,8 @@ class Loop {
   }
   void maybe_eval_and_checkpoint(bool epoch_end);
   void evaluate_now();
-  void save_checkpoint();
+  void save_checkpoint(bool final_checkpoint = false);
+  void clean_checkpoint_leftovers();
 
   config::Config cfg_;
   Task task_;
@@ -231,6 +234,7 @@ class Loop {
   // epochs; summed over the ranks with each step's loss for the log.
   std::shared_ptr<data::ReadCounters> read_counters_ = std::make_shared<data::ReadCounters>();
   double read_retries_all_ = 0, read_skipped_all_ = 0;
+  std::unique_ptr<SaveFailures> save_failures_;  // Note [Checkpoints on a full disk]
   std::unique_ptr<data::io::OutputLock> run_lock_;  // main rank: this run owns run_dir_
   // Loaded and verified before anything in run_dir_ is written, so that a bad
   // checkpoint leaves the run folder as it was.
@@ -292,6 +296,8 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       checkpoint::RetentionPolicy{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_best,
                                   cfg_.checkpoint.best_mode == "max"});
   log_ = std::make_unique<RunLogger>(run_dir_, cfg_.log, world_.is_main());
+  save_failures_ = std::make_unique<SaveFailures>(cfg_.checkpoint.max_failed_saves);
+  if (world_.is_main()) clean_checkpoint_leftovers();
   for (const auto& note : pretrained_notes) log_->message(note);
   state_.world_size = world_.size;
   state_.global_batch = global_batch();
@@ -351,7 +357,7 @@ TrainResult Loop::run() {
   }
   if (!result_.stopped_by_signal) {
     if (last_eval_step_ != state_.step) evaluate_now();
-    if (last_ckpt_step_ != state_.step) save_checkpoint();
+    if (last_ckpt_step_ != state_.step) save_checkpoint(/*final_checkpoint=*/true);
   }
   // No rank leaves before rank 0's last checkpoint is on disk: a launcher may
   // end the job as soon as one rank exits with a non-zero code (75).
@@ -419,7 +425,7 @@ bool Loop::train_epoch() {
       log_->message(fmt::format("stop requested{}: stopping after step {}",
                                 stop_requested() ? fmt::format(" (signal {})", stop_signal_number()) : " on another rank",
                                 state_.step));
-      save_checkpoint();
+      save_checkpoint(/*final_checkpoint=*/true);
       result_.stopped_by_signal = true;
       report_skips();
       return false;
@@ -585,8 +591,7 @@ void Loop::evaluate_now() {
   model_->train();
 }
 
-void Loop::save_checkpoint() {
-  last_ckpt_step_ = state_.step;
+void Loop::save_checkpoint(bool final_checkpoint) {
   if (dp_) dp_->sync_buffers(*model_);
   // `latest` and `best` never point at a checkpoint that cannot be trained from.
   // Ranks hold the same parameters after a step, so all of them agree here.
@@ -603,15 +608,50 @@ void Loop::save_checkpoint() {
     auto all = dp_->comm().allgather(mine.to(device_.device)).cpu();
     for (int r = 1; r < world_.size; ++r) ckpt.rng.emplace_back(fmt::format("cpu.rank{}", r), all[r].clone());
   }
-  if (!world_.is_main()) return;
-  std::optional<double> metric;
-  if (last_eval_step_ == state_.step) {
-    auto it = state_.last_eval.find(cfg_.checkpoint.best_metric);
-    if (it != state_.last_eval.end() && std::isfinite(it->second)) metric = it->second;
+  // Rank 0 writes; "" when it succeeded, else "<error>\n<latest or empty>",
+  // which every rank learns so that all go on, or stop, together.
+  std::string failure;
+  if (world_.is_main()) {
+    std::optional<double> metric;
+    if (last_eval_step_ == state_.step) {
+      auto it = state_.last_eval.find(cfg_.checkpoint.best_metric);
+      if (it != state_.last_eval.end() && std::isfinite(it->second)) metric = it->second;
+    }
+    try {
+      auto path = ckpt_->save(ckpt, metric);
+      result_.last_checkpoint = path;
+      log_->message("checkpoint " + path.string());
+    } catch (const checkpoint::CheckpointError& e) {
+      const auto latest = ckpt_->latest();
+      failure = std::string(e.what()) + "\n" + (latest ? latest->string() : "");
+    }
   }
-  auto path = ckpt_->save(ckpt, metric);
-  result_.last_checkpoint = path;
-  log_->message("checkpoint " + path.string());
+  if (dp_) failure = dist::broadcast_text(dp_->comm(), failure, 0, device_.device);
+  if (failure.empty()) {
+    last_ckpt_step_ = state_.step;
+    save_failures_->succeeded();
+    return;
+  }
+  const size_t cut = failure.rfind('\n');
+  const std::string error = failure.substr(0, cut);
+  std::optional<fs::path> latest;
+  if (cut != std::string::npos && cut + 1 < failure.size()) latest = failure.substr(cut + 1);
+  const bool stop = save_failures_->failed(final_checkpoint);
+  const std::map<std::string, int64_t> counts = {{"checkpoint_failures", save_failures_->total()}};
+  if (!stop) {
+    log_->event(state_.step, "checkpoint_failed", save_failures_->warning(state_.step, error, latest), counts);
+    return;
+  }
+  log_->event(state_.step, "checkpoint_failed", "run stopped", counts);
+  throw CheckpointSaveFailed(save_failures_->fatal(state_.step, error, latest, final_checkpoint));
+}
+
+// Note [Checkpoints on a full disk]: what a crashed or failed save left in
+// ckpt/ (.tmp-* folders) holds space nothing reads; this run owns the folder.
+void Loop::clean_checkpoint_leftovers() {
+  for (const auto& left : checkpoint::remove_leftovers(ckpt_->dir())) {
+    log_->message("warning: cannot remove the leftover of an earlier checkpoint save " + left);
+  }
 }
 
 }  // namespace
