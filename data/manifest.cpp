@@ -9,7 +9,7 @@
 #include <unordered_map>
 
 #include "data/data_error.h"
-#include "data/dicom/multiframe_volume.h"
+#include "data/dicom/multiframe_probe.h"
 #include "data/io/user_file.h"
 
 namespace fs = std::filesystem;

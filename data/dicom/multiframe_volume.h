@@ -19,6 +19,7 @@
 // median (several stacks or time points in one file are an error, not mixed).
 #include <string>
 
+#include "data/dicom/multiframe_probe.h"  // is_multiframe_volume
 #include "data/dicom/series_volume.h"
 
 namespace medtrain::data {
@@ -36,9 +37,5 @@ struct MultiframeVolume {
 // wrong length, a DoseGridScaling that is not a finite positive number, and
 // any decoding error of read_dicom_image.
 MultiframeVolume read_multiframe_volume(const std::string& path);
-
-// True when the file's header says it is one of the kinds above (header only;
-// false for a file that cannot be read).
-bool is_multiframe_volume(const std::string& path);
 
 }  // namespace medtrain::data
