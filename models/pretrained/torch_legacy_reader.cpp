@@ -1,5 +1,7 @@
 #include "models/pretrained/torch_legacy_reader.h"
 
+#include <ATen/ops/empty.h>
+
 #include <cstring>
 #include <fstream>
 #include <map>

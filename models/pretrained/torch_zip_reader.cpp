@@ -1,5 +1,6 @@
 #include "models/pretrained/torch_zip_reader.h"
 
+#include <ATen/ops/empty.h>
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
 
