@@ -56,6 +56,10 @@ nlohmann::json parse_jsonl_object(std::string_view text, const std::string& wher
   } catch (const nlohmann::json::parse_error& e) {
     jsonl_fail(where, line, "not valid JSON at byte offset " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
                                 " of the line (expected one JSON object per line)");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number past a double's range (1e400) is well-formed JSON that nlohmann cannot hold.
+    const std::string what = e.what();
+    jsonl_fail(where, line, "a number out of range (" + what.substr(what.find("] ") + 2) + ")");
   }
   if (!j.is_object()) jsonl_fail(where, line, std::string("expected a JSON object, got ") + j.type_name());
   return j;
