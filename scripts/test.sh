@@ -7,9 +7,9 @@ source "$(dirname "$0")/lib.sh"
 say "running tests"
 cd "$MEDTRAIN_BUILD"
 ctest --output-on-failure -j "$(nproc)" "$@"
-# The DICOM reader under libFuzzer with ASan/UBSan, for a bounded time
-# (tests/fuzz/run_fuzz.sh; its own clang build, separate from build/).
+# Every parser of untrusted bytes under libFuzzer with ASan/UBSan, for a
+# bounded time (tests/fuzz/run_fuzz.sh; its own clang build, separate from build/).
 if [ $# -eq 0 ]; then
-  say "fuzzing the DICOM, shard, audio and model.bin readers (${MEDTRAIN_FUZZ_SECONDS:-60} s)"
-  MEDTRAIN_PYTHON="$MEDTRAIN_PY" "$MEDTRAIN_ROOT/tests/fuzz/run_fuzz.sh" "${MEDTRAIN_FUZZ_SECONDS:-60}"
+  say "fuzzing the DICOM, shard, audio, model.bin, safetensors, trainer_state.json, config, manifest, bundle and PyTorch weight readers (${MEDTRAIN_FUZZ_SECONDS:-90} s)"
+  MEDTRAIN_PYTHON="$MEDTRAIN_PY" "$MEDTRAIN_ROOT/tests/fuzz/run_fuzz.sh" "${MEDTRAIN_FUZZ_SECONDS:-90}"
 fi

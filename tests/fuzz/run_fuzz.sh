@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Builds the DICOM, shard reader and audio decoder fuzzers (clang + libFuzzer +
-# ASan/UBSan), and the CTranslate2 model.bin reader's, and runs each for a share
-# of a bounded time: after the model.bin one's sixth, the DICOM one (half of the
-# rest) from a seed corpus of every transfer syntax we decode, the shard one and
-# the audio one (a quarter each) from small shards and records, and from small
+# Builds the libFuzzer + ASan/UBSan targets (clang; tests/fuzz/CMakeLists.txt)
+# and runs each for a share of a bounded time. A third goes to the parsers of
+# issue 17, a sixth each (of that third) to safetensors, trainer_state.json, the
+# YAML config, the manifests, the bundle `infer` loads and the PyTorch weight
+# readers, from seeds written by tests/fuzz/parser_seeds.py. Of the rest, the
+# model.bin reader takes a sixth; then the DICOM one (half of what remains)
+# from a seed corpus of every transfer syntax we decode, the shard one and the
+# audio one (a quarter each) from small shards and records, and from small
 # WAV, FLAC and Ogg files of each encoding.
-#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 60, split between the four)
+#   tests/fuzz/run_fuzz.sh [SECONDS]        (default 90, split as above)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14),
-# MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds), FUZZ_JOBS (1),
+# MEDTRAIN_PYTHON (default .venv/bin/python; writes the seeds, and its torch
+# wheel gives fmt and the LibTorch two targets link), FUZZ_JOBS (2),
 # FUZZ_SEED (default 1: the same mutations on every run, so a test run is
 # reproducible; 0 lets libFuzzer pick one, for exploring).
 # Exit status: 0 when no crash was found; libFuzzer's non-zero status otherwise,
 # with the crashing input in $FUZZ_BUILD/artifacts/ (reproduce:
 # $FUZZ_BUILD/dicom_reader_fuzz $FUZZ_BUILD/artifacts/crash-..., or
-# $FUZZ_BUILD/shard_reader_fuzz $FUZZ_BUILD/artifacts/shard/crash-..., or
-# $FUZZ_BUILD/audio_decoder_fuzz $FUZZ_BUILD/artifacts/audio/crash-...).
+# $FUZZ_BUILD/<target> $FUZZ_BUILD/artifacts/<name>/crash-... for the others:
+# shard, audio, ct2, safetensors, trainer_state, config, manifest, bundle,
+# torch_pickle).
 set -euo pipefail
-SECONDS_TO_RUN=${1:-60}
+SECONDS_TO_RUN=${1:-90}
+# The parser targets (issue 17) share a third, at least 1 s each.
+PARSER_SECONDS=$(( SECONDS_TO_RUN / 18 ))
+[ "$PARSER_SECONDS" -ge 1 ] || PARSER_SECONDS=1
+SECONDS_TO_RUN=$(( SECONDS_TO_RUN > 6 * PARSER_SECONDS ? SECONDS_TO_RUN - 6 * PARSER_SECONDS : 1 ))
 # The CTranslate2 model.bin reader's fuzzer takes a sixth of the time (at least
 # 1 s); the others share the rest as described above.
 CT2_SECONDS=$(( SECONDS_TO_RUN / 6 ))
@@ -112,4 +121,15 @@ fuzz audio_decoder_fuzz "$BUILD/audio_corpus" "$AUDIO_SEEDS" "$AUDIO_SECONDS" "$
 CT2_SEEDS="$BUILD/ct2_seeds"
 [ -d "$CT2_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/ct2_model_seeds.py" "$CT2_SEEDS"
 fuzz ct2_model_fuzz "$BUILD/ct2_corpus" "$CT2_SEEDS" "$CT2_SECONDS" "$BUILD/artifacts/ct2/"
+
+# The parsers of issue 17: seeds per target (tests/fuzz/parser_seeds.py), each
+# target's corpus in $BUILD/<name>_corpus, crashes in $BUILD/artifacts/<name>/.
+PARSER_SEEDS="$BUILD/parser_seeds"
+[ -d "$PARSER_SEEDS" ] || "$PY" "$ROOT/tests/fuzz/parser_seeds.py" "$PARSER_SEEDS"
+for name in safetensors trainer_state config manifest bundle; do
+  fuzz "${name}_fuzz" "$BUILD/${name}_corpus" "$PARSER_SEEDS/$name" "$PARSER_SECONDS" "$BUILD/artifacts/$name/"
+done
+# LibTorch's zip reader leaks on a malformed zip (tests/fuzz/torch_lsan.supp).
+fuzz torch_pickle_fuzz "$BUILD/torch_pickle_corpus" "$PARSER_SEEDS/torch_pickle" "$PARSER_SECONDS" \
+  "$BUILD/artifacts/torch_pickle/" "suppressions=$ROOT/tests/fuzz/torch_lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exit "$STATUS"
