@@ -23,7 +23,11 @@ namespace medtrain::exporter {
 
 struct LoadedModel {
   ModelCard card;
-  std::shared_ptr<models::ImageModel> model;  // eval mode, on `device`
+  // The inference graph (models/cv/inference_graph.h): batch norm folded,
+  // epilogues fused, inference mode; the eval-mode model itself where an
+  // architecture has no graph. On `device`.
+  std::shared_ptr<models::ImageModel> model;
+  std::string graph;  // what load-time optimisation did, for the log
   c10::Device device{c10::kCPU};
 };
 
