@@ -135,12 +135,23 @@ AuditLog::~AuditLog() {
 void AuditLog::append(const nlohmann::json& record) {
   const std::string line = record.dump() + "\n";
   std::lock_guard<std::mutex> lock(mutex_);
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0;
   size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw DataError(fmt::format("cannot write the audit log {}: {}", io::display_path(path_),
-                                            std::strerror(errno)));
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      // A full disk can take half a record: cut it off again, so that a record
+      // another worker appends once space is back (a removed temporary frees
+      // some) does not follow a torn line, which the next run would call damage.
+      if (sized && done > 0 && ::ftruncate(fd_, before.st_size) != 0) {
+        throw DataError(fmt::format("cannot write the audit log {} ({}), and cannot cut off the torn record: {}",
+                                    io::display_path(path_), std::strerror(err), std::strerror(errno)));
+      }
+      throw DataError(fmt::format("cannot write the audit log {}: {}", io::display_path(path_), std::strerror(err)));
+    }
     done += static_cast<size_t>(n);
   }
 }
