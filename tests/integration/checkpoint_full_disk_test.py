@@ -118,14 +118,16 @@ def test_enospc_that_stays_stops_with_exit_1_then_resume_is_bitwise(nas, demo_da
 
 
 def test_a_failed_final_checkpoint_is_exit_1(nas, demo_data):
+    # EIO this time, from fsync: the same path as ENOSPC from write.
     mnt, faults, log = nas
-    set_faults(faults, ["write *ckpt/.tmp-step-00000004-* enospc"])
+    set_faults(faults, ["fsync *ckpt/.tmp-step-00000004-* eio"])
     r = run("train", *smoke_args(demo_data, mnt, "f", *STEPS, "--set", "run.max_steps=4"))
     assert r.returncode == 1, (r.stdout, r.stderr)
-    assert injected_faults(log), "the fault never happened"
+    hits = injected_faults(log)
+    assert hits and all(op == "fsync" and f == "eio" for op, _, f in hits), hits
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "checkpoint of step 4 not saved (the final checkpoint)" in lines[0], r.stderr
-    assert "step-00000003" in lines[0] and "No space left on device" in lines[0], lines
+    assert "step-00000003" in lines[0] and "Input/output error" in lines[0], lines
     assert (mnt / "f/ckpt/latest").resolve().name == "step-00000003"
     assert not leftovers(mnt / "f/ckpt")
 
@@ -180,3 +182,27 @@ def test_deid_onto_a_full_disk_leaves_no_partial_file(full_tmpfs, demo_data, tmp
         rel = p.relative_to(out).as_posix()
         if rel in written:
             assert hashlib.sha256(p.read_bytes()).hexdigest() == written[rel], rel
+
+
+def test_a_failed_checkpoint_on_sigterm_is_exit_1_not_75(nas, demo_data):
+    import signal
+    import time
+    from conftest import BIN
+    mnt, faults, log = nas
+    set_faults(faults, ["write *ckpt/.tmp-step-* enospc"])
+    args = smoke_args(demo_data, mnt, "s", *STEPS, "--set", "run.max_steps=400", "--set", "run.epochs=200",
+                      "--set", "checkpoint.every_steps=0", "--set", "checkpoint.max_failed_saves=1000")
+    proc = subprocess.Popen([BIN, "train", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    metrics = mnt / "s/metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not metrics.exists() or metrics.read_text().count('"train"') < 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, (out, err)
+    assert injected_faults(log), "the fault never happened"
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "(the final checkpoint)" in lines[0], err
+    assert "the last intact checkpoint is none yet" in lines[0] and "No space left on device" in lines[0], lines
+    assert not leftovers(mnt / "s/ckpt")
