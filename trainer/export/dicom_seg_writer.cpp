@@ -38,6 +38,7 @@
 #include "data/data_error.h"
 #include "trainer/export/mask_output_files.h"
 #include "trainer/export/mask_outputs.h"
+#include "trainer/export/seg_frames.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -253,44 +254,35 @@ std::vector<SliceGroups> slice_groups(const SourceSeries& src, const fs::path& o
   return groups;
 }
 
-// The frame bytes of each segment, [segments][D, H, W] uint8: 0/1 for binary
-// (dcmseg packs them to bits), the 0..255 probability for fractional.
-std::vector<at::Tensor> segment_frames(const at::Tensor& labels, const at::Tensor& probabilities,
-                                       const SegWriteOptions& o, const fs::path& out_file) {
-  std::vector<at::Tensor> frames;
-  const auto classes = static_cast<int64_t>(o.label_names.size());
-  if (o.fractional) {
-    const bool ok = probabilities.defined() && probabilities.scalar_type() == at::kByte && probabilities.dim() == 4 &&
-                    probabilities.size(0) == classes && probabilities.sizes().slice(1) == labels.sizes();
-    if (!ok) {
-      const std::string got = probabilities.defined()
-                                  ? fmt::format("{} [{}]", probabilities.toString(), fmt::join(probabilities.sizes(), ", "))
-                                  : std::string("none");
-      throw UserError(fmt::format("{}: a fractional SEG needs uint8 probabilities [{}, {}, {}, {}], got {}",
-                                  out_file.string(), classes, labels.size(0), labels.size(1), labels.size(2), got));
-    }
-    for (int64_t k = 1; k < classes; ++k) frames.push_back(probabilities[k].contiguous());
-  } else {
-    for (int64_t k = 1; k < classes; ++k) frames.push_back(labels.eq(k).to(at::kByte).contiguous());
-  }
-  return frames;
+// A fractional SEG's probabilities must be uint8 [C, D, H, W] over the mask.
+void check_probabilities(const at::Tensor& labels, const at::Tensor& probabilities, int64_t classes,
+                         const fs::path& out_file) {
+  const bool ok = probabilities.defined() && probabilities.scalar_type() == at::kByte && probabilities.dim() == 4 &&
+                  probabilities.size(0) == classes && probabilities.sizes().slice(1) == labels.sizes();
+  if (ok) return;
+  const std::string got = probabilities.defined()
+                              ? fmt::format("{} [{}]", probabilities.toString(), fmt::join(probabilities.sizes(), ", "))
+                              : std::string("none");
+  throw UserError(fmt::format("{}: a fractional SEG needs uint8 probabilities [{}, {}, {}, {}], got {}",
+                              out_file.string(), classes, labels.size(0), labels.size(1), labels.size(2), got));
 }
 
-void add_frames(DcmSegmentation& seg, const std::vector<at::Tensor>& frames, const std::vector<SliceGroups>& slices,
+void add_frames(DcmSegmentation& seg, const detail::SegmentFrames& frames, const std::vector<SliceGroups>& slices,
                 const fs::path& out_file) {
   FGFrameContent content;
-  for (size_t s = 0; s < frames.size(); ++s) {
-    const int64_t plane = frames[s].size(1) * frames[s].size(2);
-    auto* bytes = const_cast<uint8_t*>(frames[s].data_ptr<uint8_t>());  // dcmseg copies, never writes
+  for (int64_t s = 1; s <= frames.segments(); ++s) {
+    const at::Tensor segment = frames.bytes(s);
+    const int64_t plane = segment.size(1) * segment.size(2);
+    auto* bytes = const_cast<uint8_t*>(segment.data_ptr<uint8_t>());  // dcmseg copies, never writes
     for (size_t k = 0; k < slices.size(); ++k) {
-      check(content.setDimensionIndexValues(static_cast<Uint32>(s + 1), 0), out_file, "frame content");
+      check(content.setDimensionIndexValues(static_cast<Uint32>(s), 0), out_file, "frame content");
       check(content.setDimensionIndexValues(static_cast<Uint32>(k + 1), 1), out_file, "frame content");
       OFVector<FGBase*> groups;
       groups.push_back(&content);
       groups.push_back(slices[k].position.get());
       groups.push_back(slices[k].derivation.get());
-      check(seg.addFrame(bytes + k * plane, static_cast<Uint16>(s + 1), groups), out_file,
-            fmt::format("frame of segment {} slice {}", s + 1, k));
+      check(seg.addFrame(bytes + k * plane, static_cast<Uint16>(s), groups), out_file,
+            fmt::format("frame of segment {} slice {}", s, k));
     }
   }
 }
@@ -316,33 +308,13 @@ void mark_spatial_locations_preserved(DcmDataset& ds, const fs::path& out_file) 
   }
 }
 
-// Note [1-bit frames]: DCMTK 3.6.7 (Debian 12) packs consecutive BINARY
-// frames wrongly when rows * columns is not a multiple of 8 (DCMTK issue
-// #1132, fixed in 3.6.9): from the second frame on the bits land shifted. So
-// the Pixel Data of a binary SEG is packed here, as PS3.5 8.1.1 lays 1-bit
-// pixels: frames back to back with no padding between them, pixel n of the
-// whole multi-frame at bit n % 8 (least significant first) of byte n / 8.
-std::vector<Uint8> pack_binary_frames(const std::vector<at::Tensor>& frames) {
-  size_t bits = 0;
-  for (const at::Tensor& f : frames) bits += static_cast<size_t>(f.numel());
-  std::vector<Uint8> bytes(((bits + 7) / 8 + 1) / 2 * 2, 0);  // even length, as DICOM values are
-  size_t n = 0;
-  for (const at::Tensor& f : frames) {
-    const uint8_t* v = f.data_ptr<uint8_t>();
-    for (int64_t i = 0; i < f.numel(); ++i, ++n) {
-      if (v[i] != 0) bytes[n >> 3] |= static_cast<Uint8>(1u << (n & 7));
-    }
-  }
-  return bytes;
-}
-
-void save(DcmSegmentation& seg, const std::vector<at::Tensor>& frames, bool fractional, const fs::path& temp,
+void save(DcmSegmentation& seg, const detail::SegmentFrames& frames, bool fractional, const fs::path& temp,
           const fs::path& out_file) {
   DcmFileFormat file;
   check(seg.writeDataset(*file.getDataset()), out_file, "assembling the dataset");
   mark_spatial_locations_preserved(*file.getDataset(), out_file);
   if (!fractional) {
-    const std::vector<Uint8> bits = pack_binary_frames(frames);
+    const std::vector<uint8_t> bits = detail::pack_binary_frames(frames);  // Note [1-bit frames]
     check(file.getDataset()->putAndInsertUint8Array(DCM_PixelData, bits.data(), static_cast<unsigned long>(bits.size())),
           out_file, "pixel data");
   }
@@ -358,14 +330,15 @@ void write_dicom_seg(const fs::path& out_file, const at::Tensor& labels, const a
     throw UserError(fmt::format("{}: a DICOM SEG needs 2..65536 label names (background + one per segment), got {}",
                                 out_file.string(), classes));
   }
-  detail::prepare_mask_target(out_file);
   detail::check_mask_labels(out_file, labels, series, classes);
-  if (labels.size(1) > 65535 || labels.size(2) > 65535 || labels.size(0) == 0) {
-    throw UserError(fmt::format("{}: DICOM SEG frames hold 1..65535 rows and columns and the mask {} slices",
-                                out_file.string(), labels.size(0)));
+  if (labels.size(0) == 0 || labels.size(1) > 65535 || labels.size(2) > 65535) {
+    throw UserError(fmt::format("{}: a DICOM SEG needs at least one slice of at most 65535 x 65535; the mask is {}x{}x{}",
+                                out_file.string(), labels.size(0), labels.size(1), labels.size(2)));
   }
+  if (options.fractional) check_probabilities(labels, probabilities, classes, out_file);
+  detail::prepare_mask_target(out_file);
   SourceSeries src = read_sources(series, labels.size(1), labels.size(2), out_file);
-  const std::vector<at::Tensor> frames = segment_frames(labels, probabilities, options, out_file);
+  const detail::SegmentFrames frames(labels, probabilities, options.fractional, classes);
 
   std::unique_ptr<DcmSegmentation> seg = create_segmentation(
       options, static_cast<uint16_t>(labels.size(1)), static_cast<uint16_t>(labels.size(2)), out_file);
