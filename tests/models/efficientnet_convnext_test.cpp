@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <ostream>
 #include <set>
 #include <string>
 
@@ -40,6 +41,9 @@ struct Case {
   std::string file;
   std::string stem;  // the stem weight, summed from 3 channels in the grey cases; else empty
 };
+
+// ctest lists each case by this, not by its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class NewZooParity : public ::testing::TestWithParam<Case> {};
 
