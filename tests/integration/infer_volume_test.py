@@ -193,3 +193,30 @@ def test_volume_over_the_memory_limit_is_refused_before_inference(tmp_path, seri
     r = infer(bundle3d[0], series / "P0000", tmp_path / "a.csv", "--max-volume-gb", "0.001")
     assert_user_error(r, "P0000", "12x32x32 voxels needs about", "--max-volume-gb 0.001")
     assert not (tmp_path / "a_masks").exists()
+
+
+def test_export_records_the_training_spacing_and_the_roi(tmp_path):
+    """A run trained at a voxel size exports slice/pixel spacing and its window,
+    so infer segments whole series with it."""
+    from conftest import SOURCE
+    data = tmp_path / "demo"
+    r = run("demo-data", "--out", data, "--count", 48, "--patients", 4, "--size", 32, "--volumes", "--masks",
+            "--seed", 5)
+    assert r.returncode == 0, r.stderr
+    runs = tmp_path / "runs"
+    r = run("train", "-c", SOURCE / "configs/recipes/ct_unet3d.yaml", "--set", f"data.root={data}",
+            "--set", f"data.manifest={data}/manifest.csv", "--set", f"run.output_dir={runs}",
+            "--set", "run.max_steps=1", "--set", "run.eval_every_steps=1", "--set", "checkpoint.every_steps=1",
+            "--set", "data.workers=1", "--set", "run.device=cpu", "--set", "log.progress=none",
+            "--set", "data.patch_size=0", "--set", "data.slice_spacing=3", "--set", "data.pixel_spacing=8",
+            timeout=600)
+    assert r.returncode == 0, r.stderr
+    bundle = tmp_path / "bundle"
+    r = run("export", "--checkpoint", runs / "ct_unet3d/ckpt/latest", "--format", "safetensors", "--out", bundle)
+    assert r.returncode == 0, r.stderr
+    pre = yaml.safe_load((bundle / "model.yaml").read_text())["preprocessing"]
+    assert (pre["slice_spacing"], pre["pixel_spacing"], pre["roi"]) == (3, 8, [16, 32, 32])
+    series = sorted((data / "images").iterdir())[0]
+    r = infer(bundle, series, tmp_path / "pred.csv")
+    assert r.returncode == 0, r.stderr
+    assert np.load(tmp_path / "pred_masks" / "000000.npy").shape == (len(list(series.iterdir())), 32, 32)
