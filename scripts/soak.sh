@@ -11,7 +11,8 @@
 # Faults (tests/tools/nasfs/fault_rules.h), on the DICOM files only, one set at
 # a time for 0.5-3 s, chosen at random (seed SOAK_SEED, default 1), often off:
 #   EIO or ESTALE on open or read, short reads (the file ends early), reads
-#   that hang 0.3 s, and mixes of them, each at 1-3% of requests.
+#   that hang 0.3 s, and mixes of them, each at 1-3% of requests (and one sure
+#   hit soon after each switch).
 # The run reads with data.read_retries=6, data.read_retry_backoff_ms=20 (at 3%
 # a sample read fails 7 times running about once in 10^8) and data.on_error
 # fail: a sample that stays unreadable ends the soak instead of being skipped.
@@ -25,7 +26,8 @@
 #
 # Environment: MEDTRAIN_BIN (default build/medtrain), MEDTRAIN_BUILD_DIR or
 # NASFS_BIN (nasfs), SOAK_DIR (work folder; default a new /tmp folder, removed
-# after a passing soak unless SOAK_KEEP=1), SOAK_STEPS (overrides MINUTES),
+# after a passing soak unless SOAK_KEEP=1; a given SOAK_DIR keeps its logs and
+# fault log but loses its runs and data), SOAK_STEPS (overrides MINUTES),
 # SOAK_SEED, SOAK_TERM_EVERY (0 = no SIGTERM), SOAK_FAULTS (one fault set,
 # rules separated by '|', kept on all the time instead of the random switching),
 # SOAK_SET (extra --set KEY=VALUE for both runs, space-separated). The last two
@@ -64,7 +66,13 @@ cleanup() {
   [[ -n $TRAIN_PID ]] && kill -KILL -- "-$TRAIN_PID" 2>/dev/null && wait "$TRAIN_PID" 2>/dev/null
   if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u "$MNT" || true; fi
   [[ -n $NASFS_PID ]] && wait "$NASFS_PID" 2>/dev/null
-  if [[ $PASSED == 1 && -z ${SOAK_KEEP:-} && -z ${SOAK_DIR:-} ]]; then rm -rf "$WORK"; else echo "soak: work folder kept: $WORK"; fi
+  if [[ $PASSED != 1 || -n ${SOAK_KEEP:-} ]]; then
+    echo "soak: work folder kept: $WORK"
+  elif [[ -n ${SOAK_DIR:-} ]]; then
+    rm -rf "$RUNS" "$SRC"  # the checkpoints are most of it; logs and the fault log stay
+  else
+    rm -rf "$WORK"
+  fi
 }
 trap cleanup EXIT
 fail() { echo "soak: FAILED: $*" >&2; exit 1; }
@@ -92,16 +100,19 @@ last_step() {  # the last train step logged in $1/metrics.jsonl, 0 if none
   echo "${s:-0}"
 }
 
-# The fault sets the driver switches between (nasfs control-file rules).
+# The fault sets the driver switches between (nasfs control-file rules, '|'
+# between rules). Besides its rate, each set hits one request for sure soon
+# after it is switched on (after=3 count=1; count=2 for ESTALE on open, which
+# the kernel retries once by itself), so that even a short soak injects faults.
 FAULT_SETS=(
   ""
   ""
-  "read *.dcm eio prob=0.03"
-  "read *.dcm estale prob=0.03"
-  "open *.dcm estale prob=0.02"
-  "open *.dcm eio prob=0.02"
-  "read *.dcm short prob=0.03"
-  "read *.dcm hang=0.3 prob=0.01"
+  "read *.dcm eio after=3 count=1|read *.dcm eio prob=0.03"
+  "read *.dcm estale after=3 count=1|read *.dcm estale prob=0.03"
+  "open *.dcm estale after=3 count=2|open *.dcm estale prob=0.02"
+  "open *.dcm eio after=3 count=1|open *.dcm eio prob=0.02"
+  "read *.dcm short after=3 count=1|read *.dcm short prob=0.03"
+  "read *.dcm hang=0.3 after=3 count=1|read *.dcm hang=0.3 prob=0.01"
   "read *.dcm eio prob=0.01|open *.dcm estale prob=0.01|read *.dcm short prob=0.01|read *.dcm hang=0.3 prob=0.005"
 )
 set_faults() {  # $1: rules separated by '|'; written beside the control file, then renamed over it
