@@ -85,25 +85,27 @@ ShardReader::~ShardReader() {
 }
 
 // Note [Stale shard handle]: after a NAS fail-over every read on the old
-// descriptor fails with ESTALE; only a new open helps. Other threads may be in
-// a pread on the old descriptor right now, so it is not closed (its number
-// could be reused under them) but retired until the reader goes: one
-// descriptor per fail-over.
-void ShardReader::reopen_after_stale(int stale_fd) const {
+// descriptor fails with ESTALE, and a client that once showed the file ending
+// early may keep doing so on that descriptor; only a new open helps. Other
+// threads may be in a pread on the old descriptor right now, so it is not
+// closed (its number could be reused under them) but retired until the reader
+// goes. At most kMaxRetiredFds are kept: a shard that really is truncated
+// would otherwise cost a descriptor per retry.
+void ShardReader::reopen_instead_of(int old_fd) const {
+  constexpr size_t kMaxRetiredFds = 16;
   std::lock_guard<std::mutex> lock(reopen_mu_);
-  if (fd_.load() != stale_fd) return;  // another thread reopened already
+  if (fd_.load() != old_fd || retired_fds_.size() >= kMaxRetiredFds) return;  // reopened already / enough
   const int fresh = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fresh < 0) return;  // the retry reads the old one again and says why
-  retired_fds_.push_back(stale_fd);
+  retired_fds_.push_back(old_fd);
   fd_.store(fresh);
 }
 
-bool ShardReader::pread_at(uint8_t* out, size_t size, uint64_t offset) const {
-  const int fd = fd_.load();
+bool ShardReader::pread_at(int fd, uint8_t* out, size_t size, uint64_t offset) const {
   try {
     return pread_full(fd, out, size, offset, path_);
   } catch (const StaleHandle&) {
-    reopen_after_stale(fd);
+    reopen_instead_of(fd);
     throw;
   }
 }
@@ -130,10 +132,13 @@ Block ShardReader::read_block(size_t first, size_t count) const {
   b.count = count;
   b.offset = begin;
   b.bytes.resize(end - begin);
-  if (!pread_at(b.bytes.data(), b.bytes.size(), begin)) {
-    // Transient: a FUSE/NFS client may show the file ending early for a while
-    // (Note [Transient reads]); a shard that really is truncated fails the same
-    // way on every retry.
+  const int fd = fd_.load();
+  if (!pread_at(fd, b.bytes.data(), b.bytes.size(), begin)) {
+    // Transient: a FUSE/NFS client may show the file ending early for a while,
+    // and for as long as this descriptor lives, so the retry reads a new one
+    // (Note [Transient reads], Note [Stale shard handle]); a shard that really
+    // is truncated fails the same way on every retry.
+    reopen_instead_of(fd);
     throw io::TransientReadError(io::display_path(path_) + ": file ends before offset " + std::to_string(end) +
                                  " that its index names (record " + std::to_string(first + count - 1) +
                                  "); the shard is truncated");

@@ -53,8 +53,8 @@ class ShardReader {
   std::string where(size_t i) const;  // "<file>: record <i> at offset <o>"
 
  private:
-  bool pread_at(uint8_t* out, size_t size, uint64_t offset) const;
-  void reopen_after_stale(int stale_fd) const;
+  bool pread_at(int fd, uint8_t* out, size_t size, uint64_t offset) const;  // reopens after ESTALE
+  void reopen_instead_of(int old_fd) const;
 
   std::string path_;
   mutable std::atomic<int> fd_{-1};
