@@ -330,7 +330,7 @@ void write_dicom_seg(const fs::path& out_file, const at::Tensor& labels, const a
     throw UserError(fmt::format("{}: a DICOM SEG needs 2..65536 label names (background + one per segment), got {}",
                                 out_file.string(), classes));
   }
-  detail::check_mask_labels(out_file, labels, series, classes);
+  detail::check_mask_labels(out_file, labels, series, classes, detail::SliceSource::kOneFilePerSlice);
   if (labels.size(0) == 0 || labels.size(1) > 65535 || labels.size(2) > 65535) {
     throw UserError(fmt::format("{}: a DICOM SEG needs at least one slice of at most 65535 x 65535; the mask is {}x{}x{}",
                                 out_file.string(), labels.size(0), labels.size(1), labels.size(2)));

@@ -28,17 +28,28 @@ void prepare_mask_target(const fs::path& out_file) {
 }
 
 void check_mask_labels(const fs::path& out_file, const at::Tensor& labels, const data::SeriesVolume& series,
-                       int64_t class_count) {
+                       int64_t class_count, SliceSource slices) {
   const std::string where = out_file.string();
   if (!labels.defined() || labels.scalar_type() != at::kByte || labels.dim() != 3) {
     throw UserError(fmt::format("{}: the mask must be uint8 [D, H, W], got {}", where,
                                 labels.defined() ? labels.toString() + " " + std::to_string(labels.dim()) + "-D"
                                                  : std::string("no tensor")));
   }
-  const auto depth = static_cast<int64_t>(series.files.size());
+  const auto files = static_cast<int64_t>(series.files.size());
+  if (slices == SliceSource::kOneFilePerSlice && files == 1 && labels.size(0) > 1) {
+    throw UserError(fmt::format("{}: {} is one multi-frame file; a DICOM SEG is written over a series of "
+                                "single-frame slices only (write NIfTI or .npy)",
+                                where, series.files.front()));
+  }
+  int64_t depth = files;
+  if (slices == SliceSource::kGeometryOnly) {
+    depth = series.voxels.defined() ? series.voxels.size(0) : (files == 1 ? labels.size(0) : files);
+  }
   if (labels.size(0) != depth) {
-    throw UserError(fmt::format("{}: the mask has {} slices but the series has {} files", where, labels.size(0),
-                                depth));
+    throw UserError(fmt::format("{}: the mask has {} slices but the series has {}", where, labels.size(0),
+                                series.voxels.defined() && slices == SliceSource::kGeometryOnly
+                                    ? std::to_string(depth)
+                                    : std::to_string(depth) + " files"));
   }
   if (class_count > 0 && labels.numel() > 0) {
     const int64_t top = labels.max().item<int64_t>();

@@ -17,11 +17,18 @@ namespace medtrain::exporter::detail {
 // overwritten). Creates its parent folder when missing.
 void prepare_mask_target(const std::filesystem::path& out_file);
 
+// How the mask's slices must match the series.
+enum class SliceSource {
+  kOneFilePerSlice,  // D == series.files.size() (a SEG references each slice's file)
+  kGeometryOnly,     // D == the series' depth: its voxels' when given, else its file
+                     // count unless it is one (multi-frame) file whose depth is unknown
+};
+
 // Throws UserError naming `out_file` unless `labels` is uint8 [D, H, W] with D
-// == series.files.size(), and unless every class in it is below
-// `class_count` (when class_count > 0).
+// as `slices` requires, and unless every class in it is below `class_count`
+// (when class_count > 0).
 void check_mask_labels(const std::filesystem::path& out_file, const at::Tensor& labels,
-                       const data::SeriesVolume& series, int64_t class_count);
+                       const data::SeriesVolume& series, int64_t class_count, SliceSource slices);
 
 // A hidden sibling of `out_file` in the same folder (so the rename stays on one
 // file system), ending with out_file's own name so that extension-driven

@@ -104,7 +104,7 @@ void write_nifti(const fs::path& out_file, const at::Tensor& labels, const data:
   if (!compressed && !ends_with(name, ".nii")) {
     throw UserError(fmt::format("{}: a NIfTI mask file name ends with .nii.gz (or .nii)", out_file.string()));
   }
-  detail::check_mask_labels(out_file, labels, series, 0);
+  detail::check_mask_labels(out_file, labels, series, 0, detail::SliceSource::kGeometryOnly);
   detail::prepare_mask_target(out_file);
   const at::Tensor voxels = labels.contiguous();  // [D, H, W]: x (columns) runs fastest, as NIfTI stores i
 

@@ -164,7 +164,7 @@ TEST_F(MaskOutputs, MaskNotFittingTheSeriesIsRefused) {
                 .find("the mask has 3 slices but the series has 4 files"),
             std::string::npos);
   EXPECT_NE(error_of<UserError>([&] { write_nifti(out("a.nii.gz"), short_mask, series_); })
-                .find("the mask has 3 slices but the series has 4 files"),
+                .find("the mask has 3 slices but the series has 4"),
             std::string::npos);
   const auto wide_mask = torch::zeros({kSlices, kRows, kCols + 1}, torch::kUInt8);
   const std::string msg =
@@ -174,6 +174,20 @@ TEST_F(MaskOutputs, MaskNotFittingTheSeriesIsRefused) {
       [&] { write_dicom_seg(out("c.dcm"), make_labels(), make_probabilities()[0], series_, options(true)); });
   EXPECT_NE(fmsg.find("a fractional SEG needs uint8 probabilities [3, 4, 5, 7]"), std::string::npos) << fmsg;
   EXPECT_TRUE(fs::is_empty(dir_.path() / "out"));
+}
+
+// A multi-frame volume (files = {that file}) has no per-slice instances to
+// reference: SEG refuses it, NIfTI needs only the geometry.
+TEST_F(MaskOutputs, MultiFrameSourceIsNiftiOnly) {
+  data::SeriesVolume multiframe = series_;
+  multiframe.files = {series_.files[0]};
+  multiframe.voxels = torch::Tensor();
+  const std::string msg =
+      error_of<UserError>([&] { write_dicom_seg(out("mf.dcm"), make_labels(), {}, multiframe, options(false)); });
+  EXPECT_NE(msg.find(series_.files[0] + " is one multi-frame file"), std::string::npos) << msg;
+  write_nifti(out("mf.nii.gz"), make_labels(), multiframe);
+  EXPECT_TRUE(fs::exists(out("mf.nii.gz")));
+  EXPECT_FALSE(fs::exists(out("mf.dcm")));
 }
 
 TEST_F(MaskOutputs, ClassWithoutLabelNameIsRefused) {
