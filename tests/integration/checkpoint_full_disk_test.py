@@ -6,14 +6,18 @@ naming the last intact checkpoint; `--resume auto` once there is space reaches
 the uninterrupted run's weights bitwise. Export and deid onto a full tmpfs:
 exit non-zero, one line naming the path, nothing half-written under a final
 name. The nasfs fault log proves every fault really happened."""
+import hashlib
 import json
+import signal
 import subprocess
+import time
 
 import numpy as np
+import pydicom
 import pytest
 from safetensors.numpy import load_file
 
-from conftest import run, smoke_args
+from conftest import BIN, run, smoke_args
 from mpi_util import MPIRUN, mpirun
 from nasfs_mount import injected_faults, nas_mount, require_fuse, set_faults
 
@@ -163,7 +167,6 @@ def test_export_onto_a_full_disk_leaves_no_bundle(full_tmpfs, reference):
 
 
 def test_deid_onto_a_full_disk_leaves_no_partial_file(full_tmpfs, demo_data, tmp_path):
-    import pydicom
     key = tmp_path / "key.bin"
     key.write_bytes(b"integration-test-key-0123456789abcdef")
     key.chmod(0o600)
@@ -176,7 +179,6 @@ def test_deid_onto_a_full_disk_leaves_no_partial_file(full_tmpfs, demo_data, tmp
     written = {rec["output"]: rec["output_sha256"] for rec in audit if rec.get("status") == "ok"}
     dcm = [p for p in files if p.suffix == ".dcm"]
     assert dcm, "the disk filled before any output: the test checks nothing"
-    import hashlib
     for p in dcm:  # every final name holds a whole file
         pydicom.dcmread(p).pixel_array
         rel = p.relative_to(out).as_posix()
@@ -185,9 +187,6 @@ def test_deid_onto_a_full_disk_leaves_no_partial_file(full_tmpfs, demo_data, tmp
 
 
 def test_a_failed_checkpoint_on_sigterm_is_exit_1_not_75(nas, demo_data):
-    import signal
-    import time
-    from conftest import BIN
     mnt, faults, log = nas
     set_faults(faults, ["write *ckpt/.tmp-step-* enospc"])
     args = smoke_args(demo_data, mnt, "s", *STEPS, "--set", "run.max_steps=400", "--set", "run.epochs=200",
