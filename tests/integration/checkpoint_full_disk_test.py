@@ -115,9 +115,13 @@ def test_enospc_that_stays_stops_with_exit_1_then_resume_is_bitwise(nas, demo_da
     assert [e["checkpoint_failures"] for e in events(mnt / "t", "checkpoint_failed")] == [1, 2]
 
     set_faults(faults, [])  # space again
+    crashed = ckpt / ".tmp-step-00000099-4242"  # what a save killed mid-way leaves: removed at the start
+    crashed.mkdir()
+    (crashed / "model.safetensors").write_bytes(b"partial")
     r = train_2(demo_data, mnt, "t", "--set", "checkpoint.max_failed_saves=2", "--resume", "auto")
     assert r.returncode == 0, r.stderr
     assert "at step 3" in r.stdout
+    assert not leftovers(ckpt)
     assert_bitwise_equal(weights(ckpt / "latest"), weights(reference / "step-00000012"))
 
 
