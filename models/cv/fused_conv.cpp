@@ -65,15 +65,28 @@ FusedConv2d::FusedConv2d(FoldedConv folded, ConvGeometry geometry, const c10::De
   c10::InferenceMode guard;
   onednn_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && onednn_convolutions_available();
   bias_ = folded.bias.to(device);
-  if (!onednn_) {
-    weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous
-                                                                  : at::MemoryFormat::ChannelsLast);
-    return;
+  weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous
+                                                                : at::MemoryFormat::ChannelsLast);
+}
+
+FusedConv2d::FusedConv2d(FusedConv2d&& other) noexcept
+    : weight_(std::move(other.weight_)),
+      bias_(std::move(other.bias_)),
+      geometry_(std::move(other.geometry_)),
+      onednn_(other.onednn_),
+      packed_(std::move(other.packed_)) {}
+
+at::Tensor FusedConv2d::packed(at::IntArrayRef sizes) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = packed_.begin(); it != packed_.end(); ++it) {
+    if (it->first == sizes) return it->second;
   }
-  // No input size: the packed layout must serve every batch size and image size.
-  weight_ = call(*onednn_ops().reorder,
-                 {folded.weight.contiguous(), int_list(geometry_.padding), int_list(geometry_.stride),
-                  int_list(geometry_.dilation), geometry_.groups, c10::IValue()});
+  c10::InferenceMode guard;
+  at::Tensor w = call(*onednn_ops().reorder, {weight_, int_list(geometry_.padding), int_list(geometry_.stride),
+                                               int_list(geometry_.dilation), geometry_.groups, int_list(sizes.vec())});
+  if (packed_.size() == kPackedShapes) packed_.erase(packed_.begin());
+  packed_.emplace_back(sizes.vec(), w);
+  return w;
 }
 
 at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const {
@@ -83,7 +96,7 @@ at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const
     return epilogue == Epilogue::kRelu ? y.relu_() : y;
   }
   return call(*onednn_ops().conv,
-              {x.contiguous(at::MemoryFormat::ChannelsLast), weight_, bias_, int_list(geometry_.padding),
+              {x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
                int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups,
                std::string(epilogue_attr(epilogue)), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
 }
@@ -94,7 +107,7 @@ at::Tensor FusedConv2d::add_relu(const at::Tensor& x, at::Tensor residual) const
   // must therefore be a dense channels_last tensor nobody else reads.
   residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
   return call(*onednn_ops().conv_add,
-              {residual, x.contiguous(at::MemoryFormat::ChannelsLast), weight_, bias_, int_list(geometry_.padding),
+              {residual, x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
                int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups, std::string("add"),
                at::Scalar(1.0), std::string("relu"), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
 }
