@@ -181,11 +181,17 @@ def test_writable_passthrough(nas):
         os.symlink("w.bin", nas.mnt / "run/ckpt/latest")
         assert os.readlink(nas.mnt / "run/ckpt/latest") == "w.bin"
         os.chmod(nas.mnt / "run/ckpt/w.bin", 0o600)
+        dir_fd = os.open(nas.mnt / "run/ckpt", os.O_RDONLY)  # a folder's handle reaches nasfs too
+        try:
+            os.fchmod(dir_fd, 0o750)
+        finally:
+            os.close(dir_fd)
         (nas.mnt / "a.bin").unlink()
         assert (nas.mnt / "run/ckpt/latest").read_bytes() == b"x" * 1000
         assert os.statvfs(nas.mnt).f_bsize > 0
     assert (nas.src / "run/ckpt/w.bin").read_bytes() == b"x" * 1000
     assert (nas.src / "run/ckpt/w.bin").stat().st_mode & 0o777 == 0o600
+    assert (nas.src / "run/ckpt").stat().st_mode & 0o777 == 0o750
     assert not (nas.src / "run/ckpt/w.tmp").exists()
     assert not (nas.src / "a.bin").exists()
 

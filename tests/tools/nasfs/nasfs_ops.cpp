@@ -49,6 +49,7 @@ int inject(FaultOp op, const char* op_name, const char* path, bool* short_read) 
 namespace {
 
 using detail::backing;
+using detail::has_file;
 using detail::inject;
 using detail::open_file;
 using detail::state;
@@ -89,7 +90,7 @@ void* nas_init(fuse_conn_info* conn, fuse_config* cfg) {
 int nas_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   if (const int rc = inject(FaultOp::kGetattr, "getattr", path)) return rc;
   state().link.request();
-  const int rc = fi ? fstat(open_file(fi).fd, st) : lstat(backing(path).c_str(), st);
+  const int rc = has_file(fi) ? fstat(open_file(fi).fd, st) : lstat(backing(path).c_str(), st);
   if (rc != 0) return -errno;
   show_mode(st);
   return 0;

@@ -42,6 +42,9 @@ namespace detail {
 NasState& state();
 std::string backing(const char* path);
 OpenFile& open_file(const fuse_file_info* fi);
+// Whether fi carries one of our open files: the kernel also passes the handle
+// of a directory (fh 0: nasfs has no opendir), e.g. to fchmod; those use the path.
+inline bool has_file(const fuse_file_info* fi) { return fi != nullptr && fi->fh != 0; }
 // Consults the fault control for one request: 0 = go on (after sleeping out a
 // hang), or -errno to return. *short_read (may be null) is set for `short`.
 int inject(FaultOp op, const char* op_name, const char* path, bool* short_read = nullptr);

@@ -49,7 +49,7 @@ int nas_write(const char* path, const char* buf, size_t size, off_t offset, fuse
 int nas_truncate(const char* path, off_t size, fuse_file_info* fi) {
   if (const int rc = inject(FaultOp::kWrite, "truncate", path)) return rc;
   state().link.request();
-  const int rc = fi ? ftruncate(open_file(fi).fd, size) : truncate(backing(path).c_str(), size);
+  const int rc = has_file(fi) ? ftruncate(open_file(fi).fd, size) : truncate(backing(path).c_str(), size);
   return rc == 0 ? 0 : -errno;
 }
 
@@ -102,21 +102,21 @@ int nas_symlink(const char* target, const char* path) {
 int nas_chmod(const char* path, mode_t mode, fuse_file_info* fi) {
   if (const int rc = inject(FaultOp::kOther, "chmod", path)) return rc;
   state().link.request();
-  const int rc = fi ? fchmod(open_file(fi).fd, mode) : chmod(backing(path).c_str(), mode);
+  const int rc = has_file(fi) ? fchmod(open_file(fi).fd, mode) : chmod(backing(path).c_str(), mode);
   return rc == 0 ? 0 : -errno;
 }
 
 int nas_chown(const char* path, uid_t uid, gid_t gid, fuse_file_info* fi) {
   if (const int rc = inject(FaultOp::kOther, "chown", path)) return rc;
   state().link.request();
-  const int rc = fi ? fchown(open_file(fi).fd, uid, gid) : lchown(backing(path).c_str(), uid, gid);
+  const int rc = has_file(fi) ? fchown(open_file(fi).fd, uid, gid) : lchown(backing(path).c_str(), uid, gid);
   return rc == 0 ? 0 : -errno;
 }
 
 int nas_utimens(const char* path, const timespec tv[2], fuse_file_info* fi) {
   if (const int rc = inject(FaultOp::kOther, "utimens", path)) return rc;
   state().link.request();
-  const int rc = fi ? futimens(open_file(fi).fd, tv) : utimensat(AT_FDCWD, backing(path).c_str(), tv, AT_SYMLINK_NOFOLLOW);
+  const int rc = has_file(fi) ? futimens(open_file(fi).fd, tv) : utimensat(AT_FDCWD, backing(path).c_str(), tv, AT_SYMLINK_NOFOLLOW);
   return rc == 0 ? 0 : -errno;
 }
 
