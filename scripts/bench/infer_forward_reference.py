@@ -1,6 +1,6 @@
 """The other two sides of scripts/bench/infer_forward_vs_ort.sh: forward-only
 images/s of ONNX Runtime on the bundle's model.onnx and of PyTorch eager
-(torchvision, the bundle's model.safetensors loaded strictly) on the batch that
+(torchvision, or MONAI for the U-Nets; the bundle's model.safetensors loaded strictly) on the batch that
 infer_forward_bench timed (its BENCH_INPUT), one repetition of ITERS forwards
 each after a warm-up. Checks first that both give medtrain's logits (its
 BENCH_LOGITS) within 1e-3 relative, so the three time the same computation.
@@ -19,8 +19,12 @@ from safetensors.torch import load_file
 from forward_reference import check_and_time, ort_session
 
 
-def torchvision_model(card):
+def reference_model(card):
+    """torchvision's classifiers; MONAI's BasicUNet for the U-Nets."""
     arch, classes, channels = card["architecture"], card["num_classes"], card["in_channels"]
+    if arch in ("unet2d", "unet3d"):
+        from monai.networks.nets import BasicUNet
+        return BasicUNet(spatial_dims=int(arch[4]), in_channels=channels, out_channels=classes)
     model = getattr(torchvision.models, arch)(weights=None, num_classes=classes)
     if channels != 3:
         if arch.startswith("resnet"):
@@ -37,7 +41,7 @@ def main(bundle, input_path, logits_path, threads, iters):
     x = np.load(input_path)
     expected = np.load(logits_path)
     torch.set_num_threads(threads)
-    net = torchvision_model(card)
+    net = reference_model(card)
     net.load_state_dict(load_file(f"{bundle}/model.safetensors"), strict=True)
     net.eval()
     xt = torch.from_numpy(x)
