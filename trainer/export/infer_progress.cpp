@@ -22,10 +22,15 @@ metrics::ProgressStyle style_of(const std::string& name) {
 
 }  // namespace
 
-InferProgress::InferProgress(const std::string& style, std::string unit, int64_t total)
-    : style_(style_of(style)), progress_(style_, 1, stderr), unit_(std::move(unit)), total_(total) {}
+InferProgress::InferProgress(const std::string& style, std::string unit, int64_t total, std::string counter)
+    : style_(style_of(style)),
+      progress_(style_, 1, stderr),
+      unit_(std::move(unit)),
+      counter_(counter.empty() ? unit_ : std::move(counter)),
+      total_(total) {}
 
-void InferProgress::done(int64_t count) {
+void InferProgress::done(int64_t count, int64_t total) {
+  if (total >= 0) total_ = total;
   if (style_ == metrics::ProgressStyle::kNone) return;
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
@@ -36,7 +41,7 @@ void InferProgress::done(int64_t count) {
     printed_ = true;
   }
   metrics::StepReport r;
-  r.counter = unit_;
+  r.counter = counter_;
   r.step = count;
   r.total_steps = total_;
   r.stats = fmt::format("{:.2f} {}/s", elapsed > 0 ? static_cast<double>(count) / elapsed : 0.0, unit_);

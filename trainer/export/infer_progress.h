@@ -13,16 +13,19 @@ namespace medtrain::exporter {
 
 class InferProgress {
  public:
-  // style: auto | bar | plain | none (UserError otherwise); unit: "files", "series".
-  InferProgress(const std::string& style, std::string unit, int64_t total);
-  // `count` inputs are finished (predicted, skipped or failed).
-  void done(int64_t count);
+  // style: auto | bar | plain | none (UserError otherwise); unit: "files",
+  // "windows" (its rate); counter: what the line counts ("files",
+  // "series 2/5 windows"), the unit when empty.
+  InferProgress(const std::string& style, std::string unit, int64_t total, std::string counter = "");
+  // `count` inputs are finished (predicted, skipped or failed); `total`, when
+  // given (>= 0), replaces the one from the constructor.
+  void done(int64_t count, int64_t total = -1);
   void finish();
 
  private:
   metrics::ProgressStyle style_;
   metrics::Progress progress_;
-  std::string unit_;
+  std::string unit_, counter_;
   int64_t total_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_line_ = start_;
   bool printed_ = false;

@@ -119,6 +119,7 @@ void run_image(int64_t image, const at::Tensor& x, const WindowPredictor& predic
                                           pad, size, weight.to(out.device(), out.scalar_type()), sink);
     }
     for (size_t i = first; i < last; ++i) acc->add(windows[i], out.narrow(0, static_cast<int64_t>(i - first), 1));
+    if (o.on_windows) o.on_windows(static_cast<int64_t>(last), static_cast<int64_t>(windows.size()));
   }
   acc->finish();
 }

@@ -46,6 +46,9 @@ struct SlidingWindowOptions {
   double sigma_scale = 0.125;    // gaussian only: sigma = sigma_scale * roi per axis
   int64_t sw_batch = 1;          // windows per predictor call, >= 1
   double cval = 0;               // the padding value where the volume is smaller than the ROI
+  // Called after each predictor call with the windows done and the total of
+  // the current image (progress; optional).
+  std::function<void(int64_t done, int64_t total)> on_windows;
 };
 
 using WindowPredictor = std::function<at::Tensor(const at::Tensor&)>;

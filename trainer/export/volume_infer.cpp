@@ -88,7 +88,6 @@ InferSummary run_volume_inference(const InferOptions& o, LoadedModel& m, InferSu
   const std::vector<std::string> paths = collect_series(o.in);
   summary.files = paths.size();
   MaskWriter writer(o, m.card);
-  InferProgress progress(o.progress, "series", static_cast<int64_t>(paths.size()));
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& path = paths[i];
     try {
@@ -101,10 +100,14 @@ InferSummary run_volume_inference(const InferOptions& o, LoadedModel& m, InferSu
                                             path, shape[0], shape[1], shape[2], gb(need), o.max_volume_gb);
         if (o.on_error == data::OnError::kFail) throw data::DataError(why + " (raise it or --on-error skip)");
         summary.failed.emplace_back(path, why);
-        progress.done(summary.predictions.size() + summary.skipped.size() + summary.failed.size());
         continue;
       }
-      const VolumeSegmentation s = segment_volume(series, *m.model, m.device, m.card, window, fractional, path);
+      // A series can take minutes: the bar counts its windows.
+      InferProgress progress(o.progress, "windows", 0, fmt::format("series {}/{} windows", i + 1, paths.size()));
+      SlidingWindowOptions w = window;
+      w.on_windows = [&progress](int64_t done, int64_t total) { progress.done(done, total); };
+      const VolumeSegmentation s = segment_volume(series, *m.model, m.device, m.card, w, fractional, path);
+      progress.finish();
       Prediction pred;
       pred.path = path;
       pred.mask_shape = s.labels.sizes().vec();
@@ -115,9 +118,7 @@ InferSummary run_volume_inference(const InferOptions& o, LoadedModel& m, InferSu
       if (o.on_error == data::OnError::kFail) throw;
       summary.skipped.emplace_back(path, e.what());
     }
-    progress.done(summary.predictions.size() + summary.skipped.size() + summary.failed.size());
   }
-  progress.finish();
   if (summary.predictions.empty()) {
     const auto& first = !summary.skipped.empty() ? summary.skipped.front() : summary.failed.front();
     throw UserError("--in " + o.in.string() + ": none of the " + std::to_string(paths.size()) +

@@ -71,7 +71,8 @@ std::string format_bar_line(const StepReport& r, const std::string& eta) {
   const double done = std::clamp(static_cast<double>(r.step) / r.total_steps, 0.0, 1.0);
   const int filled = static_cast<int>(done * kBarWidth);
   const std::string bar = std::string(filled, '#') + std::string(kBarWidth - filled, '.');
-  return with_eta("[" + bar + "] " + std::to_string(r.step) + "/" + std::to_string(r.total_steps) +
+  const std::string counter = r.counter == "step" ? "" : r.counter + " ";  // training bars stay as they were
+  return with_eta("[" + bar + "] " + counter + std::to_string(r.step) + "/" + std::to_string(r.total_steps) +
                       " " + format_stats(r),
                   eta);
 }

@@ -23,7 +23,8 @@ std::string format_stats(const StepReport& r);
 // `eta` is empty when there is none to show.
 std::string format_plain_line(const StepReport& r, const std::string& eta);
 
-// "[#########...............] 120/400 <stats> eta 0:54" (no '\r', no newline);
+// "[#########...............] 120/400 <stats> eta 0:54" (no '\r', no newline;
+// a counter other than "step" is named before the count);
 // "step 120 <stats>" when total_steps is 0.
 std::string format_bar_line(const StepReport& r, const std::string& eta);
 
