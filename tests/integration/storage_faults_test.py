@@ -166,12 +166,17 @@ def rank_pids(mpirun_pid, limit_s=30):
     raise AssertionError("mpirun did not start 2 ranks")
 
 
-def alive(pid):
-    """Running or sleeping: not gone, not a zombie (a killed rank whose hung
-    read is still held by the NAS shows as a zombie until the NAS answers)."""
+def running(pid):
+    """Neither gone, nor a zombie, nor killed: a rank killed while its read is
+    held by a hung NAS stays in the kernel (a zombie, or with SIGKILL pending)
+    until the NAS answers, but it runs no more code."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return False
+        with open(f"/proc/{pid}/status") as f:
+            pending = [int(line.split()[1], 16) for line in f if line.startswith(("SigPnd:", "ShdPnd:"))]
+        return not any(mask & (1 << (9 - 1)) for mask in pending)  # SIGKILL = 9
     except (FileNotFoundError, ProcessLookupError):
         return False
 
@@ -185,21 +190,25 @@ def test_a_hung_read_ends_the_job_naming_the_file(tmp_path, nas):
             pids = rank_pids(proc.pid)
             _out, err = proc.communicate(timeout=HANG_S)
             ended = time.time()
+            deadline = ended + 10  # mpirun may return while its kills land
+            while any(running(p) for p in pids) and time.time() < deadline:
+                time.sleep(0.1)
+            still_running = [p for p in pids if running(p)]
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, 9)
-        hung = [(path, fault) for op, path, fault in injected_faults(nas.log) if fault.startswith("hang")]
-        assert len(hung) == 1, hung
-        hang_began = int(nas.log.read_text().split()[0]) / 1000
-        assert ended - hang_began < HANG_S / 2, "the job waited for the hung read"
-        assert proc.returncode != 0
-        line = error_line(err)
-        for needle in ("rank ", hung[0][0], "data.read_timeout_s = 2 s"):
-            assert needle in line, (needle, line)
-        assert not any(alive(p) for p in pids), pids
-        # End the hang: the NAS goes away, its pending request fails, and the
-        # mount (still held by the dead rank's file until then) is detached
-        # lazily, so that nothing is left behind however fast that happens.
-        nasfs.kill()
-        nasfs.wait()
-        subprocess.run(["fusermount3", "-u", "-z", str(nas.mnt)], check=False)
+            # End the hang: the NAS goes away, its pending request fails, and the
+            # mount (still held by the dead rank's file until then) is detached
+            # lazily, so that nothing is left behind however fast that happens.
+            nasfs.kill()
+            nasfs.wait()
+            subprocess.run(["fusermount3", "-u", "-z", str(nas.mnt)], check=False)
+    hung = [(path, fault) for op, path, fault in injected_faults(nas.log) if fault.startswith("hang")]
+    assert len(hung) == 1, hung
+    hang_began = int(nas.log.read_text().split()[0]) / 1000
+    assert ended - hang_began < HANG_S / 2, "the job waited for the hung read"
+    assert proc.returncode != 0
+    line = error_line(err)
+    for needle in ("rank ", hung[0][0], "data.read_timeout_s = 2 s"):
+        assert needle in line, (needle, line)
+    assert not still_running, (pids, still_running)
