@@ -228,6 +228,22 @@ bool read_header(Read&& read, uint16_t g, uint16_t e, Encoding enc, Header& h) {
   return true;
 }
 
+// Note [Declared lengths]: DCMTK allocates a value's declared length before it
+// reads it; a 9 KB file declaring 3 GB made it allocate 3 GB (found by the
+// fuzzer). A value that runs past the end by a little is an ordinary
+// truncation, which DCMTK reports; by more than kMaxShortfall, it is refused here.
+// Parsed from memory (load_dicom_whole) DCMTK loads every value at once, the
+// File Meta Information's too, so the meta group is held to the same rule.
+std::optional<std::string> overlong(uint16_t g, uint16_t e, uint64_t declared, uint64_t present, uint64_t at) {
+  constexpr uint64_t kMaxShortfall = uint64_t{64} << 20;
+  if (declared - present <= kMaxShortfall) return std::nullopt;
+  char tag[16];
+  std::snprintf(tag, sizeof(tag), "(%04X,%04X)", g, e);
+  return std::string("element ") + tag + " at byte " + std::to_string(at) + " declares " +
+         std::to_string(declared) + " bytes but only " + std::to_string(present) +
+         " follow (truncated or corrupt)";
+}
+
 class Scanner {
  public:
   Scanner(Source& src, int limit) : src_(src), limit_(limit) { stack_.reserve(2 * static_cast<size_t>(limit) + 4); }
@@ -368,21 +384,6 @@ class Scanner {
     pos_ += got;
     return got == n;
   }
-  // Note [Declared lengths]: DCMTK allocates a value's declared length before it
-  // reads it; a 9 KB file declaring 3 GB made it allocate 3 GB (found by the
-  // fuzzer). A value that runs past the end by a little is an ordinary
-  // truncation, which DCMTK reports; by more than kMaxShortfall, it is refused here.
-  static std::optional<std::string> overlong(uint16_t g, uint16_t e, uint64_t declared, uint64_t present,
-                                             uint64_t at) {
-    constexpr uint64_t kMaxShortfall = uint64_t{64} << 20;
-    if (declared - present <= kMaxShortfall) return std::nullopt;
-    char tag[16];
-    std::snprintf(tag, sizeof(tag), "(%04X,%04X)", g, e);
-    return std::string("element ") + tag + " at byte " + std::to_string(at) + " declares " +
-           std::to_string(declared) + " bytes but only " + std::to_string(present) +
-           " follow (truncated or corrupt)";
-  }
-
   bool skip(uint64_t n) {
     const uint64_t got = src_.skip(n);
     pos_ += got;
@@ -429,13 +430,16 @@ std::optional<std::string> scan(Source& src, int limit) {
   std::string syntax;
   std::string peeked;
   uint64_t consumed = 0, meta_end = UINT64_MAX;  // bytes after the group length element; its value
+  uint64_t pos = sizeof(preamble);                // byte offset in the file, for messages
   auto read = [&](char* out, size_t k) {
     const size_t n = src.read(out, k);
     consumed += n;
+    pos += n;
     return n == k;
   };
   for (bool first = true;; first = false) {
     if (meta_end != UINT64_MAX && consumed >= meta_end) break;
+    const uint64_t at = pos;
     char head[4];
     if (!read(head, 4)) return std::nullopt;
     const uint16_t g = u16(head, false), e = u16(head + 2, false);
@@ -462,7 +466,8 @@ std::optional<std::string> scan(Source& src, int limit) {
     } else {
       const uint64_t got = src.skip(len);
       consumed += got;
-      if (got < len) return std::nullopt;
+      pos += got;
+      if (got < len) return overlong(g, e, len, got, at);
     }
   }
   if (syntax == "1.2.840.10008.1.2.1.99") {

@@ -526,5 +526,32 @@ TEST(DicomDepthCheck, AMetaGroupLengthCoversForeignElementsAsInDcmtk) {
   EXPECT_TRUE(dcmtk_parses(shallow));
 }
 
+// Note [Declared lengths], the meta group: a fuzzer find once decode_dicom
+// parsed files from memory (load_dicom_whole), where DCMTK loads every value at
+// once — a File Meta Information element declaring ~4 GB in a 10 KB file made it
+// allocate 4 GB. The scan refuses it, and the decoder says so.
+TEST(DicomDepthCheck, AMetaElementDeclaredFarPastTheEndIsRefused) {
+  const Enc le;
+  std::string file = part10(element(0x0020, 0x0013, "IS", "42", le), kExplicitLE) + std::string(10000, '\0');
+  const std::string huge = explicit_element(0x0002, 0x0100, "OB", 0xFFFFFF02u, true);
+  file.insert(132 + 12, huge);  // after (0002,0000)
+  const auto problem = check(file);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("(0002,0100) at byte 144 declares 4294967042 bytes"), std::string::npos) << *problem;
+
+  char name[] = "/tmp/medtrain_meta_len_XXXXXX";
+  const int fd = mkstemp(name);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(name, std::ios::binary).write(file.data(), static_cast<std::streamsize>(file.size()));
+  try {
+    decode_dicom(name, [](const std::vector<int64_t>&) -> float* { return nullptr; });
+    ADD_FAILURE() << "a meta element declaring 4 GB was parsed";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("declares 4294967042 bytes"), std::string::npos) << e.what();
+  }
+  unlink(name);
+}
+
 }  // namespace
 }  // namespace medtrain::data
