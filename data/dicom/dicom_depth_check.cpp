@@ -2,6 +2,7 @@
 
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcvr.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -479,7 +480,9 @@ std::optional<std::string> scan(Source& src, int limit) {
   Encoding enc;  // explicit VR little endian: also every encapsulated syntax
   if (syntax == "1.2.840.10008.1.2") enc = {false, false};
   if (syntax == "1.2.840.10008.1.2.2") enc = {true, true};
-  if (syntax.rfind("1.2.840.10008.1.2", 0) != 0) {
+  // Known means known to DCMTK, exactly: a damaged UID that merely starts like
+  // one (a fuzzer's "1.2.840.10008.1.2.1.;9") makes DCMTK guess, and so must we.
+  if (syntax.rfind("1.2.840.10008.1.2", 0) != 0 || DcmXfer(syntax.c_str()).getXfer() == EXS_Unknown) {
     // A missing or unknown syntax: guessed from the first element's VR bytes.
     char vr[2];
     const size_t n = src.read(vr, 2);

@@ -553,5 +553,21 @@ TEST(DicomDepthCheck, AMetaElementDeclaredFarPastTheEndIsRefused) {
   unlink(name);
 }
 
+// A fuzzer find: a transfer syntax UID damaged after its known prefix
+// ("1.2.840.10008.1.2.1.;9") is unknown to DCMTK, which then guesses the
+// encoding from the data set, here implicit VR; the scan read it as explicit VR
+// and missed an element declaring 3.3 GB that DCMTK then allocated.
+TEST(DicomDepthCheck, ADamagedSyntaxUidIsGuessedAsDcmtkGuessesIt) {
+  std::string body;
+  put16(body, 0xDDED, false);
+  put16(body, 0x6ECF, false);
+  put32(body, 0xC715D6DCu, false);
+  body += std::string(4000, '\x5a');
+  const auto problem = check(part10(body, "1.2.840.10008.1.2.1.;9"));
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("(DDED,6ECF) at byte"), std::string::npos) << *problem;
+  EXPECT_NE(problem->find("declares 3340097244 bytes"), std::string::npos) << *problem;
+}
+
 }  // namespace
 }  // namespace medtrain::data
