@@ -23,7 +23,7 @@ def demo(root, *flags, count=48):
     return out
 
 
-def train_export(root, data, recipe, *overrides):
+def train_export(root, data, recipe, *overrides, formats="safetensors"):
     runs = root / "runs"
     r = run("train", "-c", SOURCE / "configs/recipes" / f"{recipe}.yaml", "--set", f"data.root={data}",
             "--set", f"data.manifest={data}/manifest.csv", "--set", f"run.output_dir={runs}",
@@ -32,7 +32,7 @@ def train_export(root, data, recipe, *overrides):
             timeout=900)
     assert r.returncode == 0, r.stderr
     bundle = root / "bundle"
-    r = run("export", "--checkpoint", runs / recipe / "ckpt/latest", "--format", "safetensors", "--out", bundle)
+    r = run("export", "--checkpoint", runs / recipe / "ckpt/latest", "--format", formats, "--out", bundle)
     assert r.returncode == 0, r.stderr
     return bundle, yaml.safe_load((bundle / "model.yaml").read_text())
 
@@ -99,7 +99,7 @@ def dice_per_class(pred, truth, classes):
 def test_segmentation_masks_are_monai_argmax_and_reproduce_val_dice(tmp_path, recipe, flags, dims):
     from monai.networks.nets import BasicUNet
     data = demo(tmp_path, *flags, count=96 if dims == 3 else 48)
-    bundle, card = train_export(tmp_path, data, recipe)
+    bundle, card = train_export(tmp_path, data, recipe, formats="safetensors,onnx")
     assert card["task"] == "segmentation"
     rows, manifest = val_manifest(data, tmp_path)
     inputs = infer(bundle, manifest, tmp_path / "pred.csv")
@@ -108,7 +108,13 @@ def test_segmentation_masks_are_monai_argmax_and_reproduce_val_dice(tmp_path, re
     net = BasicUNet(spatial_dims=dims, in_channels=1, out_channels=2)
     net.load_state_dict(weights(bundle), strict=True)
     with torch.no_grad():
-        expected = net.eval()(torch.from_numpy(inputs)).argmax(1).numpy()
+        logits = net.eval()(torch.from_numpy(inputs)).numpy()
+    expected = logits.argmax(1)
+    # The bundle's ONNX graph (segmentation logits [N, K, (D,) S, S]) under ONNX Runtime.
+    import onnxruntime
+    session = onnxruntime.InferenceSession(str(bundle / "model.onnx"), providers=["CPUExecutionProvider"])
+    ort_logits = session.run(None, {session.get_inputs()[0].name: inputs[:2]})[0]
+    np.testing.assert_allclose(ort_logits, logits[:2], rtol=1e-4, atol=1e-4)
     masks = np.stack([np.load(tmp_path / r["mask"]) for r in pred_rows])
     assert masks.dtype == np.uint8
     np.testing.assert_array_equal(masks, expected)

@@ -126,7 +126,8 @@ ModelCard make_card(const config::Config& cfg, const checkpoint::Checkpoint& ckp
 }
 
 std::string onnx_bytes(models::ImageModel& model, const ModelCard& card) {
-  OnnxExportSpec spec{card.architecture, card.in_channels, card.preprocessing.image_size, card.num_classes};
+  OnnxExportSpec spec{card.architecture, card.in_channels, card.preprocessing.image_size, card.num_classes,
+                      card.task, card.preprocessing.depth};
   OnnxGraph graph = image_model_to_onnx(model, spec);
   graph.producer_version = kVersion;
   graph.metadata = {{"architecture", card.architecture},
