@@ -247,3 +247,15 @@ def test_other_architectures_export_with_onnxruntime_parity(model, demo_data, tm
     for batch in (1, 3):
         logits, _ = ort_run(bundle, inputs[:batch])
         assert_close_rel(logits, np.array([r["logits"] for r in records[:batch]], dtype=np.float32), 1e-4)
+
+
+def test_infer_threads_and_the_inference_graph_line(exported, predicted, demo_data, tmp_path):
+    """--threads 1 gives the same predictions as the default; stderr says what
+    the load-time graph did (resnet18: batch norm folded); a bad count is refused."""
+    bundle = exported[3]
+    r, _ = infer(bundle, demo_data / "images", tmp_path / "one.csv", "--threads", 1)
+    assert "model: resnet18:" in r.stderr and "batch norm" in r.stderr, r.stderr
+    rows = read_csv(tmp_path / "one.csv")
+    assert [x["label"] for x in rows] == [x["label"] for x in predicted[0]]
+    bad = run("infer", "--model", bundle, "--in", demo_data / "images", "--out", tmp_path / "x.csv", "--threads", -1)
+    assert bad.returncode != 0 and "--threads" in bad.stderr and not (tmp_path / "x.csv").exists()

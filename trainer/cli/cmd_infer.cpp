@@ -1,8 +1,9 @@
 // medtrain infer --model DIR --in PATH --out predictions.csv|.jsonl
-//                [--batch-size N] [--workers N] [--on-error skip|fail] [--device auto|cpu|cuda]
+//                [--batch-size N] [--workers N] [--threads N] [--on-error skip|fail] [--device auto|cpu|cuda]
 //                [--progress auto|bar|plain|none]
 //                3D segmentation: [--mask-format npy,seg,nifti] [--seg-type binary|fractional]
 //                [--sw-overlap F] [--sw-mode constant|gaussian] [--sw-batch N] [--max-volume-gb G]
+#include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -30,6 +31,9 @@ Command add_infer_command(CLI::App& app) {
   cmd->add_option("--workers", o->workers, "decode threads")->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_option("--on-error", *on_error, "a file that is not readable DICOM: fail (stop) or skip (report)")
       ->capture_default_str()->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--threads", o->threads, "CPU threads for the model (default 0: the usable cores, capped at the "
+                  "container's CPU quota)")
+      ->capture_default_str()->check(CLI::Range(0, 1024));
   cmd->add_option("--device", o->device, "auto | cpu | cuda")
       ->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   cmd->add_option("--progress", o->progress, "progress on stderr: auto (a bar on a terminal, a line every 10 s "
@@ -60,6 +64,8 @@ Command add_infer_command(CLI::App& app) {
             o->in = *in;
             o->out = *out;
             o->on_error = *on_error == "skip" ? data::OnError::kSkip : data::OnError::kFail;
+            // Before the bundle loads: load_bundle caps the count at the CPU quota (cpu_quota.h).
+            if (o->threads > 0) at::set_num_threads(o->threads);
             if (exporter::is_text_bundle(o->model_dir)) {
               const auto t = exporter::run_text_inference(*o);
               if (t.empty > 0) {
@@ -73,6 +79,7 @@ Command add_infer_command(CLI::App& app) {
               return kExitOk;
             }
             const auto s = exporter::run_inference(*o);
+            if (!s.graph.empty()) std::fprintf(stderr, "model: %s\n", s.graph.c_str());
             for (const auto& [path, reason] : s.skipped) std::fprintf(stderr, "skipped %s\n", reason.c_str());
             for (const auto& [path, reason] : s.failed) std::fprintf(stderr, "failed %s\n", reason.c_str());
             if (!s.skipped.empty()) {

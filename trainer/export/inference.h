@@ -49,6 +49,7 @@ struct InferOptions {
   size_t workers = 2;
   data::OnError on_error = data::OnError::kFail;
   std::string device = "auto";  // auto | cpu | cuda
+  int threads = 0;               // LibTorch intra-op threads; 0 = the usable cores (cpu_quota.h)
   std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, (D,) S, S], in output order
   std::string progress = "auto";  // auto | bar | plain | none, on stderr (metrics/progress.h)
   // Segmentation masks: any of npy, seg (DICOM SEG), nifti; seg and nifti
@@ -92,6 +93,7 @@ struct InferSummary {
   std::vector<std::pair<std::string, std::string>> skipped;
   std::vector<std::pair<std::string, std::string>> failed;
   std::string device;  // what ran the model and why
+  std::string graph;   // what load-time optimisation did (LoadedModel::graph)
 };
 
 // Where segmentation masks go: <out folder>/<out stem>_masks/.
