@@ -270,7 +270,8 @@ DicomImageInfo read_dicom_info(const std::string& path) {
 DicomImageInfo decode_dicom(const std::string& path, const PixelAllocator& allocate) {
   register_dicom_codecs();
   DcmFileFormat file;
-  detail::load_dicom_whole(file, path);  // the pixels are decoded anyway: one read, retryable
+  // The pixels are decoded anyway: one read, retryable. `held` backs `file`'s values.
+  const io::MemoryFile held = detail::load_dicom_whole(file, path);
   DcmDataset* ds = file.getDataset();
   if (!ds->tagExists(DCM_PixelData) && !ds->tagExists(DCM_FloatPixelData) && !ds->tagExists(DCM_DoubleFloatPixelData)) {
     dicom_fail(path, "no Pixel Data (7FE0,0010) in this DICOM file");

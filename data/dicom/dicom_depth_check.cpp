@@ -233,8 +233,8 @@ bool read_header(Read&& read, uint16_t g, uint16_t e, Encoding enc, Header& h) {
 // reads it; a 9 KB file declaring 3 GB made it allocate 3 GB (found by the
 // fuzzer). A value that runs past the end by a little is an ordinary
 // truncation, which DCMTK reports; by more than kMaxShortfall, it is refused here.
-// Parsed from memory (load_dicom_whole) DCMTK loads every value at once, the
-// File Meta Information's too, so the meta group is held to the same rule.
+// The File Meta Information is held to the same rule (a parse from a memory
+// buffer would load its values eagerly too).
 std::optional<std::string> overlong(uint16_t g, uint16_t e, uint64_t declared, uint64_t present, uint64_t at) {
   constexpr uint64_t kMaxShortfall = uint64_t{64} << 20;
   if (declared - present <= kMaxShortfall) return std::nullopt;

@@ -231,12 +231,17 @@ void load_dicom_file(DcmFileFormat& file, const std::string& path) {
   fail_parse(load_dicom_guarded(file, path), layout, path);  // Note [Stack budget]
 }
 
-void load_dicom_whole(DcmFileFormat& file, const std::string& path) {
+io::MemoryFile load_dicom_whole(DcmFileFormat& file, const std::string& path) {
   const std::string bytes = io::read_user_file(path, "DICOM file", io::kMaxDicomBytes);
   const Layout layout = sniff_bytes(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   if (layout == Layout::kOther) fail_not_dicom(path);
   if (auto problem = check_sequence_depth(bytes.data(), bytes.size())) dicom_fail(path, *problem);
-  fail_parse(read_dicom_guarded(file, bytes.data(), bytes.size()), layout, path);  // values copied: bytes may go
+  // A file stream, not a buffer: from a buffer DCMTK allocates every value's
+  // declared length before reading it, which the pre-scan bounds only where its
+  // reading agrees with DCMTK's (the fuzzer found three places it did not).
+  io::MemoryFile held(bytes, io::display_path(path));
+  fail_parse(load_dicom_guarded(file, held.path()), layout, path);  // Note [Stack budget]
+  return held;
 }
 
 DicomImageInfo read_dicom_header(DcmDataset* ds, const std::string& path) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "data/dicom/dicom_decode.h"
+#include "data/io/memory_file.h"
 
 class DcmFileFormat;
 class DcmDataset;
@@ -18,10 +19,12 @@ namespace medtrain::data::detail {
 void load_dicom_file(DcmFileFormat& file, const std::string& path);
 
 // The same, but the file is read whole first (one open and read, through
-// io::read_user_file) and parsed from memory: a failing or short read is told
-// apart from a bad file (io::TransientReadError, Note [Transient reads]) and
-// DCMTK never goes back to the storage for the pixels.
-void load_dicom_whole(DcmFileFormat& file, const std::string& path);
+// io::read_user_file): a failing or short read is told apart from a bad file
+// (io::TransientReadError, Note [Transient reads]) and DCMTK never goes back to
+// the storage for the pixels. DCMTK parses the bytes as a file (an in-memory
+// one, memory_file.h), lazily as it parses any file: the returned MemoryFile
+// must outlive every use of `file`'s values.
+[[nodiscard]] io::MemoryFile load_dicom_whole(DcmFileFormat& file, const std::string& path);
 
 // Reads and checks the header; pixel-independent. The transfer syntax is the
 // one the file was stored with.

@@ -526,9 +526,9 @@ TEST(DicomDepthCheck, AMetaGroupLengthCoversForeignElementsAsInDcmtk) {
   EXPECT_TRUE(dcmtk_parses(shallow));
 }
 
-// Note [Declared lengths], the meta group: a fuzzer find once decode_dicom
-// parsed files from memory (load_dicom_whole), where DCMTK loads every value at
-// once — a File Meta Information element declaring ~4 GB in a 10 KB file made it
+// Note [Declared lengths], the meta group: a fuzzer find while decode_dicom
+// parsed files from a memory buffer, where DCMTK loads every value at once — a
+// File Meta Information element declaring ~4 GB in a 10 KB file made it
 // allocate 4 GB. The scan refuses it, and the decoder says so.
 TEST(DicomDepthCheck, AMetaElementDeclaredFarPastTheEndIsRefused) {
   const Enc le;
