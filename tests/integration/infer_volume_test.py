@@ -107,7 +107,7 @@ def test_whole_series_masks_equal_monai_sliding_window(tmp_path, series, bundle3
     out = tmp_path / "pred.jsonl"
     r = infer(bundle, series, out, "--sw-overlap", overlap, "--sw-mode", mode, "--sw-batch", sw_batch)
     assert r.returncode == 0, r.stderr
-    assert "summary: 2 predicted, 0 skipped, 0 failed" in r.stdout, r.stdout
+    assert "summary: 2 predicted, 0 skipped, 0 failed" in r.stdout and "predicted 2 of 2 series" in r.stdout, r.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["path"] for row in rows] == [str(series / "P0000"), str(series / "P0001")]
     for row in rows:

@@ -83,10 +83,10 @@ Command add_infer_command(CLI::App& app) {
             for (const auto& [path, reason] : s.skipped) std::fprintf(stderr, "skipped %s\n", reason.c_str());
             for (const auto& [path, reason] : s.failed) std::fprintf(stderr, "failed %s\n", reason.c_str());
             if (!s.skipped.empty()) {
-              std::fprintf(stderr, "skipped %zu of %zu files (not readable DICOM; --on-error skip)\n",
-                           s.skipped.size(), s.files);
+              std::fprintf(stderr, "skipped %zu of %zu %s (not readable DICOM; --on-error skip)\n",
+                           s.skipped.size(), s.files, s.unit);
             }
-            fmt::print("predicted {} of {} files on {} -> {}\n", s.predictions.size(), s.files, s.device,
+            fmt::print("predicted {} of {} {} on {} -> {}\n", s.predictions.size(), s.files, s.unit, s.device,
                        o->out.string());
             fmt::print("summary: {} predicted, {} skipped, {} failed\n", s.predictions.size(), s.skipped.size(),
                        s.failed.size());

@@ -210,6 +210,7 @@ InferSummary run_inference(const InferOptions& o) {
   InferSummary summary;
   summary.device = choice.reason;
   summary.graph = m.graph;
+  if (m.card.preprocessing.depth > 0) summary.unit = "series";
   if (m.card.task == "segmentation" && m.card.num_classes > 256) {
     throw UserError("--model " + o.model_dir.string() + ": masks are written as uint8; " +
                     std::to_string(m.card.num_classes) + " classes do not fit");

@@ -86,6 +86,7 @@ struct Prediction {
 
 struct InferSummary {
   size_t files = 0;  // inputs found
+  const char* unit = "files";  // what an input is: "series" for volume bundles
   std::vector<Prediction> predictions;  // in input order, skipped files left out
   // path, reason. skipped: could not be read (not DICOM, an invalid series);
   // failed: read but not predicted (a volume over --max-volume-gb). Both only
