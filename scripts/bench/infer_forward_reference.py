@@ -31,6 +31,10 @@ def reference_model(card):
             model.conv1 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
         elif arch.startswith("densenet"):
             model.features.conv0 = torch.nn.Conv2d(channels, 64, 7, 2, 3, bias=False)
+        elif arch == "efficientnet_b0":
+            model.features[0][0] = torch.nn.Conv2d(channels, 32, 3, 2, 1, bias=False)
+        elif arch == "convnext_tiny":
+            model.features[0][0] = torch.nn.Conv2d(channels, 96, 4, 4)
         else:
             sys.exit(f"infer_forward_reference.py: no torchvision twin for {arch}")
     return model
