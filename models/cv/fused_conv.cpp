@@ -4,12 +4,14 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "models/cv/module_lookup.h"
 #include "models/model_error.h"
 
 namespace medtrain::models {
@@ -110,6 +112,15 @@ at::Tensor FusedConv2d::add_relu(const at::Tensor& x, at::Tensor residual) const
               {residual, x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
                int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups, std::string("add"),
                at::Scalar(1.0), std::string("relu"), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
+}
+
+FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const std::string& bn,
+                        const c10::Device& device) {
+  const auto& c = m.get<torch::nn::Conv2dImpl>(conv);
+  std::optional<at::Tensor> bias;
+  if (c.bias.defined()) bias = c.bias;
+  const auto& norm = m.get<torch::nn::BatchNorm2dImpl>(bn);
+  return FusedConv2d(fold_batch_norm(c.weight, bias, norm), conv_geometry(c), device);
 }
 
 }  // namespace medtrain::models

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,8 @@ class Conv2dImpl;
 }  // namespace torch::nn
 
 namespace medtrain::models {
+
+class ModuleLookup;
 
 struct ConvGeometry {
   std::vector<int64_t> stride, padding, dilation;
@@ -71,6 +74,11 @@ class FusedConv2d {
   mutable std::mutex mutex_;
   mutable std::vector<std::pair<std::vector<int64_t>, at::Tensor>> packed_;  // most recent last
 };
+
+// The Conv2d at path `conv` with the BatchNorm2d at `bn`, which normalizes its
+// output with nothing between them, folded in; ModelError naming a missing path.
+FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const std::string& bn,
+                        const c10::Device& device);
 
 // Whether this LibTorch has the prepacked oneDNN convolution ops, so callers can
 // say which path runs (once, when a graph is built).

@@ -36,14 +36,6 @@ FusedConv2d plain_conv(const ModuleLookup& m, const std::string& path, const c10
   return FusedConv2d({c.weight, bias}, conv_geometry(c), device);
 }
 
-FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const std::string& bn,
-                        const c10::Device& device) {
-  const auto& c = m.get<torch::nn::Conv2dImpl>(conv);
-  std::optional<at::Tensor> bias;
-  if (c.bias.defined()) bias = c.bias;
-  return FusedConv2d(fold_batch_norm(c.weight, bias, bn_at(m, bn)), conv_geometry(c), device);
-}
-
 // relu(x * scale + shift) per channel, into a fresh channels_last tensor.
 struct AffineRelu {
   at::Tensor scale, shift;  // [1, C, 1, 1]

@@ -2,8 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include <optional>
@@ -16,14 +14,6 @@
 namespace medtrain::models {
 
 namespace {
-
-FusedConv2d fused(const ModuleLookup& m, const std::string& conv, const std::string& bn, const c10::Device& device) {
-  const auto& c = m.get<torch::nn::Conv2dImpl>(conv);
-  std::optional<at::Tensor> bias;
-  if (c.bias.defined()) bias = c.bias;
-  return FusedConv2d(fold_batch_norm(c.weight, bias, m.get<torch::nn::BatchNorm2dImpl>(bn)), conv_geometry(c),
-                     device);
-}
 
 // One BasicBlock (two convolutions) or Bottleneck (three).
 struct Block {
@@ -46,16 +36,19 @@ class FusedResNet : public ImageModel {
     c10::InferenceMode guard;
     const ModuleLookup m(resnet);
     const bool bottleneck = m.has("layer1.0.conv3");
-    stem_.emplace(fused(m, "conv1", "bn1", device));
+    stem_.emplace(folded_conv(m, "conv1", "bn1", device));
     for (int layer = 1; layer <= 4; ++layer) {
       for (int i = 0;; ++i) {
         const std::string p = "layer" + std::to_string(layer) + "." + std::to_string(i) + ".";
         if (!m.has(p + "conv1")) break;
         Block b;
         for (int k = 1; k <= (bottleneck ? 3 : 2); ++k) {
-          b.convs.push_back(fused(m, p + "conv" + std::to_string(k), p + "bn" + std::to_string(k), device));
+          const std::string n = std::to_string(k);
+          b.convs.push_back(folded_conv(m, p + "conv" + n, p + "bn" + n, device));
         }
-        if (m.has(p + "downsample")) b.downsample.emplace(fused(m, p + "downsample.0", p + "downsample.1", device));
+        if (m.has(p + "downsample")) {
+          b.downsample.emplace(folded_conv(m, p + "downsample.0", p + "downsample.1", device));
+        }
         blocks_.push_back(std::move(b));
       }
     }
