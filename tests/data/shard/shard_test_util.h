@@ -3,16 +3,15 @@
 // and byte-level file surgery for the corruption cases.
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
-#include "data/data_error.h"
 #include "data/shard/packer.h"
 #include "data/dicom/synthetic_dicom.h"
 #include "tests/common/temp_dir.h"
+#include "tests/data/test_files.h"
 
 namespace medtrain::data::shard::testing {
 
@@ -27,15 +26,7 @@ inline std::string make_dicom_set(const medtrain::testing::TempDir& dir, size_t 
   return write_synthetic_dataset(o).manifest_path;
 }
 
-// The DataError message `f` throws, or "(no error)".
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using medtrain::data::testing::error_of;  // the DataError message `f` throws, or "(no error)"
 
 inline PackOptions pack_options(const std::string& manifest, const std::string& out) {
   PackOptions p;
