@@ -19,19 +19,13 @@
 #include "models/registry.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "tests/models/reference_io.h"
 #include "tests/models/zoo_reference.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
 
 namespace {
-
-torch::Tensor find(const NamedTensors& tensors, const std::string& name) {
-  for (const auto& [k, v] : tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
 
 struct Case {
   std::string name;  // folder written by zoo_reference.py
@@ -58,14 +52,7 @@ TEST_P(NewZooParity, MatchesTorchvisionInEvalMode) {
     for (const auto& n : report.notes) noted |= n.find(c.stem + ": summed its 3 input channels") != std::string::npos;
     EXPECT_TRUE(noted) << c.stem;
   }
-  model->eval();
-  auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::NoGradGuard no_grad;
-  const torch::Tensor ours = model->forward(find(io, "input"));
-  const torch::Tensor ref = find(io, "output");
-  ASSERT_EQ(ours.sizes(), ref.sizes());
-  const double rel = (ours - ref).abs().max().item<double>() / ref.abs().max().item<double>();
-  EXPECT_LE(rel, 1e-5) << c.name;
+  EXPECT_LE(medtrain::testing::reference_error(*model, dir), 1e-5) << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(

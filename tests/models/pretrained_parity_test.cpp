@@ -17,21 +17,17 @@
 #include "models/registry.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "tests/models/reference_io.h"
 #include "tests/models/zoo_reference.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
 using medtrain::models::pretrained::load_pretrained;
 using medtrain::models::pretrained::PretrainedReport;
+using medtrain::testing::find_tensor;
+using medtrain::testing::relative_error;
 
 namespace {
-
-torch::Tensor find(const NamedTensors& tensors, const std::string& name) {
-  for (const auto& [k, v] : tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
 
 bool has_note(const PretrainedReport& r, const std::string& text) {
   for (const auto& n : r.notes) {
@@ -49,10 +45,6 @@ struct Case {
   bool channels_last = false;
 };
 
-double relative_error(const torch::Tensor& ours, const torch::Tensor& ref) {
-  return (ours - ref).abs().max().item<double>() / ref.abs().max().item<double>();
-}
-
 class PretrainedParity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PretrainedParity, MatchesTorchvisionInEvalMode) {
@@ -64,7 +56,7 @@ TEST_P(PretrainedParity, MatchesTorchvisionInEvalMode) {
   EXPECT_EQ(report.loaded, state_dict(*model).size());
   model->eval();
   auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::Tensor x = find(io, "input");
+  torch::Tensor x = find_tensor(io, "input");
   if (c.channels_last) {
     // As the trainer does for model.channels_last: the 4-D weights and the input.
     for (auto& p : model->parameters()) {
@@ -74,7 +66,7 @@ TEST_P(PretrainedParity, MatchesTorchvisionInEvalMode) {
   }
   torch::NoGradGuard no_grad;
   const torch::Tensor ours = model->forward(x);
-  const torch::Tensor ref = find(io, "output");
+  const torch::Tensor ref = find_tensor(io, "output");
   ASSERT_EQ(ours.sizes(), ref.sizes());
   EXPECT_LE(relative_error(ours, ref), 1e-5) << c.name;
 }
@@ -96,10 +88,7 @@ TEST(PretrainedGrey, SummedStemMatchesRgbModelOnReplicatedImage) {
   auto model = create_model({"resnet18", 2, 1});
   const auto report = load_pretrained(*model, dir / "weights.safetensors");
   EXPECT_TRUE(has_note(report, "conv1.weight: summed its 3 input channels [64, 3, 7, 7] -> [64, 1, 7, 7]"));
-  model->eval();
-  auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::NoGradGuard no_grad;
-  EXPECT_LE(relative_error(model->forward(find(io, "input")), find(io, "output")), 1e-5);
+  EXPECT_LE(medtrain::testing::reference_error(*model, dir), 1e-5);
 }
 
 // torchvision's published DenseNet files use the legacy torch.save format and
@@ -116,10 +105,7 @@ TEST(PretrainedGrey, WrappedLegacyDenseNetCheckpointLoads) {
   EXPECT_TRUE(has_note(report, "renamed 580 legacy DenseNet keys"));
   EXPECT_TRUE(has_note(report, "121 BatchNorm num_batches_tracked counters"));
   EXPECT_TRUE(has_note(report, "features.conv0.weight: summed its 3 input channels"));
-  model->eval();
-  auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::NoGradGuard no_grad;
-  EXPECT_LE(relative_error(model->forward(find(io, "input")), find(io, "output")), 1e-5);
+  EXPECT_LE(medtrain::testing::reference_error(*model, dir), 1e-5);
 }
 
 TEST(DenseNet, ParameterCountsMatchTorchvision) {

@@ -12,6 +12,7 @@
 #include "models/registry.h"
 #include "models/safetensors.h"
 #include "models/state_dict.h"
+#include "tests/models/reference_io.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
@@ -23,14 +24,6 @@ fs::path fresh_dir(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-torch::Tensor find(const NamedTensors& tensors, const std::string& name) {
-  for (const auto& [k, v] : tensors) {
-    if (k == name) return v;
-  }
-  ADD_FAILURE() << "no tensor " << name;
-  return {};
 }
 
 void run_reference(const std::string& arch, int classes, int channels, const fs::path& dir) {
@@ -55,14 +48,7 @@ TEST_P(ResNetParity, MatchesTorchvisionInEvalMode) {
   auto model = create_model({c.arch, c.classes, c.channels});
   auto weights = load_safetensors(dir / "weights.safetensors");
   load_state_dict(*model, weights.tensors, {true, {}, "torchvision " + c.arch});
-  model->eval();
-  auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::NoGradGuard no_grad;
-  torch::Tensor ours = model->forward(find(io, "input"));
-  torch::Tensor ref = find(io, "output");
-  ASSERT_EQ(ours.sizes(), ref.sizes());
-  double rel = (ours - ref).abs().max().item<double>() / ref.abs().max().item<double>();
-  EXPECT_LE(rel, 1e-5) << c.arch;
+  EXPECT_LE(medtrain::testing::reference_error(*model, dir), 1e-5) << c.arch;
   fs::remove_all(dir);
 }
 

@@ -14,6 +14,7 @@
 #include "models/safetensors.h"
 #include "models/state_dict.h"
 #include "tests/common/temp_dir.h"
+#include "tests/models/reference_io.h"
 
 namespace fs = std::filesystem;
 using namespace medtrain::models;
@@ -31,25 +32,12 @@ const fs::path& reference_dir() {
   return dir.path();
 }
 
-torch::Tensor find(const NamedTensors& tensors, const std::string& name) {
-  for (const auto& [k, v] : tensors) {
-    if (k == name) return v;
-  }
-  throw std::runtime_error("no tensor " + name);
-}
-
 void expect_parity(const std::string& arch, int64_t classes, int64_t channels, const std::string& file) {
   const fs::path dir = reference_dir() / arch;
   auto model = create_model({arch, classes, channels});
   const auto report = pretrained::load_pretrained(*model, dir / file);
   EXPECT_EQ(report.loaded, state_dict(*model).size());
-  model->eval();
-  auto io = load_safetensors(dir / "io.safetensors").tensors;
-  torch::NoGradGuard no_grad;
-  const torch::Tensor ours = model->forward(find(io, "input"));
-  const torch::Tensor ref = find(io, "output");
-  ASSERT_EQ(ours.sizes(), ref.sizes());
-  EXPECT_LE((ours - ref).abs().max().item<double>() / ref.abs().max().item<double>(), 1e-5) << arch;
+  EXPECT_LE(medtrain::testing::reference_error(*model, dir), 1e-5) << arch;
 }
 
 TEST(UNetParity, MonaiBasicUNet2dFromPth) { expect_parity("unet2d", 3, 1, "weights.pth"); }
