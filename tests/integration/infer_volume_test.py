@@ -220,3 +220,13 @@ def test_export_records_the_training_spacing_and_the_roi(tmp_path):
     r = infer(bundle, series, tmp_path / "pred.csv")
     assert r.returncode == 0, r.stderr
     assert np.load(tmp_path / "pred_masks" / "000000.npy").shape == (len(list(series.iterdir())), 32, 32)
+
+
+@pytest.mark.parametrize("flag,value", [("--sw-overlap", "1.0"), ("--sw-overlap", "nan"), ("--sw-mode", "cubic"),
+                                        ("--sw-batch", "0"), ("--mask-format", "png"), ("--seg-type", "soft"),
+                                        ("--max-volume-gb", "0")])
+def test_bad_sliding_window_and_mask_flags_are_refused_before_anything_is_written(tmp_path, series, bundle3d,
+                                                                                  flag, value):
+    r = infer(bundle3d[0], series, tmp_path / "pred.csv", flag, value)
+    assert_user_error(r, flag)
+    assert not (tmp_path / "pred.csv").exists() and not (tmp_path / "pred_masks").exists()
