@@ -42,6 +42,11 @@ target_include_directories(medtrain_fmt SYSTEM PUBLIC ${TORCH_INCLUDE_DIRS})
 find_package(nlohmann_json REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)
+# Pictures (trainer/metrics/png_codec.h, chart.h): PNG through libpng, charts
+# drawn by cairo (Debian libpng-dev, libcairo2-dev).
+find_package(PNG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET GLOBAL cairo)
 
 if(MEDTRAIN_CUDA)
   find_package(CUDAToolkit REQUIRED)

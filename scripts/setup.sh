@@ -12,7 +12,8 @@ APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3-venv
   slurm-wlm munge iproute2 procps libopenjp2-7-dev libopenjp2-tools clang-14 libclang-rt-14-dev util-linux
   libfuse3-dev fuse3 libonnx-dev libprotobuf-dev protobuf-compiler
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
-  libutf8proc-dev libsndfile1-dev libsoxr-dev espeak-ng libnifti2-dev)
+  libutf8proc-dev libsndfile1-dev libsoxr-dev espeak-ng libnifti2-dev
+  libpng-dev libcairo2-dev chromium)
 
 install_debian_packages() {
   local missing=()

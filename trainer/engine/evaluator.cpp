@@ -191,7 +191,7 @@ struct SpeechSums {
 
 std::map<std::string, double> evaluate(models::ImageModel& model, const data::Dataset& dataset,
                                        const config::Config& cfg, c10::Device device,
-                                       dist::Communicator* comm) {
+                                       dist::Communicator* comm, EvalOutputs* outputs) {
   model.eval();
   torch::NoGradGuard no_grad;
   const Task task = resolve_task(cfg);
@@ -267,6 +267,7 @@ std::map<std::string, double> evaluate(models::ImageModel& model, const data::Da
   all_logits = gather(comm, all_logits, device);
   all_targets = gather(comm, all_targets, device);
   if (all_targets.size(0) == 0) return with_skips(out);
+  if (outputs) *outputs = EvalOutputs{all_logits, all_targets};
   classification_metrics(task, all_logits, all_targets, cfg, out);
   out["val/samples"] = static_cast<double>(all_targets.size(0));
   return with_skips(out);

@@ -15,6 +15,7 @@
 // plus val/samples, and val/skipped (over all ranks) when data.on_error: skip
 // left samples out. Leaves the model in eval mode; the caller switches back to train().
 #include <c10/core/Device.h>
+#include <torch/types.h>
 
 #include <map>
 #include <string>
@@ -26,11 +27,19 @@
 
 namespace medtrain::engine {
 
+// What the curves of eval_curves.h are drawn from: every sample of the split,
+// all ranks gathered. Filled for multiclass (logits [N, K], targets int64 [N])
+// and multilabel (logits [N, L], targets float [N, L]); left undefined for the
+// other tasks.
+struct EvalOutputs {
+  torch::Tensor logits, targets;  // float32 / as above, on the CPU
+};
+
 // With a communicator, rank r scores samples r, r+N, ... and the logits of all
 // ranks are gathered, so every rank computes the same metrics over the whole
 // split (AUROC cannot be averaged per shard).
 std::map<std::string, double> evaluate(models::ImageModel& model, const data::Dataset& dataset,
                                        const config::Config& cfg, c10::Device device,
-                                       dist::Communicator* comm = nullptr);
+                                       dist::Communicator* comm = nullptr, EvalOutputs* outputs = nullptr);
 
 }  // namespace medtrain::engine

@@ -82,6 +82,18 @@ void RunLogger::event(int64_t step, const std::string& name, const std::string& 
   progress_->line(fmt::format("step {}: {}: {}", step, name, action));
 }
 
+void RunLogger::image(int64_t step, const std::string& tag, const metrics::RasterImage& image) {
+  if (wants_summaries()) events_->add_image(tag, image, step);
+}
+
+void RunLogger::text(int64_t step, const std::string& tag, const std::string& markdown) {
+  if (wants_summaries()) events_->add_text(tag, markdown, step);
+}
+
+void RunLogger::pr_curve(int64_t step, const std::string& tag, const metrics::PrCurve& curve) {
+  if (wants_summaries()) events_->add_pr_curve(tag, curve, step);
+}
+
 void RunLogger::finish() {
   if (!main_) return;
   progress_->finish();

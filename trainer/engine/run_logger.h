@@ -26,6 +26,13 @@ class RunLogger {
   // TensorBoard scalars "events/<name>".
   void event(int64_t step, const std::string& name, const std::string& action,
              const std::map<std::string, int64_t>& counts = {});
+  // TensorBoard summaries beyond scalars (log.tensorboard): images, text, PR
+  // curves. No-ops on other ranks or with TensorBoard off; wants_summaries()
+  // says whether building one is worth it.
+  bool wants_summaries() const { return main_ && events_ != nullptr; }
+  void image(int64_t step, const std::string& tag, const metrics::RasterImage& image);
+  void text(int64_t step, const std::string& tag, const std::string& markdown);
+  void pr_curve(int64_t step, const std::string& tag, const metrics::PrCurve& curve);
   void finish();
 
  private:

@@ -45,6 +45,8 @@
 #include "trainer/engine/preprocess_choice.h"
 #include "trainer/engine/run_folder.h"
 #include "trainer/engine/run_logger.h"
+#include "trainer/engine/eval_curves.h"
+#include "trainer/engine/image_summaries.h"
 #include "trainer/engine/save_failures.h"
 #include "trainer/engine/step_phases.h"
 #include "trainer/engine/stop_signal.h"
@@ -222,6 +224,7 @@ class Loop {
   checkpoint::TrainerState state_;
   std::unique_ptr<checkpoint::CheckpointManager> ckpt_;
   std::unique_ptr<RunLogger> log_;
+  std::unique_ptr<ImageSummaries> images_;  // what the model sees, in TensorBoard
   std::unique_ptr<metrics::ChromeTrace> trace_;
   int64_t trace_until_step_ = 0;
   bool reported_unused_ = false;
@@ -296,6 +299,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       checkpoint::RetentionPolicy{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_best,
                                   cfg_.checkpoint.best_mode == "max"});
   log_ = std::make_unique<RunLogger>(run_dir_, cfg_.log, world_.is_main());
+  images_ = std::make_unique<ImageSummaries>(cfg_, task_, *log_);
   save_failures_ = std::make_unique<SaveFailures>(cfg_.checkpoint.max_failed_saves);
   if (world_.is_main()) clean_checkpoint_leftovers();
   for (const auto& note : pretrained_notes) log_->message(note);
@@ -460,6 +464,7 @@ double Loop::run_micro_steps(DevicePrefetcher& batches, StepPhases& phases) {
     auto x = batch_images(*batch, cfg_.model.channels_last);  // on the device already; raw batches preprocessed there
     if (cfg_.model.channels_last && x.dim() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
     const auto& y = batch->targets;
+    if (micro == 0) images_->train_batch(state_.step, x, y);
     torch::Tensor loss;
     {
       AutocastGuard autocast(device_.device.type(), amp_dtype_);
@@ -586,8 +591,11 @@ void Loop::evaluate_now() {
   last_eval_step_ = state_.step;
   if (!data_.val) return;
   if (dp_) dp_->sync_buffers(*model_);
-  state_.last_eval = evaluate(*model_, *data_.val, cfg_, device_.device, dp_ ? &dp_->comm() : nullptr);
+  EvalOutputs outputs;
+  state_.last_eval = evaluate(*model_, *data_.val, cfg_, device_.device, dp_ ? &dp_->comm() : nullptr, &outputs);
   log_->eval(state_.step, state_.epoch, state_.last_eval);
+  log_eval_curves(*log_, state_.step, task_, outputs, cfg_.data.label_names);
+  images_->validation(state_.step, *model_, *data_.val, device_.device);
   model_->train();
 }
 

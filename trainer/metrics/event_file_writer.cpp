@@ -104,3 +104,10 @@ void EventFileWriter::write_record(const std::string& payload) {
 }
 
 }  // namespace medtrain::metrics
+
+// PLACEHOLDER (session 12 scaffolding): helper H1 replaces these with the real encodings.
+namespace medtrain::metrics {
+void EventFileWriter::add_image(const std::string&, const RasterImage&, int64_t) {}
+void EventFileWriter::add_text(const std::string&, const std::string&, int64_t) {}
+void EventFileWriter::add_pr_curve(const std::string&, const PrCurve&, int64_t) {}
+}  // namespace medtrain::metrics

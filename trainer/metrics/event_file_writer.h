@@ -1,11 +1,15 @@
 #pragma once
 // TensorBoard event files written directly: TFRecord framing (length, masked
-// CRC32C, payload, masked CRC32C) around hand-encoded tensorflow.Event protos.
-// Only scalars; readable by TensorBoard's own EventAccumulator.
+// CRC32C, payload, masked CRC32C) around hand-encoded tensorflow.Event protos:
+// scalars, images (PNG), text and PR curves (the plugins' tensor formats);
+// readable by TensorBoard's own EventAccumulator.
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "trainer/metrics/pr_curve.h"
+#include "trainer/metrics/raster_image.h"
 
 namespace medtrain::metrics {
 
@@ -18,6 +22,16 @@ class EventFileWriter {
   // writer per file (rank 0); every scalar is flushed as it is added.
   explicit EventFileWriter(const std::filesystem::path& dir);
   void add_scalar(const std::string& tag, double value, int64_t step);
+  // Summary.Value.image {height, width, colorspace, PNG bytes} (the images
+  // dashboard). Throws std::invalid_argument for an image encode_png refuses.
+  void add_image(const std::string& tag, const RasterImage& image, int64_t step);
+  // The text plugin: a DT_STRING tensor holding `markdown`, with plugin
+  // metadata {plugin_name: "text"}.
+  void add_text(const std::string& tag, const std::string& markdown, int64_t step);
+  // The pr_curves plugin: a DT_FLOAT tensor [6, num_thresholds] with plugin
+  // metadata {plugin_name: "pr_curves", content: PrCurvePluginData{version 0,
+  // num_thresholds}}.
+  void add_pr_curve(const std::string& tag, const PrCurve& curve, int64_t step);
   void flush();
   const std::filesystem::path& path() const { return path_; }
 
