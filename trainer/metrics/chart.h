@@ -3,6 +3,9 @@
 // PR curves and the confusion matrix for TensorBoard, the loss and metric
 // curves of the run report. Text is drawn by cairo's toy font API (DejaVu Sans
 // from fonts-dejavu-core when present, any sans otherwise).
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,9 +25,29 @@ struct ChartSpec {
   bool unit_square = false;
 };
 
-// RGB. Axes cover the data's range (or [0, 1]^2 for unit_square), with ticks
-// and labels; one colour per series (class_colour order). Throws
-// std::invalid_argument when a series' x and y differ in length.
+// The colour of series i (line and legend): the ten "tab10" colours of
+// matplotlib, repeating past ten.
+std::array<uint8_t, 3> series_colour(size_t i);
+
+// Where render_line_chart puts the axes' box for a spec, in pixels (the
+// margins hold the title, tick labels and axis labels). Depends only on the
+// size, so a caller (or a test) can map data to pixels: the box spans the
+// axis range, which is the data's range widened to whole ticks.
+struct PlotArea {
+  double left = 0, top = 0, right = 0, bottom = 0;
+};
+PlotArea line_chart_plot_area(const ChartSpec& spec);
+
+// RGB, spec.width x spec.height (each 160..4096). Axes cover the data's range
+// widened to "nice" ticks (1, 2 or 5 x 10^k; a single value gets +-1 or +-5 %
+// around it; no finite point at all: [0, 1]), or [0, 1]^2 for unit_square,
+// with light grid lines at the ticks. Consecutive finite points are joined; a
+// point with no finite neighbour is drawn as a dot. The legend (series with a
+// name) goes in the corner of the box that hides the fewest line points:
+// upper right first, lower right first for unit_square (where ROC curves
+// leave room).
+// Throws std::invalid_argument when a series' x and y differ in length or the
+// size is out of range.
 RasterImage render_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series);
 
 // RGB. counts[t][p]: samples of true class t predicted as p. A cell's shade
