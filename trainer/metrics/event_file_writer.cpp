@@ -14,6 +14,7 @@
 
 #include "trainer/metrics/crc32c.h"
 #include "trainer/metrics/event_proto.h"
+#include "trainer/metrics/png_codec.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::metrics {
@@ -79,6 +80,34 @@ void EventFileWriter::add_scalar(const std::string& tag, double value, int64_t s
   flush();  // a killed run keeps every scalar it logged; TensorBoard reads live
 }
 
+void EventFileWriter::add_image(const std::string& tag, const RasterImage& image, int64_t step) {
+  const std::string png = encode_png(image);  // throws std::invalid_argument for a bad image
+  write_record(detail::encode_image_event(wall_time_now(), step, tag, image.height, image.width,
+                                          image.channels, png));
+  flush();
+}
+
+void EventFileWriter::add_text(const std::string& tag, const std::string& markdown, int64_t step) {
+  // TextPluginData{version 0} serialises to no bytes: the content stays empty.
+  write_record(detail::encode_tensor_event(wall_time_now(), step, tag, detail::encode_string_tensor(markdown),
+                                           detail::encode_plugin_metadata("text", "")));
+  flush();
+}
+
+void EventFileWriter::add_pr_curve(const std::string& tag, const PrCurve& curve, int64_t step) {
+  if (curve.num_thresholds < 2 || curve.data.size() != static_cast<size_t>(6 * curve.num_thresholds)) {
+    throw std::invalid_argument("PR curve " + tag + ": " + std::to_string(curve.data.size()) +
+                                " values for " + std::to_string(curve.num_thresholds) +
+                                " thresholds; expected 6 x num_thresholds with num_thresholds >= 2");
+  }
+  const std::string metadata =
+      detail::encode_plugin_metadata("pr_curves", detail::encode_pr_curve_plugin_data(curve.num_thresholds));
+  write_record(detail::encode_tensor_event(wall_time_now(), step, tag,
+                                           detail::encode_float_tensor({6, curve.num_thresholds}, curve.data),
+                                           metadata));
+  flush();
+}
+
 void EventFileWriter::flush() {
   out_.flush();
   if (!out_) {
@@ -103,11 +132,4 @@ void EventFileWriter::write_record(const std::string& payload) {
   }
 }
 
-}  // namespace medtrain::metrics
-
-// PLACEHOLDER (session 12 scaffolding): helper H1 replaces these with the real encodings.
-namespace medtrain::metrics {
-void EventFileWriter::add_image(const std::string&, const RasterImage&, int64_t) {}
-void EventFileWriter::add_text(const std::string&, const std::string&, int64_t) {}
-void EventFileWriter::add_pr_curve(const std::string&, const PrCurve&, int64_t) {}
 }  // namespace medtrain::metrics

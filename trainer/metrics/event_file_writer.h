@@ -30,7 +30,8 @@ class EventFileWriter {
   void add_text(const std::string& tag, const std::string& markdown, int64_t step);
   // The pr_curves plugin: a DT_FLOAT tensor [6, num_thresholds] with plugin
   // metadata {plugin_name: "pr_curves", content: PrCurvePluginData{version 0,
-  // num_thresholds}}.
+  // num_thresholds}}. Throws std::invalid_argument unless num_thresholds >= 2
+  // and data holds 6 * num_thresholds values.
   void add_pr_curve(const std::string& tag, const PrCurve& curve, int64_t step);
   void flush();
   const std::filesystem::path& path() const { return path_; }

@@ -19,6 +19,44 @@ constexpr int kEventSummary = 5;
 constexpr int kSummaryValue = 1;
 constexpr int kValueTag = 1;
 constexpr int kValueSimpleValue = 2;
+constexpr int kValueImage = 4;
+constexpr int kValueTensor = 8;
+constexpr int kValueMetadata = 9;
+constexpr int kImageHeight = 1;
+constexpr int kImageWidth = 2;
+constexpr int kImageColorspace = 3;
+constexpr int kImageEncoded = 4;
+constexpr int kMetadataPluginData = 1;
+constexpr int kPluginName = 1;
+constexpr int kPluginContent = 2;
+constexpr int kTensorDtype = 1;
+constexpr int kTensorShape = 2;
+constexpr int kTensorContent = 4;
+constexpr int kTensorStringVal = 8;
+constexpr int kShapeDim = 2;
+constexpr int kDimSize = 1;
+constexpr int kPrCurveNumThresholds = 2;
+
+// Event{wall_time, step, summary{value}}: the frame around every summary value.
+std::string wrap_summary_value(double wall_time, int64_t step, const std::string& summary_value) {
+  std::string summary;
+  put_bytes_field(summary, kSummaryValue, summary_value);
+  std::string event;
+  put_double_field(event, kEventWallTime, wall_time);
+  put_int64_field(event, kEventStep, step);
+  put_bytes_field(event, kEventSummary, summary);
+  return event;
+}
+
+std::string encode_shape(const std::vector<int64_t>& shape) {
+  std::string out;
+  for (const int64_t size : shape) {
+    std::string dim;
+    put_int64_field(dim, kDimSize, size);
+    put_bytes_field(out, kShapeDim, dim);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -78,14 +116,67 @@ std::string encode_scalar_event(double wall_time, int64_t step, const std::strin
   std::string summary_value;
   put_bytes_field(summary_value, kValueTag, tag);
   put_float_field(summary_value, kValueSimpleValue, value);
-  std::string summary;
-  put_bytes_field(summary, kSummaryValue, summary_value);
+  return wrap_summary_value(wall_time, step, summary_value);
+}
 
-  std::string event;
-  put_double_field(event, kEventWallTime, wall_time);
-  put_int64_field(event, kEventStep, step);
-  put_bytes_field(event, kEventSummary, summary);
-  return event;
+std::string encode_image_event(double wall_time, int64_t step, const std::string& tag, int64_t height,
+                               int64_t width, int colorspace, const std::string& png) {
+  std::string image;
+  put_int64_field(image, kImageHeight, height);
+  put_int64_field(image, kImageWidth, width);
+  put_int64_field(image, kImageColorspace, colorspace);
+  put_bytes_field(image, kImageEncoded, png);
+  std::string summary_value;
+  put_bytes_field(summary_value, kValueTag, tag);
+  put_bytes_field(summary_value, kValueImage, image);
+  return wrap_summary_value(wall_time, step, summary_value);
+}
+
+std::string encode_string_tensor(const std::string& value) {
+  std::string tensor;
+  put_int64_field(tensor, kTensorDtype, kDtString);
+  put_bytes_field(tensor, kTensorShape, encode_shape({}));  // present and empty: a scalar
+  put_bytes_field(tensor, kTensorStringVal, value);
+  return tensor;
+}
+
+std::string encode_float_tensor(const std::vector<int64_t>& shape, const std::vector<float>& values) {
+  std::string content;
+  content.reserve(values.size() * sizeof(float));
+  for (const float v : values) {
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof(bits));
+    put_fixed32(content, bits);
+  }
+  std::string tensor;
+  put_int64_field(tensor, kTensorDtype, kDtFloat);
+  put_bytes_field(tensor, kTensorShape, encode_shape(shape));
+  put_bytes_field(tensor, kTensorContent, content);
+  return tensor;
+}
+
+std::string encode_plugin_metadata(const std::string& plugin_name, const std::string& content) {
+  std::string plugin_data;
+  put_bytes_field(plugin_data, kPluginName, plugin_name);
+  if (!content.empty()) put_bytes_field(plugin_data, kPluginContent, content);
+  std::string metadata;
+  put_bytes_field(metadata, kMetadataPluginData, plugin_data);
+  return metadata;
+}
+
+std::string encode_pr_curve_plugin_data(int64_t num_thresholds) {
+  std::string data;
+  put_int64_field(data, kPrCurveNumThresholds, num_thresholds);
+  return data;
+}
+
+std::string encode_tensor_event(double wall_time, int64_t step, const std::string& tag,
+                                const std::string& tensor, const std::string& metadata) {
+  std::string summary_value;
+  put_bytes_field(summary_value, kValueTag, tag);
+  put_bytes_field(summary_value, kValueMetadata, metadata);
+  put_bytes_field(summary_value, kValueTensor, tensor);
+  return wrap_summary_value(wall_time, step, summary_value);
 }
 
 }  // namespace medtrain::metrics::detail

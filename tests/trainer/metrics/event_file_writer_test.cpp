@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/trainer/metrics/python_json.h"
 #include "tests/trainer/metrics/test_util.h"
 #include "trainer/metrics/event_file_writer.h"
 #include "trainer/user_error.h"
@@ -36,32 +37,10 @@ std::string read_file(const std::filesystem::path& path) {
 // Runs read_tensorboard.py on `dir` and returns its parsed stdout. A failing
 // script fails the test with its stderr.
 nlohmann::json read_with_tensorboard(const std::filesystem::path& dir, bool meta = false) {
-  const auto err = dir.parent_path() / (dir.filename().string() + ".stderr");
-  const std::string cmd = std::string("'") + MEDTRAIN_PYTHON + "' '" + MEDTRAIN_SOURCE_DIR +
-                          "/tests/trainer/metrics/read_tensorboard.py' " +
-                          (meta ? "--meta '" : "'") + dir.string() + "' 2>'" + err.string() + "'";
-  std::FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << cmd;
-    return nullptr;
-  }
-  std::string out;
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  const std::string stderr_text = read_file(err);
-  std::remove(err.c_str());
-  if (status != 0) {
-    ADD_FAILURE() << cmd << " exited with " << status << "\n" << stderr_text;
-    return nullptr;
-  }
-  try {
-    return nlohmann::json::parse(out);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "bad JSON from read_tensorboard.py: " << e.what() << "\n" << out << "\n"
-                  << stderr_text;
-    return nullptr;
-  }
+  std::vector<std::string> args;
+  if (meta) args.push_back("--meta");
+  args.push_back(dir.string());
+  return testing::run_python_json("tests/trainer/metrics/read_tensorboard.py", args, dir.parent_path());
 }
 
 void expect_series(const nlohmann::json& got, const std::string& tag, const Series& want) {
