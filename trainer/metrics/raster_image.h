@@ -2,6 +2,7 @@
 // An 8-bit picture for people to look at: TensorBoard image summaries, PNG
 // overlays, charts, the run report. Row-major, channels interleaved
 // (1 gray, 3 RGB, 4 RGBA), no padding between rows.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
