@@ -18,7 +18,7 @@ struct EventValue {
   double scalar = 0;       // kScalar
   std::string png;         // kImage: the encoded PNG
   int64_t width = 0, height = 0;  // kImage
-  std::string text;        // kText: the markdown
+  std::string text;        // kText: the markdown (the tensor's first string)
   std::string plugin;      // kTensor/kText: plugin_name ("pr_curves", "text")
   std::vector<int64_t> shape;  // kTensor: tensor shape
   std::vector<float> floats;   // kTensor: DT_FLOAT values (float_val or tensor_content)
@@ -30,7 +30,8 @@ struct EventValue {
 std::vector<EventValue> read_event_file(const std::filesystem::path& file);
 
 // The values of every events.out.tfevents.* file directly in `dir`, files in
-// name order. Empty when there are none.
+// name order (subfolders are not searched). Empty when there are none or
+// `dir` is not a folder.
 std::vector<EventValue> read_event_dir(const std::filesystem::path& dir);
 
 }  // namespace medtrain::metrics

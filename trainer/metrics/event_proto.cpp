@@ -1,6 +1,7 @@
 #include "trainer/metrics/event_proto.h"
 
 #include <cstring>
+#include <stdexcept>
 
 namespace medtrain::metrics::detail {
 namespace {
@@ -177,6 +178,84 @@ std::string encode_tensor_event(double wall_time, int64_t step, const std::strin
   put_bytes_field(summary_value, kValueMetadata, metadata);
   put_bytes_field(summary_value, kValueTensor, tensor);
   return wrap_summary_value(wall_time, step, summary_value);
+}
+
+uint64_t WireReader::read_varint() {
+  uint64_t value = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (at_ >= bytes_.size()) throw std::runtime_error("varint cut short");
+    const auto byte = static_cast<uint8_t>(bytes_[at_++]);
+    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  throw std::runtime_error("varint longer than 10 bytes");
+}
+
+bool WireReader::next() {
+  if (at_ >= bytes_.size()) return false;
+  const uint64_t key = read_varint();
+  field_ = static_cast<int>(key >> 3);
+  wire_ = static_cast<uint32_t>(key & 7);
+  if (field_ == 0) throw std::runtime_error("field number 0");
+  const size_t left = bytes_.size() - at_;
+  switch (wire_) {
+    case kVarint:
+      scalar_ = read_varint();
+      return true;
+    case kFixed64:
+    case kFixed32: {
+      const size_t n = wire_ == kFixed64 ? 8 : 4;
+      if (left < n) throw std::runtime_error("fixed-width field " + std::to_string(field_) + " cut short");
+      scalar_ = 0;
+      for (size_t i = 0; i < n; ++i) scalar_ |= static_cast<uint64_t>(static_cast<uint8_t>(bytes_[at_ + i])) << (8 * i);
+      at_ += n;
+      return true;
+    }
+    case kLengthDelimited: {
+      const uint64_t n = read_varint();
+      if (n > bytes_.size() - at_) {
+        throw std::runtime_error("field " + std::to_string(field_) + " claims " + std::to_string(n) +
+                                 " bytes, " + std::to_string(bytes_.size() - at_) + " left");
+      }
+      view_ = bytes_.substr(at_, n);
+      at_ += n;
+      return true;
+    }
+    default:
+      throw std::runtime_error("field " + std::to_string(field_) + " has wire type " + std::to_string(wire_));
+  }
+}
+
+void WireReader::expect(uint32_t wire, const char* what) const {
+  if (wire_ != wire) {
+    throw std::runtime_error("field " + std::to_string(field_) + " has wire type " + std::to_string(wire_) +
+                             ", expected " + what);
+  }
+}
+
+uint64_t WireReader::varint() const {
+  expect(kVarint, "a varint");
+  return scalar_;
+}
+
+double WireReader::as_double() const {
+  expect(kFixed64, "a double");
+  double v = 0;
+  std::memcpy(&v, &scalar_, sizeof(v));
+  return v;
+}
+
+float WireReader::as_float() const {
+  expect(kFixed32, "a float");
+  const auto bits = static_cast<uint32_t>(scalar_);
+  float v = 0;
+  std::memcpy(&v, &bits, sizeof(v));
+  return v;
+}
+
+std::string_view WireReader::bytes() const {
+  expect(kLengthDelimited, "bytes");
+  return view_;
 }
 
 }  // namespace medtrain::metrics::detail

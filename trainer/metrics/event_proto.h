@@ -24,6 +24,7 @@
 // the same fields.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace medtrain::metrics::detail {
@@ -71,5 +72,35 @@ std::string encode_pr_curve_plugin_data(int64_t num_thresholds);
 // metadata are encoded messages.
 std::string encode_tensor_event(double wall_time, int64_t step, const std::string& tag,
                                 const std::string& tensor, const std::string& metadata);
+
+// Walks the fields of one encoded message (the reading side of the put_*
+// functions above). Unknown fields are skipped by ignoring them; groups
+// (wire types 3 and 4, unused by these protos) are malformed. Every malformed
+// input throws std::runtime_error saying what is wrong, never reads past the
+// bytes.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes) : bytes_(bytes) {}
+  // Reads the next field's key and value; false at the end of the message.
+  bool next();
+  int field() const { return field_; }
+  // The current field's value. Each throws when the wire type differs.
+  uint64_t varint() const;              // wire type 0
+  double as_double() const;             // wire type 1
+  float as_float() const;               // wire type 5
+  std::string_view bytes() const;       // wire type 2 (strings, bytes, messages, packed)
+  bool is_bytes() const { return wire_ == 2; }
+
+ private:
+  uint64_t read_varint();
+  void expect(uint32_t wire, const char* what) const;
+
+  std::string_view bytes_;
+  size_t at_ = 0;
+  int field_ = 0;
+  uint32_t wire_ = 0;
+  uint64_t scalar_ = 0;  // varint, or the bits of a fixed32/fixed64
+  std::string_view view_;
+};
 
 }  // namespace medtrain::metrics::detail
