@@ -3,10 +3,14 @@
 // documented plot area), and the refused inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "tests/trainer/metrics/test_util.h"
 #include "trainer/metrics/chart.h"
@@ -131,6 +135,102 @@ TEST(LineChart, RefusesMismatchedSeriesAndBadSizes) {
   expect_throw_with<std::invalid_argument>([&] { render_line_chart(spec, {}); }, "size 10x240");
   spec.width = 320, spec.height = 100000;
   expect_throw_with<std::invalid_argument>([&] { render_line_chart(spec, {}); }, "160..4096");
+}
+
+// The box around every pixel of exactly colour c (x0, y0, x1, y1 inclusive).
+std::array<int64_t, 4> bounding_box(const RasterImage& img, const Rgb& c) {
+  std::array<int64_t, 4> box{img.width, img.height, -1, -1};
+  for (int64_t y = 0; y < img.height; ++y) {
+    for (int64_t x = 0; x < img.width; ++x) {
+      if (!close_to(img.at(x, y), c, 0)) continue;
+      box[0] = std::min(box[0], x), box[1] = std::min(box[1], y);
+      box[2] = std::max(box[2], x), box[3] = std::max(box[3], y);
+    }
+  }
+  return box;
+}
+
+const Rgb kFull{8, 48, 107};  // a cell holding its whole row
+
+// The colour the chart gives a share of its row: white to kFull.
+Rgb shade(double share) {
+  Rgb out;
+  for (int k = 0; k < 3; ++k) out[k] = static_cast<uint8_t>(std::lround(255 + (kFull[k] - 255) * share));
+  return out;
+}
+
+// Cell (t, p) of a k x k grid inside `box`: a point near its top-left corner,
+// away from the count written in its centre.
+const uint8_t* cell_pixel(const RasterImage& img, const std::array<int64_t, 4>& box, int64_t k, int64_t t, int64_t p,
+                          double fx = 0.15, double fy = 0.15) {
+  const double w = static_cast<double>(box[2] - box[0] + 1) / k, h = static_cast<double>(box[3] - box[1] + 1) / k;
+  return img.at(box[0] + static_cast<int64_t>((p + fx) * w), box[1] + static_cast<int64_t>((t + fy) * h));
+}
+
+TEST(ConfusionMatrixChart, DiagonalCellsAreFullAndOffDiagonalEmpty) {
+  const auto img = render_confusion_matrix({{10, 0}, {0, 10}}, {"no_lesion", "lesion"}, "val");
+  EXPECT_EQ(img.channels, 3);
+  ASSERT_EQ(img.pixels.size(), static_cast<size_t>(img.width * img.height * 3));
+  const auto box = bounding_box(img, kFull);
+  ASSERT_GE(box[2], box[0] + 40) << "no full-share cells drawn";
+  EXPECT_NEAR(box[2] - box[0], box[3] - box[1], 2);  // square cells
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 0, 0), kFull, 0));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 1, 1), kFull, 0));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 0, 1), {255, 255, 255}, 0));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 1, 0), {255, 255, 255}, 0));
+  // The count is written in each cell's centre: white on dark, black on white.
+  const auto centre_has = [&](int64_t t, int64_t p, const Rgb& c) {
+    for (double f = 0.35; f < 0.65; f += 0.02) {
+      for (double g = 0.4; g < 0.6; g += 0.02) {
+        if (close_to(cell_pixel(img, box, 2, t, p, f, g), c, 60)) return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(centre_has(0, 0, {255, 255, 255}));
+  EXPECT_TRUE(centre_has(0, 1, {0, 0, 0}));
+  // Labels and titles outside the grid: dark pixels left of it.
+  int64_t dark_left = 0;
+  for (int64_t y = box[1]; y <= box[3]; ++y) {
+    for (int64_t x = 0; x < box[0] - 2; ++x) dark_left += img.at(x, y)[0] < 128;
+  }
+  EXPECT_GT(dark_left, 50);
+}
+
+TEST(ConfusionMatrixChart, ShadesAreTheShareOfTheRow) {
+  const std::vector<std::string> labels{"a", "b"};
+  const auto box = bounding_box(render_confusion_matrix({{10, 0}, {0, 10}}, labels, "t"), kFull);
+  // Same labels and title: same layout. Row 0 split 1:3, row 1 all in column 1, and an empty row gives white.
+  const auto img = render_confusion_matrix({{1, 3}, {0, 4}}, labels, "t");
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 0, 0), shade(0.25), 1));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 0, 1), shade(0.75), 1));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 1, 0), {255, 255, 255}, 0));
+  EXPECT_TRUE(close_to(cell_pixel(img, box, 2, 1, 1), kFull, 0));
+  const auto empty_row = render_confusion_matrix({{0, 0}, {2, 2}}, labels, "t");
+  EXPECT_TRUE(close_to(cell_pixel(empty_row, box, 2, 0, 0), {255, 255, 255}, 0));
+  EXPECT_TRUE(close_to(cell_pixel(empty_row, box, 2, 1, 0), shade(0.5), 1));
+}
+
+TEST(ConfusionMatrixChart, ManyClassesStayBounded) {
+  const int64_t k = 300;
+  std::vector<std::vector<int64_t>> counts(k, std::vector<int64_t>(k, 0));
+  std::vector<std::string> labels;
+  for (int64_t i = 0; i < k; ++i) counts[i][i] = 1, labels.push_back("class" + std::to_string(i));
+  const auto img = render_confusion_matrix(counts, labels, "many");
+  EXPECT_LE(img.width, 2600);
+  EXPECT_LE(img.height, 2600);
+  const auto box = bounding_box(img, kFull);
+  EXPECT_GE(box[2] - box[0], 1000);  // the diagonal spans the grid
+}
+
+TEST(ConfusionMatrixChart, RefusesBadShapes) {
+  expect_throw_with<std::invalid_argument>([] { render_confusion_matrix({{1, 2}, {3}}, {"a", "b"}, "cm"); },
+                                           "row 1 has 1 columns, expected 2");
+  expect_throw_with<std::invalid_argument>([] { render_confusion_matrix({{1, 2}, {3, 4}}, {"a"}, "cm"); },
+                                           "1 labels for 2 classes");
+  expect_throw_with<std::invalid_argument>([] { render_confusion_matrix({}, {}, "cm"); }, "no classes");
+  expect_throw_with<std::invalid_argument>([] { render_confusion_matrix({{1, -2}, {3, 4}}, {"a", "b"}, "cm"); },
+                                           "negative count -2");
 }
 
 }  // namespace
