@@ -16,6 +16,7 @@
 #include "data/dicom/seg_labels.h"
 #include "data/dicom/raw_sample.h"
 #include "data/dicom/series_volume.h"
+#include "data/dicom/window_normalize.h"
 #include "data/rng.h"
 
 namespace medtrain::data {
@@ -147,12 +148,17 @@ struct IntensityMap {
   }
 };
 
+}  // namespace
+
 torch::Tensor window_normalize(const torch::Tensor& hu, const DicomDatasetOptions& o, const Augmentation& a) {
+  TORCH_CHECK(hu.scalar_type() == torch::kFloat32, "window_normalize expects float32, got ", hu.scalar_type());
   const torch::Tensor in = hu.contiguous();
   torch::Tensor x = torch::empty(in.sizes(), torch::kFloat32);
   IntensityMap(o, a)(in.data_ptr<float>(), x.data_ptr<float>(), in.numel());
   return x;
 }
+
+namespace {
 
 // x: [1, 1, *spatial] -> [1, 1, *size], (bi|tri)linear, antialiased when a 2D image shrinks.
 torch::Tensor resize_image(torch::Tensor x, const std::vector<int64_t>& size) {

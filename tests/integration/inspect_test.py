@@ -162,3 +162,172 @@ def test_bad_inputs_exit_2_with_one_line(corpus, tmp_path):
 
     for row in csv.DictReader(open(folder / "unsupported" / "unsupported.csv")):
         assert_user_error(run("inspect", folder / "unsupported" / row["file"]), row["file"], row["error"])
+
+
+# --- inspect --png: one frame as training sees it -------------------------------------------------
+# The reference is computed here from pydicom's modality values (apply_modality_lut) with the
+# training window of docs/dicom.md, y = clip((v - (center - width / 2)) / width, 0, 1), shown as
+# round(255 y); MONOCHROME1 is then shown the way the DICOM standard displays it (minimum white,
+# i.e. 255 - that), which is what medtrain's reflection of values and window must amount to.
+# medtrain computes in float32 and we in float64: a pixel may differ by one level at a .5 edge.
+
+from PIL import Image  # noqa: E402
+from pydicom.pixels import apply_modality_lut  # noqa: E402
+
+
+def write_image(path, pixels, photometric="MONOCHROME2", signed=False, bits_stored=None, **attrs):
+    """A DICOM file of `pixels`: [H, W] or [F, H, W] grey (16-bit), or [H, W, 3] uint8 RGB."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = attrs.pop("Modality", "CT")
+    rgb = photometric == "RGB"
+    if rgb:
+        ds.Rows, ds.Columns = pixels.shape[0], pixels.shape[1]
+        ds.SamplesPerPixel, ds.PlanarConfiguration = 3, 0
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+        data = pixels.astype(np.uint8)
+    else:
+        if pixels.ndim == 3:
+            ds.NumberOfFrames = pixels.shape[0]
+        ds.Rows, ds.Columns = pixels.shape[-2], pixels.shape[-1]
+        ds.SamplesPerPixel = 1
+        bits = bits_stored or 16
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, int(signed)
+        data = pixels.astype("<i2" if signed else "<u2")
+    ds.PhotometricInterpretation = photometric
+    ds.PixelSpacing = [0.5, 0.5]
+    for key, value in attrs.items():
+        setattr(ds, key, value)
+    ds.PixelData = data.tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def windowed(values, center, width):
+    y = np.clip((values.astype(np.float64) - (center - width / 2)) / width, 0.0, 1.0)
+    return np.floor(y * 255 + 0.5)
+
+
+def modality_values(path):
+    ds = pydicom.dcmread(path)
+    return np.asarray(apply_modality_lut(ds.pixel_array, ds), dtype=np.float64)
+
+
+def read_png(path):
+    img = Image.open(path)
+    img.load()
+    return img.mode, np.asarray(img).astype(np.float64)
+
+
+def assert_close_picture(got, want):
+    assert got.shape == want.shape, (got.shape, want.shape)
+    diff = np.abs(got - want)
+    assert diff.max() <= 1, (diff.max(), np.argwhere(diff > 1)[:5])
+    assert (diff == 0).mean() >= 0.95, (diff == 0).mean()
+
+
+def test_png_of_a_16_bit_ct_goes_through_the_training_window(tmp_path):
+    rng = np.random.default_rng(11)
+    stored = rng.integers(-1500, 6000, (12, 17))  # signed 16-bit, past 8 bits both ways
+    path = write_image(tmp_path / "ct.dcm", stored, signed=True, RescaleSlope=0.5, RescaleIntercept=-1024,
+                       WindowCenter=40, WindowWidth=400)
+    hu = modality_values(path)
+    assert hu.min() < -1024 and hu.max() > 1900  # far outside 0..255: truncation would show
+
+    png = tmp_path / "ct.png"
+    r = run("inspect", path, "--png", png)
+    assert r.returncode == 0, r.stderr
+    assert "window center 40, width 400 (the file's Window Center/Width)" in r.stdout, r.stdout
+    mode, got = read_png(png)
+    assert mode == "L"
+    assert_close_picture(got, windowed(hu, 40, 400))
+    assert got.min() == 0 and got.max() == 255  # the window clips both ends of this CT
+
+    # The flags win over the file's window (a lung window).
+    r = run("inspect", path, "--png", png, "--window-center", -600, "--window-width", 1500)
+    assert r.returncode == 0, r.stderr
+    assert "window center -600, width 1500 (--window-center/--window-width)" in r.stdout, r.stdout
+    assert_close_picture(read_png(png)[1], windowed(hu, -600, 1500))
+
+    # Without a window anywhere: the frame's own range, nothing clipped, order kept.
+    bare = write_image(tmp_path / "bare.dcm", stored, signed=True, RescaleSlope=0.5, RescaleIntercept=-1024)
+    r = run("inspect", bare, "--png", png)
+    assert r.returncode == 0, r.stderr
+    assert "the frame's value range" in r.stdout, r.stdout
+    lo, hi = hu.min(), hu.max()
+    assert_close_picture(read_png(png)[1], windowed(hu, (lo + hi) / 2, hi - lo))
+
+
+def test_png_of_monochrome1_is_displayed_as_the_standard_shows_it(tmp_path):
+    rng = np.random.default_rng(12)
+    stored = rng.integers(0, 4096, (9, 14))
+    stored[0, :3] = [0, 4095, 2000]
+    path = write_image(tmp_path / "mono1.dcm", stored, photometric="MONOCHROME1", bits_stored=12,
+                       Modality="CR", WindowCenter=1500, WindowWidth=2000)
+    png = tmp_path / "mono1.png"
+    r = run("inspect", path, "--png", png)
+    assert r.returncode == 0, r.stderr
+    mode, got = read_png(png)
+    assert mode == "L"
+    # MONOCHROME1: the window on the stored values, then minimum = white.
+    want = 255 - windowed(modality_values(path), 1500, 2000)
+    assert_close_picture(got, want)
+    assert got[0, 0] == 255 and got[0, 1] == 0  # stored 0 is white, 4095 black
+
+
+def test_png_of_rgb_stays_rgb(tmp_path):
+    rgb = np.random.default_rng(13).integers(0, 256, (10, 6, 3)).astype(np.uint8)
+    path = write_image(tmp_path / "rgb.dcm", rgb, photometric="RGB", Modality="XC")
+    png = tmp_path / "rgb.png"
+    r = run("inspect", path, "--png", png)
+    assert r.returncode == 0, r.stderr
+    assert "RGB" in r.stdout and "0..255 colour range" in r.stdout, r.stdout
+    mode, got = read_png(png)
+    assert mode == "RGB"
+    np.testing.assert_array_equal(got, pydicom.dcmread(path).pixel_array.astype(np.float64))
+
+
+def test_png_of_multiframe_and_series_draws_the_middle_or_the_chosen_frame(tmp_path):
+    frames = np.stack([np.full((4, 5), 100 * (k + 1)) + np.arange(20).reshape(4, 5) for k in range(3)])
+    path = write_image(tmp_path / "mf.dcm", frames, Modality="MR")
+    png = tmp_path / "mf.png"
+    for args, k in [((), 1), (("--frame", 2), 2), (("--frame", 0), 0)]:
+        r = run("inspect", path, "--png", png, "--window-center", 200, "--window-width", 300, *args)
+        assert r.returncode == 0, r.stderr
+        assert f"frame {k} of 3" in r.stdout, r.stdout
+        assert_close_picture(read_png(png)[1], windowed(frames[k].astype(np.float64), 200, 300))
+
+    series = tmp_path / "series"
+    series.mkdir()
+    zs = [5.0, -1.0, 2.0]  # sorted: -1 (im1), 2 (im2), 5 (im0): the middle slice is im2
+    for k, z in enumerate(zs):
+        write_mono(series / f"im{k}.dcm", position=(0, 0, z), data=(frames[k] * 3).astype("<u2").tobytes())
+    r = run("inspect", series, "--png", png)
+    assert r.returncode == 0, r.stderr
+    assert "slice 1 of 3 (the middle one)" in r.stdout, r.stdout
+    middle = frames[2].astype(np.float64) * 3
+    lo, hi = middle.min(), middle.max()
+    assert_close_picture(read_png(png)[1], windowed(middle, (lo + hi) / 2, hi - lo))
+
+
+def test_png_bad_inputs_exit_2_with_one_line(tmp_path):
+    path = write_image(tmp_path / "mf.dcm", np.zeros((3, 4, 5)), Modality="MR")
+    missing = tmp_path / "no_such_folder" / "x.png"
+    assert_user_error(run("inspect", path, "--png", missing), "--png", "no_such_folder", "does not exist")
+    assert_user_error(run("inspect", path, "--png", tmp_path), "--png", "is a folder")
+    out = tmp_path / "x.png"
+    assert_user_error(run("inspect", path, "--png", out, "--frame", 3), "--frame 3", "mf.dcm", "3 frames (0..2)")
+    assert_user_error(run("inspect", path, "--png", out, "--frame", -1), "--frame -1", "3 frames (0..2)")
+    assert not out.exists()
+    single = write_image(tmp_path / "one.dcm", np.zeros((4, 5)))
+    assert_user_error(run("inspect", single, "--png", out, "--frame", 1), "--frame 1", "1 frame (0..0)")
+    assert_user_error(run("inspect", single, "--png", out, "--window-center", 0, "--window-width", 0),
+                      "--window-width 0", "positive")
+    assert_user_error(run("inspect", single, "--frame", 0), "--frame", "--png")  # needs --png
+    assert not out.exists()

@@ -1,5 +1,6 @@
-// medtrain inspect FILE|FOLDER [--npy OUT]: what medtrain sees in a DICOM file
-// (or a series folder), and optionally its decoded values as a .npy file.
+// medtrain inspect FILE|FOLDER [--npy OUT] [--png OUT]: what medtrain sees in a
+// DICOM file (or a series folder), and optionally its decoded values as a .npy
+// file and one frame as a picture (inspect_png.h).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,6 +15,7 @@
 #include "data/npy_writer.h"
 #include "data/dicom/series_volume.h"
 #include "trainer/cli/commands.h"
+#include "trainer/cli/inspect_png.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::cli {
@@ -22,6 +24,9 @@ namespace {
 struct InspectOptions {
   std::string path;
   std::string npy;
+  InspectPngOptions png;  // png.out empty: no picture
+  int64_t frame = 0;      // the flags' values; png holds those that were given
+  double window_center = 0, window_width = 0;
 };
 
 template <typename T>
@@ -98,6 +103,7 @@ int run_inspect(const InspectOptions& o) {
     if (!o.npy.empty()) data::write_npy_f32(o.npy, img.pixels.data_ptr<float>(), img.pixels.sizes().vec());
   }
   if (!o.npy.empty()) fmt::print("wrote {}\n", o.npy);
+  if (!o.png.out.empty()) fmt::print("{}\n", write_inspect_png(o.png));
   return kExitOk;
 }
 
@@ -110,13 +116,32 @@ Command add_inspect_command(CLI::App& app) {
   cmd->add_option("--npy", o->npy,
                   "write the decoded values (after the modality LUT; MONOCHROME1 inverted) as float32 .npy: "
                   "frames x rows x cols (x 3 for RGB), or slices x rows x cols for a folder");
-  return {cmd, [o] {
+  auto* png = cmd->add_option("--png", o->png.out,
+                              "write one frame as 8-bit PNG through the training window (gray; RGB stays RGB): "
+                              "the middle frame/slice unless --frame");
+  auto* frame = cmd->add_option("--frame", o->frame, "with --png: the frame (or slice of a folder) to draw, from 0")
+                    ->needs(png);
+  auto* center = cmd->add_option("--window-center", o->window_center,
+                                 "with --png: window center in modality units (default: the file's, else the "
+                                 "frame's range)")
+                     ->needs(png);
+  auto* width = cmd->add_option("--window-width", o->window_width, "with --png: window width (> 0)")->needs(png);
+  center->needs(width);
+  width->needs(center);
+  return {cmd, [o, frame, center, width] {
             std::error_code ec;  // non-throwing: the exception text would hold the whole path
             if (!std::filesystem::exists(o->path, ec)) {
               throw UserError(data::io::display_path(o->path) + ": " + (ec ? ec.message() : "no such file or folder"));
             }
             // A FIFO or device is refused by the DICOM reader's regular-file
             // check (data/io/user_file.h) before anything is opened for reading.
+            if (!o->png.out.empty()) {
+              o->png.input = o->path;
+              if (frame->count() > 0) o->png.frame = o->frame;
+              if (center->count() > 0) o->png.window_center = o->window_center;
+              if (width->count() > 0) o->png.window_width = o->window_width;
+              check_inspect_png_options(o->png);  // before any decoding
+            }
             return run_inspect(*o);
           }};
 }
