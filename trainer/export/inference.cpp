@@ -178,7 +178,7 @@ std::string read_bundle_file(const fs::path& dir, const ModelCard& card, const c
   return bytes;
 }
 
-LoadedModel load_bundle(const fs::path& dir, const c10::Device& device) {
+LoadedModel load_bundle(const fs::path& dir, const c10::Device& device, bool keep_eval_model) {
   LoadedModel loaded;
   loaded.card = read_model_card(dir);
   loaded.device = device;
@@ -193,6 +193,7 @@ LoadedModel load_bundle(const fs::path& dir, const c10::Device& device) {
   }
   loaded.model->to(device);
   loaded.model->eval();
+  if (keep_eval_model) loaded.eval_model = loaded.model;  // the graph copies what it needs; this stays as trained
   models::InferenceGraph graph = models::inference_graph(loaded.model, loaded.card.architecture, device);
   loaded.model = std::move(graph.model);
   loaded.graph = std::move(graph.description);

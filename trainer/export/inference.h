@@ -29,10 +29,13 @@ struct LoadedModel {
   std::shared_ptr<models::ImageModel> model;
   std::string graph;  // what load-time optimisation did, for the log
   c10::Device device{c10::kCPU};
+  // The eval-mode model before the inference graph was built, kept only when
+  // asked (saliency backpropagates, which the graph cannot); else null.
+  std::shared_ptr<models::ImageModel> eval_model;
 };
 
 // UserError naming the bundle file at fault (missing, checksum, shapes).
-LoadedModel load_bundle(const std::filesystem::path& dir, const c10::Device& device);
+LoadedModel load_bundle(const std::filesystem::path& dir, const c10::Device& device, bool keep_eval_model = false);
 
 // The bytes of bundle file `name` (a path below `dir`), after checking them
 // against the SHA-256 that model.yaml lists; UserError naming the file otherwise.
@@ -61,6 +64,11 @@ struct InferOptions {
   std::string sw_mode = "constant";  // constant | gaussian (sigma_scale 0.125)
   int64_t sw_batch = 1;
   double max_volume_gb = 8;  // refuse a series whose estimated peak memory is larger
+  // --saliency (saliency_outputs.h): "" (none), grad-cam or occlusion, for 2D
+  // classifier bundles; files in any of png, dicom (Secondary Capture), npy.
+  std::string saliency;
+  std::filesystem::path saliency_out;  // empty: <out folder>/<out stem>_saliency/
+  std::vector<std::string> saliency_formats{"png", "dicom"};
 };
 
 // One input's prediction, by the bundle's task:
@@ -82,6 +90,8 @@ struct Prediction {
   std::vector<int64_t> mask_shape;
   std::vector<int64_t> pixels;       // segmentation: pixels per class
   std::vector<std::pair<std::string, std::string>> masks;  // volumes: format -> file (mask: the first)
+  // --saliency: format -> file, relative to --out's folder (saliency_outputs.h)
+  std::vector<std::pair<std::string, std::string>> saliency;
 };
 
 struct InferSummary {
@@ -95,6 +105,8 @@ struct InferSummary {
   std::vector<std::pair<std::string, std::string>> failed;
   std::string device;  // what ran the model and why
   std::string graph;   // what load-time optimisation did (LoadedModel::graph)
+  size_t saliency_maps = 0;            // --saliency: inputs explained
+  std::filesystem::path saliency_dir;  // and where their files went
 };
 
 // Where segmentation masks go: <out folder>/<out stem>_masks/.

@@ -40,12 +40,18 @@ std::string joined(const std::vector<int64_t>& items, const std::vector<std::str
   return out;
 }
 
+// --saliency: every prediction has its files, the first format's is the column.
+bool has_saliency(const std::vector<Prediction>& predictions) {
+  return !predictions.empty() && !predictions.front().saliency.empty();
+}
+
 std::string csv(const std::vector<Prediction>& predictions, const ModelCard& card) {
   const auto& labels = card.labels;
   const bool segmentation = card.task == "segmentation", multilabel = card.task == "multilabel";
+  const bool saliency = has_saliency(predictions);
   std::string out = segmentation ? "path,mask,shape" : multilabel ? "path,labels" : "path,label";
   for (const auto& l : labels) out += "," + csv_text((segmentation ? "pixels_" : "prob_") + l);
-  out += "\n";
+  out += saliency ? ",saliency\n" : "\n";
   for (const auto& p : predictions) {
     out += csv_text(p.path) + ",";
     if (segmentation) {
@@ -55,6 +61,7 @@ std::string csv(const std::vector<Prediction>& predictions, const ModelCard& car
       out += csv_text(multilabel ? joined(p.present, labels, "|") : labels.at(p.label));
       for (float v : p.probabilities) out += fmt::format(",{:.9g}", v);
     }
+    if (saliency) out += "," + csv_text(p.saliency.empty() ? std::string() : p.saliency.front().second);
     out += "\n";
   }
   return out;
@@ -89,6 +96,11 @@ nlohmann::ordered_json json_line(const Prediction& p, const ModelCard& card) {
   for (size_t k = 0; k < p.probabilities.size(); ++k) probs[labels.at(k)] = p.probabilities[k];
   j["probabilities"] = probs;
   j["logits"] = p.logits;
+  if (!p.saliency.empty()) {
+    nlohmann::ordered_json files = nlohmann::ordered_json::object();
+    for (const auto& [format, file] : p.saliency) files[format] = file;
+    j["saliency"] = files;
+  }
   return j;
 }
 

@@ -12,6 +12,10 @@
 //     .jsonl  {"path": ..., "mask": ..., "shape": [...], "pixels": {"<class>": n, ...}}
 //             whole volumes add "masks": {"npy": ..., "seg": ..., "nifti": ...} (those written;
 //             "mask" and the .csv's mask column hold the first --mask-format)
+// With --saliency (classifiers), the .csv ends with a `saliency` column (the
+// first --saliency-format's file, relative to the folder of --out) and each
+// .jsonl record has "saliency": {"png": ..., "dicom": ..., "npy": ...} (those
+// written).
 // Probabilities are written with 9 significant digits (float32 round trip).
 #include <filesystem>
 #include <string>

@@ -26,4 +26,9 @@ struct SecondaryCaptureInfo {
 void write_secondary_capture(const std::filesystem::path& source_dicom, const metrics::RasterImage& picture,
                              const SecondaryCaptureInfo& info, const std::filesystem::path& out_file);
 
+// The Series Instance UID of `source_dicom` (empty when it has none), for a
+// caller that keeps one Secondary Capture series per source series. Throws
+// data::DataError naming the file when it cannot be read.
+std::string source_series_uid(const std::filesystem::path& source_dicom);
+
 }  // namespace medtrain::exporter

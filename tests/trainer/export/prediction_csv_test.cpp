@@ -1,6 +1,7 @@
 // infer's CSV: cells a spreadsheet would evaluate as formulas are escaped as
 // OWASP recommends (Note [CSV formula injection] in prediction_writer.cpp).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -62,6 +63,23 @@ TEST(PredictionCsv, MultilabelAndMaskCellsAreEscaped) {
   const auto row = data_row(predictions_text("o.csv", {seg}, card));
   EXPECT_EQ(row[0], "'@b.dcm");
   EXPECT_EQ(row[1], "'-masks/0.npy");
+}
+
+// --saliency: the CSV's last column is the first format's file, the JSONL
+// record names every format's; without it both stay as before.
+TEST(PredictionCsv, SaliencyFilesAreNamed) {
+  ModelCard card;
+  card.labels = {"no", "yes"};
+  Prediction p{"a.dcm", 1, {0.25f, 0.75f}, {0.f, 1.f}};
+  p.saliency = {{"png", "pred_saliency/000000_a.png"}, {"dicom", "pred_saliency/000000_a.dcm"}};
+  const std::string text = predictions_text("out.csv", {p}, card);
+  EXPECT_EQ(text, "path,label,prob_no,prob_yes,saliency\na.dcm,yes,0.25,0.75,pred_saliency/000000_a.png\n");
+  const auto j = nlohmann::json::parse(predictions_text("out.jsonl", {p}, card));
+  EXPECT_EQ(j["saliency"],
+            nlohmann::json({{"png", "pred_saliency/000000_a.png"}, {"dicom", "pred_saliency/000000_a.dcm"}}));
+  p.saliency.clear();
+  EXPECT_EQ(predictions_text("out.csv", {p}, card).find("saliency"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(predictions_text("out.jsonl", {p}, card)).contains("saliency"));
 }
 
 }  // namespace
