@@ -16,9 +16,10 @@ namespace {
 // libpng reports errors through a callback that must not return. It cannot
 // throw either: the exception would unwind through C frames. So the callback
 // keeps the message and longjmps back to the setjmp in encode/decode, which
-// then frees libpng's structs and throws. Between setjmp and the jump only
-// libpng runs, and every C++ object of the setjmp frame exists before setjmp,
-// so no destructor is skipped.
+// then frees libpng's structs and throws. No destructor is skipped: the C++
+// objects the jump crosses exist before setjmp and are reached only through
+// pointers (encode's output string, decode's image in its caller's frame),
+// and the png/info pointers are not changed after setjmp.
 // A PNG's header may claim any size up to libpng's 1e6 x 1e6 limit; refuse
 // to allocate more than 1 GiB for one picture.
 constexpr uint64_t kMaxDecodedBytes = uint64_t{1} << 30;
@@ -123,24 +124,25 @@ std::string encode_png(const RasterImage& image) {
   return out;
 }
 
-RasterImage decode_png(const std::string& bytes, const std::string& what) {
-  if (bytes.size() < 8 || png_sig_cmp(reinterpret_cast<png_const_bytep>(bytes.data()), 0, 8) != 0) {
-    throw std::runtime_error(what + ": not a PNG (no PNG signature)");
-  }
-  RasterImage image;
-  std::vector<png_bytep> rows;
+namespace {
+
+// The libpng half of decode_png. `image` and `rows` belong to the caller, so
+// what libpng's longjmp skips over is only this frame's png and info, which
+// do not change after setjmp (Note [libpng errors]). False with
+// failure.message set when the bytes are not a readable PNG.
+bool read_png_into(const std::string& bytes, RasterImage& image, std::vector<png_bytep>& rows,
+                   PngFailure& failure) {
   ReadCursor cursor{&bytes};
-  PngFailure failure;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure, on_png_error, on_png_warning);
-  if (png == nullptr) throw std::runtime_error(what + ": libpng could not start");
-  png_infop info = png_create_info_struct(png);
+  png_infop info = png == nullptr ? nullptr : png_create_info_struct(png);
   if (info == nullptr) {
     png_destroy_read_struct(&png, nullptr, nullptr);
-    throw std::runtime_error(what + ": libpng could not start");
+    std::snprintf(failure.message, sizeof(failure.message), "libpng could not start");
+    return false;
   }
   if (setjmp(failure.jump) != 0) {
     png_destroy_read_struct(&png, &info, nullptr);
-    throw std::runtime_error(what + ": bad PNG: " + failure.message);
+    return false;
   }
   png_set_read_fn(png, &cursor, read_bytes);
   png_read_info(png, info);
@@ -175,6 +177,21 @@ RasterImage decode_png(const std::string& bytes, const std::string& what) {
   png_read_image(png, rows.data());
   png_read_end(png, nullptr);
   png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+}  // namespace
+
+RasterImage decode_png(const std::string& bytes, const std::string& what) {
+  if (bytes.size() < 8 || png_sig_cmp(reinterpret_cast<png_const_bytep>(bytes.data()), 0, 8) != 0) {
+    throw std::runtime_error(what + ": not a PNG (no PNG signature)");
+  }
+  RasterImage image;
+  std::vector<png_bytep> rows;
+  PngFailure failure;
+  if (!read_png_into(bytes, image, rows, failure)) {
+    throw std::runtime_error(what + ": bad PNG: " + failure.message);
+  }
   return image;
 }
 
