@@ -669,23 +669,24 @@ TrainResult train(const config::Config& cfg, const dist::World& world, const Tra
   return loop.run();
 }
 
-std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg, const fs::path& path) {
+std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg, const fs::path& path,
+                                                  EvalOutputs* outputs) {
   auto device = choose_device(cfg.run.device, dist::World{});
   auto model = build_model(cfg, device.device);
   auto ckpt = checkpoint::load_checkpoint(path);
   models::load_state_dict(*model, ckpt.model, {true, {}, "checkpoint " + path.string()});
   auto data = open_data(cfg);
   if (!data.val) throw UserError("eval: split '" + cfg.data.val_split + "' has no rows in " + cfg.data.manifest);
-  return evaluate(*model, *data.val, cfg, device.device);
+  return evaluate(*model, *data.val, cfg, device.device, nullptr, outputs);
 }
 
-std::map<std::string, double> evaluate_pretrained(const config::Config& cfg) {
+std::map<std::string, double> evaluate_pretrained(const config::Config& cfg, EvalOutputs* outputs) {
   auto device = choose_device(cfg.run.device, dist::World{});
   std::vector<std::string> notes;
   auto model = build_model(cfg, device.device, &notes);
   auto data = open_data(cfg);
   if (!data.val) throw UserError("eval: split '" + cfg.data.val_split + "' has no rows in " + cfg.data.manifest);
-  return evaluate(*model, *data.val, cfg, device.device);
+  return evaluate(*model, *data.val, cfg, device.device, nullptr, outputs);
 }
 
 }  // namespace medtrain::engine

@@ -34,11 +34,16 @@ struct TrainResult {
 
 TrainResult train(const config::Config& cfg, const dist::World& world, const TrainOptions& options);
 
+struct EvalOutputs;  // evaluator.h
+
 // Evaluates a checkpoint (or the run's latest) on the validation split.
+// `outputs`, when given, receives the logits and targets the metrics came
+// from (classification; for the curves of eval_curves.h).
 std::map<std::string, double> evaluate_checkpoint(const config::Config& cfg,
-                                                  const std::filesystem::path& checkpoint);
+                                                  const std::filesystem::path& checkpoint,
+                                                  EvalOutputs* outputs = nullptr);
 
 // Evaluates model.pretrained as it loads, before any training (`eval --pretrained`).
-std::map<std::string, double> evaluate_pretrained(const config::Config& cfg);
+std::map<std::string, double> evaluate_pretrained(const config::Config& cfg, EvalOutputs* outputs = nullptr);
 
 }  // namespace medtrain::engine
