@@ -125,6 +125,8 @@ struct LogConfig {
   bool tensorboard = true;
   std::string progress = "auto";      // auto | bar | plain | none
   int64_t trace_steps = 50;           // steps recorded in the Chrome trace; 0 = off
+  int64_t images_every_steps = 500;   // TensorBoard pictures of the batch (and val predictions); 0 = off
+  int64_t images_count = 8;           // samples per picture
 };
 
 struct KernelsConfig {

@@ -285,7 +285,13 @@ void add_checkpoint_log(Tables& t) {
       .key("progress", &LogConfig::progress, one_of({"auto", "bar", "plain", "none"}),
            "console progress; auto = bar on a terminal, plain otherwise")
       .key("trace_steps", &LogConfig::trace_steps, ge(0),
-           "record this many steps per rank as a Chrome trace (timeline-rank<N>.json); 0 = off");
+           "record this many steps per rank as a Chrome trace (timeline-rank<N>.json); 0 = off")
+      .key("images_every_steps", &LogConfig::images_every_steps, ge(0),
+           "TensorBoard images of what the model sees (docs/training.md): the training batch at the run's "
+           "first step and every N steps, de-normalised; validation samples with prediction and target at "
+           "each evaluation (text tasks: text summaries); 0 = off")
+      .key("images_count", &LogConfig::images_count, between(1, 64),
+           "samples shown per image summary (fewer when the batch or the val split is smaller)");
   Section<KernelsConfig>(t.sections, t.keys, "kernels", &Config::kernels, "Fused CUDA kernels (docs/kernels.md)")
       .key("fused", &KernelsConfig::fused, any(),
            "on CUDA: fused multi-tensor AdamW/SGD, AMP unscale, cross-entropy, image preprocessing, "

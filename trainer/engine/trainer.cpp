@@ -299,7 +299,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
       checkpoint::RetentionPolicy{cfg_.checkpoint.keep_last, cfg_.checkpoint.keep_best,
                                   cfg_.checkpoint.best_mode == "max"});
   log_ = std::make_unique<RunLogger>(run_dir_, cfg_.log, world_.is_main());
-  images_ = std::make_unique<ImageSummaries>(cfg_, task_, *log_);
+  images_ = std::make_unique<ImageSummaries>(cfg_, task_, *log_, total_steps_);
   save_failures_ = std::make_unique<SaveFailures>(cfg_.checkpoint.max_failed_saves);
   if (world_.is_main()) clean_checkpoint_leftovers();
   for (const auto& note : pretrained_notes) log_->message(note);
