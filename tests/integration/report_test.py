@@ -109,19 +109,25 @@ def test_the_page_holds_the_runs_config_metrics_curves_and_images(trained_run, t
     # Curves: loss, learning rate and every validation metric with a finite value.
     val_keys = [k for k in last_eval if k.startswith("val/") and last_eval[k] is not None]
     for tag in ["train/loss", "train/lr", *val_keys]:
-        points = 3 if tag.startswith("train/") else 1
-        assert f"{tag} ({points} points)" in by_alt, (tag, sorted(by_alt))
+        caption = f"{tag} (3 points)" if tag.startswith("train/") else f"{tag} (1 point)"
+        assert caption in by_alt, (caption, sorted(by_alt))
 
-    # The latest image of each image tag, byte for byte as TensorBoard reads it.
+    # The latest image of each series (a tag up to its first space: pictures
+    # carry step and labels in the tag), byte for byte as TensorBoard reads it.
     acc = EventAccumulator(str(trained_run / "tensorboard"), size_guidance={"images": 0, "tensors": 0})
     acc.Reload()
-    image_tags = acc.Tags()["images"]
+    latest = {}
+    for tag in acc.Tags()["images"]:
+        for event in acc.Images(tag):
+            series = tag.split(" ")[0]
+            if series not in latest or event.step >= latest[series][1].step:
+                latest[series] = (tag, event)
+    assert {"train/batch", "val/predictions"} <= latest.keys()
     shown = [a for a in by_alt if re.fullmatch(r".* \(step \d+\)", a)]
-    assert len(shown) == len(image_tags), (shown, image_tags)
-    for tag in image_tags:
-        latest = acc.Images(tag)[-1]
-        img = by_alt[f"{tag} (step {latest.step})"]
-        assert png_of(img) == latest.encoded_image_string
+    assert len(shown) == len(latest), (shown, latest.keys())
+    for tag, event in latest.values():
+        img = by_alt[f"{tag} (step {event.step})"]
+        assert png_of(img) == event.encoded_image_string
     # PR curves as one chart when the run logged any.
     pr_tags = [t for t in acc.Tags()["tensors"] if t.startswith("val/pr_curve/")]
     assert any(a.startswith("precision-recall at step") for a in by_alt) == bool(pr_tags)

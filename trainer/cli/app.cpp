@@ -75,7 +75,7 @@ int run_app(int argc, char** argv) {
                                    add_demo_data_command(app), add_inspect_command(app),
                                    add_deid_command(app), add_pack_command(app), add_verify_shards_command(app),
                                    add_iobench_command(app), add_export_command(app), add_infer_command(app),
-                                   add_transcribe_command(app)};
+                                   add_transcribe_command(app), add_report_command(app)};
   for (auto& c : add_config_commands(app)) commands.push_back(c);
   try {
     app.parse(argc, argv);

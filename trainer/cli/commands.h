@@ -32,6 +32,7 @@ Command add_transcribe_command(CLI::App& app);
 Command add_pack_command(CLI::App& app);
 Command add_verify_shards_command(CLI::App& app);
 Command add_iobench_command(CLI::App& app);
+Command add_report_command(CLI::App& app);  // medtrain report RUN_DIR
 
 // Shared by commands that read an experiment: -c FILE and --set KEY=VALUE.
 struct ConfigFlags {

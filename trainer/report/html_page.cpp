@@ -22,8 +22,8 @@ caption { font-weight: bold; text-align: left; padding-bottom: 0.3em; }
 td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; }
 td.value { font-family: monospace; text-align: right; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
-figure { margin: 0; }
-figcaption { font-family: monospace; font-size: 0.9em; color: #333; }
+figure { margin: 0; display: table; }
+figcaption { display: table-caption; caption-side: bottom; font-family: monospace; font-size: 0.9em; color: #333; }
 img.pixels { image-rendering: pixelated; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 footer { color: #777; font-size: 0.8em; margin-top: 3em; }

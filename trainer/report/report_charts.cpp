@@ -48,7 +48,7 @@ std::vector<Figure> curve_figures(const RunContents& run, std::vector<std::strin
       continue;
     }
     const metrics::ChartSpec spec{tag, "step", tag, kChartWidth, kChartHeight, false};
-    figures.push_back(chart_figure(fmt::format("{} ({} points)", tag, points.size()),
+    figures.push_back(chart_figure(fmt::format("{} ({} point{})", tag, points.size(), points.size() == 1 ? "" : "s"),
                                    metrics::render_line_chart(spec, {series})));
   }
   return figures;

@@ -117,7 +117,7 @@ std::string format_value(const std::string& key, const json& v) {
 
 // step, epoch and time first, then the values by name; "kind" says nothing here.
 MetricTable record_table(const std::string& title, const json& record) {
-  MetricTable table{fmt::format("{} (step {})", title, record.value("step", int64_t{0})), {}};
+  MetricTable table{fmt::format("{} (step {})", title, record["step"].get<int64_t>()), {}};  // an integer: checked
   for (const char* key : {"step", "epoch", "time"}) {
     if (record.contains(key)) table.rows.emplace_back(key, format_value(key, record[key]));
   }
@@ -154,7 +154,7 @@ void add_from_records(RunContents& run, const std::vector<json>& records) {
       if (!std::isfinite(run.first_time) || t < run.first_time) run.first_time = t;
       if (!std::isfinite(run.last_time) || t > run.last_time) run.last_time = t;
     }
-    const std::string kind = r.value("kind", "");
+    const std::string kind = r.contains("kind") && r["kind"].is_string() ? r["kind"].get<std::string>() : "";
     const int64_t step = r.contains("step") && r["step"].is_number_integer() ? r["step"].get<int64_t>() : -1;
     if (kind == "train" && step >= 0) {
       last_train = &r;
@@ -204,20 +204,29 @@ void add_scalars_from_events(RunContents& run, const std::vector<metrics::EventV
   if (any_val) run.final_metrics.push_back(last_scalars_table("Last evaluation", "val/", by_tag));
 }
 
-// The latest value of each tag among those `keep` accepts (the later one in
-// file order on equal steps), by tag.
-template <typename Keep>
-std::vector<metrics::EventValue> latest_per_tag(const std::vector<metrics::EventValue>& values, Keep keep) {
+// The latest value of each key among those `keep` accepts (the later one in
+// file order on equal steps), by key.
+template <typename Keep, typename Key>
+std::vector<metrics::EventValue> latest_per_key(const std::vector<metrics::EventValue>& values, Keep keep, Key key) {
   std::map<std::string, const metrics::EventValue*> latest;
   for (const auto& v : values) {
     if (!keep(v)) continue;
-    auto& slot = latest[v.tag];
+    auto& slot = latest[key(v)];
     if (slot == nullptr || v.step >= slot->step) slot = &v;
   }
   std::vector<metrics::EventValue> out;
   for (const auto& [tag, v] : latest) out.push_back(*v);
   return out;
 }
+
+std::string tag_of(const metrics::EventValue& v) { return v.tag; }
+
+// Classification pictures carry their step and labels in the tag
+// ("train/batch step 500 (labels: ...)", docs/training.md): one tag per logged
+// step. The text before the first space names the series they belong to.
+std::string image_series(const metrics::EventValue& v) { return v.tag.substr(0, v.tag.find(' ')); }
+
+bool is_image(const metrics::EventValue& v) { return v.kind == metrics::EventValue::Kind::kImage; }
 
 bool is_pr_curve(const metrics::EventValue& v) {
   return v.kind == metrics::EventValue::Kind::kTensor && v.plugin == "pr_curves";
@@ -261,8 +270,8 @@ RunContents load_run_contents(const fs::path& dir) {
     add_scalars_from_events(run, values);
     add_event_times(run, values);
   }
-  run.images = latest_per_tag(values, [](const auto& v) { return v.kind == metrics::EventValue::Kind::kImage; });
-  for (const auto& v : latest_per_tag(values, is_pr_curve)) {
+  run.images = latest_per_key(values, is_image, image_series);
+  for (const auto& v : latest_per_key(values, is_pr_curve, tag_of)) {
     const bool shaped = v.shape.size() == 2 && v.shape[0] == 6 && v.shape[1] >= 2 &&
                         static_cast<int64_t>(v.floats.size()) == 6 * v.shape[1];
     if (shaped) {

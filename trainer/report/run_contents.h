@@ -41,7 +41,10 @@ struct RunContents {
   // per step: a step logged twice (a resumed run re-running steps after its
   // checkpoint) keeps the value logged last.
   std::map<std::string, std::vector<ScalarPoint>> curves;
-  std::vector<metrics::EventValue> images;     // the latest image of each tag, by tag
+  // The latest image of each image series, by series: a tag up to its first
+  // space, as classification pictures carry their step and labels in the tag
+  // ("train/batch step 500 (labels: ...)": series "train/batch").
+  std::vector<metrics::EventValue> images;
   std::vector<metrics::EventValue> pr_curves;  // the latest pr_curves tensor of each tag, by tag
   std::vector<std::string> notes;              // what was left out and why, for the page
 };

@@ -49,12 +49,13 @@ constexpr const char* kMetrics =
     R"({"kind":"train","time":1796638003.0,"step":3,"epoch":1,"loss":0.4321,"lr":0.025,"samples_per_s":12.0})" "\n"
     R"({"kind":"eval","time":1796638004.0,"step":3,"epoch":1,"val/loss":0.6,"val/accuracy":0.75,"val/auroc":null})" "\n";
 
-// tensorboard/: two steps of one image tag (the report shows step 3's),
-// a second tag, a PR curve; scalars too (ignored while metrics.jsonl exists).
+// tensorboard/: two steps of one image series, its tags carrying step and
+// labels (the report shows step 3's), a second series, a PR curve; scalars
+// too (ignored while metrics.jsonl exists).
 void write_events(const fs::path& run, bool with_scalars) {
   metrics::EventFileWriter events(run / "tensorboard");
-  events.add_image("train/batch", picture(20, 10, 1), 1);
-  events.add_image("train/batch", picture(40, 30, 2), 3);
+  events.add_image("train/batch step 3 (labels: b)", picture(40, 30, 2), 3);
+  events.add_image("train/batch step 1 (labels: a)", picture(20, 10, 1), 1);
   events.add_image("val/<samples>", picture(300, 200, 3), 3);
   events.add_pr_curve("val/pr_curve/pneumonia",
                       metrics::pr_curve({0.1f, 0.4f, 0.35f, 0.8f}, {false, false, true, true}, 11), 3);
@@ -150,7 +151,7 @@ TEST(RunReport, ThePageHoldsConfigFinalMetricsCurvesPrCurveAndTheLatestImages) {
   // one PR chart; the step-3 image of each tag.
   EXPECT_EQ(alts, (std::vector<std::string>{"train/loss (3 points)", "train/lr (3 points)",
                                             "val/accuracy (2 points)", "val/loss (2 points)",
-                                            "precision-recall at step 3", "train/batch (step 3)",
+                                            "precision-recall at step 3", "train/batch step 3 (labels: b) (step 3)",
                                             "val/&lt;samples&gt; (step 3)"}));
   for (const auto& i : imgs) {
     // Shown at its size, or enlarged by a whole factor (small images).
@@ -178,7 +179,7 @@ TEST(RunReport, WithoutMetricsJsonlTheCurvesAndTablesComeFromTheEventFiles) {
   std::vector<std::string> alts;
   for (const auto& i : images_of(html)) alts.push_back(i.alt);
   EXPECT_EQ(alts, (std::vector<std::string>{"train/loss (3 points)", "train/lr (3 points)", "val/accuracy (2 points)",
-                                            "precision-recall at step 3", "train/batch (step 3)",
+                                            "precision-recall at step 3", "train/batch step 3 (labels: b) (step 3)",
                                             "val/&lt;samples&gt; (step 3)"}));
   EXPECT_NE(html.find("<th>val/accuracy</th><td class=\"value\">0.75</td>"), std::string::npos);
   EXPECT_NE(html.find("<th>train/loss</th><td class=\"value\">0.333333</td>"), std::string::npos);
