@@ -2,17 +2,21 @@
 // (multiclass argmax; multilabel logit > 0 per label), one ROC and PR curve
 // per class, the two-class ROC area equal to val/auroc's (metrics::auroc, a
 // Mann-Whitney count), label names and their "class<i>" fallback, non-finite
-// logits, and the tasks without curves.
+// logits, and the tasks without curves. And log_eval_curves through a
+// RunLogger, read back from its event file: which tags, tensors and images.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "tests/common/temp_dir.h"
 #include "trainer/engine/eval_curves.h"
+#include "trainer/metrics/event_file_reader.h"
 #include "trainer/metrics/classification_metrics.h"
 
 namespace medtrain::engine {
@@ -91,6 +95,79 @@ TEST(EvalCurvesJson, OtherTasksAndEmptyOutputsHaveNone) {
   EXPECT_TRUE(eval_curves_json(Task::kSegmentation, {torch::zeros({2, 2}), torch::zeros({2})}, {}).empty());
   EXPECT_TRUE(eval_curves_json(Task::kMulticlass, {}, {}).empty());
   EXPECT_TRUE(eval_curves_json(Task::kMulticlass, {torch::zeros({0, 2}), torch::zeros({0}, torch::kLong)}, {}).empty());
+}
+
+// Logs the curves of `out` into a fresh run folder and reads its events back.
+std::vector<metrics::EventValue> logged(Task task, const EvalOutputs& out, const std::vector<std::string>& names,
+                                        bool tensorboard = true) {
+  testing::TempDir dir("medtrain_eval_curves");
+  config::LogConfig cfg;
+  cfg.tensorboard = tensorboard;
+  cfg.progress = "none";
+  {
+    RunLogger log(dir.path(), cfg, true);
+    log_eval_curves(log, 7, task, out, names);
+    log.finish();
+  }
+  return metrics::read_event_dir(dir.path() / "tensorboard");
+}
+
+const metrics::EventValue* find(const std::vector<metrics::EventValue>& values, const std::string& tag) {
+  const auto it = std::find_if(values.begin(), values.end(), [&](const auto& v) { return v.tag == tag; });
+  return it == values.end() ? nullptr : &*it;
+}
+
+TEST(LogEvalCurves, WritesPrCurvesRocAndConfusionImages) {
+  torch::manual_seed(5);
+  const auto targets = torch::randint(0, 3, {30}, torch::kLong);
+  const std::vector<std::string> names{"normal", "benign", "malignant"};
+  const auto values = logged(Task::kMulticlass, {torch::randn({30, 3}), targets}, names);
+  for (size_t c = 0; c < names.size(); ++c) {
+    const auto* pr = find(values, "val/pr_curve/" + names[c]);
+    ASSERT_NE(pr, nullptr) << names[c];
+    EXPECT_EQ(pr->kind, metrics::EventValue::Kind::kTensor);
+    EXPECT_EQ(pr->plugin, "pr_curves");
+    ASSERT_EQ(pr->shape, (std::vector<int64_t>{6, 201}));
+    EXPECT_EQ(pr->step, 7);
+    // At threshold 0 every sample is called positive: TP + FN are the class's samples, FP + TN the rest.
+    const auto of_class = static_cast<float>(targets.eq(static_cast<int64_t>(c)).sum().item<int64_t>());
+    EXPECT_EQ(pr->floats.at(0) + pr->floats.at(3 * 201), of_class) << names[c];
+    EXPECT_EQ(pr->floats.at(201) + pr->floats.at(2 * 201), 30.0f - of_class) << names[c];
+  }
+  const auto* roc = find(values, "val/roc");
+  ASSERT_NE(roc, nullptr);
+  EXPECT_EQ(roc->kind, metrics::EventValue::Kind::kImage);
+  EXPECT_EQ(roc->width, 640);
+  EXPECT_EQ(roc->height, 480);
+  ASSERT_NE(find(values, "val/confusion_matrix"), nullptr);
+  EXPECT_EQ(find(values, "val/confusion_matrix")->kind, metrics::EventValue::Kind::kImage);
+}
+
+TEST(LogEvalCurves, MultilabelHasAConfusionImagePerLabel) {
+  const auto logits = torch::tensor({{2.0f, -1.0f}, {0.5f, -2.0f}, {-1.0f, 3.0f}});
+  const auto targets = torch::tensor({{1.0f, 0.0f}, {0.0f, 1.0f}, {1.0f, 0.0f}});
+  const auto values = logged(Task::kMultilabel, {logits, targets}, {"effusion"});
+  for (const std::string name : {"effusion", "class1"}) {
+    EXPECT_NE(find(values, "val/pr_curve/" + name), nullptr) << name;
+    EXPECT_NE(find(values, "val/confusion_matrix/" + name), nullptr) << name;
+  }
+  EXPECT_EQ(find(values, "val/confusion_matrix"), nullptr);
+  EXPECT_NE(find(values, "val/roc"), nullptr);
+}
+
+TEST(LogEvalCurves, NonFiniteLogitsLogOnlyTheConfusionMatrix) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto values =
+      logged(Task::kMulticlass, {torch::tensor({{inf, 0.0f}, {0.0f, 1.0f}}), torch::tensor({0, 1}, torch::kLong)}, {});
+  EXPECT_EQ(find(values, "val/pr_curve/class0"), nullptr);
+  EXPECT_EQ(find(values, "val/roc"), nullptr);
+  EXPECT_NE(find(values, "val/confusion_matrix"), nullptr);
+}
+
+TEST(LogEvalCurves, NothingWithoutTensorBoardOrForOtherTasks) {
+  const EvalOutputs out{torch::randn({4, 2}), torch::tensor({0, 1, 0, 1}, torch::kLong)};
+  EXPECT_TRUE(logged(Task::kMulticlass, out, {}, false).empty());
+  EXPECT_TRUE(logged(Task::kSegmentation, out, {}).empty());
 }
 
 }  // namespace
