@@ -87,10 +87,12 @@ void ConvNeXt::init_weights() {
   }
 }
 
-torch::Tensor ConvNeXt::forward(torch::Tensor x) {
-  x = features_->forward(x);
-  x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1));
-  return classifier_->forward(x);
+torch::Tensor ConvNeXt::forward(torch::Tensor x) { return forward_head(forward_features(x)); }
+
+torch::Tensor ConvNeXt::forward_features(torch::Tensor x) { return features_->forward(x); }
+
+torch::Tensor ConvNeXt::forward_head(torch::Tensor features) {
+  return classifier_->forward(F::adaptive_avg_pool2d(features, F::AdaptiveAvgPool2dFuncOptions(1)));
 }
 
 }  // namespace medtrain::models

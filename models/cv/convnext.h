@@ -13,15 +13,18 @@
 #include <string>
 
 #include "models/cv/chain.h"
+#include "models/cv/cam_split.h"
 #include "models/image_model.h"
 
 namespace medtrain::models {
 
-class ConvNeXt : public ImageModel {
+class ConvNeXt : public ImageModel, public CamSplit {
  public:
   // name: "convnext_tiny" (the only variant so far), for messages.
   ConvNeXt(const std::string& name, int64_t num_classes, int64_t in_channels);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  torch::Tensor forward_head(torch::Tensor features) override;
 
  private:
   void init_weights();

@@ -67,10 +67,16 @@ void DenseNet::init_weights() {
   }
 }
 
-torch::Tensor DenseNet::forward(torch::Tensor x) {
-  x = F::relu(features_->forward(x), F::ReLUFuncOptions().inplace(true));
-  x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
-  return classifier_(x);
+torch::Tensor DenseNet::forward(torch::Tensor x) { return forward_head(forward_features(x)); }
+
+// features (ending in norm5) and the ReLU torchvision's forward applies to
+// them: the Grad-CAM target, as MONAI's DenseNet121 "class_layers.relu".
+torch::Tensor DenseNet::forward_features(torch::Tensor x) {
+  return F::relu(features_->forward(x), F::ReLUFuncOptions().inplace(true));
+}
+
+torch::Tensor DenseNet::forward_head(torch::Tensor features) {
+  return classifier_(F::adaptive_avg_pool2d(features, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1));
 }
 
 }  // namespace medtrain::models

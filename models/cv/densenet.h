@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cv/cam_split.h"
 #include "models/image_model.h"
 
 namespace medtrain::models {
@@ -29,10 +30,12 @@ struct DenseNetSpec {
 
 const DenseNetSpec& densenet_spec(const std::string& name);  // ModelError if unknown
 
-class DenseNet : public ImageModel {
+class DenseNet : public ImageModel, public CamSplit {
  public:
   DenseNet(const DenseNetSpec& spec, int64_t num_classes, int64_t in_channels);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  torch::Tensor forward_head(torch::Tensor features) override;
 
  private:
   void init_weights();

@@ -14,15 +14,18 @@
 #include <string>
 
 #include "models/cv/chain.h"
+#include "models/cv/cam_split.h"
 #include "models/image_model.h"
 
 namespace medtrain::models {
 
-class EfficientNet : public ImageModel {
+class EfficientNet : public ImageModel, public CamSplit {
  public:
   // name: "efficientnet_b0" (the only variant so far), for messages.
   EfficientNet(const std::string& name, int64_t num_classes, int64_t in_channels);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  torch::Tensor forward_head(torch::Tensor features) override;
 
  private:
   void init_weights();

@@ -75,12 +75,17 @@ void ResNet::init_weights() {
   }
 }
 
-torch::Tensor ResNet::forward(torch::Tensor x) {
+torch::Tensor ResNet::forward(torch::Tensor x) { return forward_head(forward_features(x)); }
+
+// Up to and including layer4 (the Grad-CAM target layer).
+torch::Tensor ResNet::forward_features(torch::Tensor x) {
   x = F::relu(bn1_(conv1_(x)), F::ReLUFuncOptions().inplace(true));
   x = F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
-  x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
-  x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1);
-  return fc_(x);
+  return layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+}
+
+torch::Tensor ResNet::forward_head(torch::Tensor features) {
+  return fc_(F::adaptive_avg_pool2d(features, F::AdaptiveAvgPool2dFuncOptions(1)).flatten(1));
 }
 
 }  // namespace medtrain::models

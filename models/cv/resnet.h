@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cv/cam_split.h"
 #include "models/image_model.h"
 #include "models/sync_batch_norm.h"
 
@@ -21,10 +22,12 @@ struct ResNetSpec {
 
 const ResNetSpec& resnet_spec(const std::string& name);  // ModelError if unknown
 
-class ResNet : public ImageModel {
+class ResNet : public ImageModel, public CamSplit {
  public:
   ResNet(const ResNetSpec& spec, int64_t num_classes, int64_t in_channels);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  torch::Tensor forward_head(torch::Tensor features) override;
 
  private:
   torch::nn::Sequential make_stage(int64_t planes, int64_t blocks, int64_t stride);
