@@ -134,6 +134,19 @@ def test_sixteen_bit_batches_and_val_predictions_are_shown_as_the_window_makes_t
     assert len(ours) == 3, ours  # two training batches, one evaluation
 
 
+def test_a_resumed_run_shows_its_first_batch_again(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_sixteen_bit(data)
+    common = ["--set", "run.eval_every_steps=2", "--set", "log.images_every_steps=100"]
+    run_dir, _ = train(data, tmp_path / "runs", "--set", "run.max_steps=2", *common)
+    run_dir, r = train(data, tmp_path / "runs", "--set", "run.max_steps=4", *common, "--resume", "auto")
+    assert "resumed from" in r.stdout
+    steps = sorted(step for tag, events in images(run_dir).items() if tag.startswith("train/batch")
+                   for step, _ in events)
+    assert steps == [1, 3]  # each process's first batch; 100 is past both
+
+
 def test_rgb_batches_are_colour_and_a_period_longer_than_the_run_warns_once(tmp_path):
     from colour_training_test import write_images  # red-ish label 1, blue-ish label 0, five colour encodings
     data = tmp_path / "data"
