@@ -88,7 +88,8 @@ std::vector<Confusion> confusions(Task task, const EvalOutputs& out, const std::
   for (int64_t c = 0; c < k; ++c) {
     const auto truth = to_vector(out.targets.select(1, c).gt(0.5));
     const auto predicted = to_vector(out.logits.select(1, c).gt(0));  // a NaN logit is negative, as in multilabel_f1
-    per_label.push_back({name_of(label_names, c), {"absent", "present"}, metrics::confusion_matrix(truth, predicted, 2)});
+    per_label.push_back(
+        {name_of(label_names, c), {"absent", "present"}, metrics::confusion_matrix(truth, predicted, 2)});
   }
   return per_label;
 }
@@ -141,8 +142,10 @@ nlohmann::json curve_json(const ClassScores& cs) {
   for (size_t c = 0; c < cs.names.size(); ++c) {
     const auto r = metrics::roc_curve(cs.scores[c], cs.positive[c]);
     // +inf (the first threshold) and NaN rates become null.
-    roc[cs.names[c]] = {
-        {"fpr", numbers(r.fpr)}, {"tpr", numbers(r.tpr)}, {"thresholds", numbers(r.thresholds)}, {"auc", number(r.auc)}};
+    roc[cs.names[c]] = {{"fpr", numbers(r.fpr)},
+                        {"tpr", numbers(r.tpr)},
+                        {"thresholds", numbers(r.thresholds)},
+                        {"auc", number(r.auc)}};
     const auto p = metrics::pr_curve(cs.scores[c], cs.positive[c]);
     const auto n = static_cast<std::ptrdiff_t>(p.num_thresholds);
     std::vector<double> thresholds;

@@ -3,8 +3,9 @@
 // (tensorboard/plugins/pr_curve/summary.py, `pb`): num_thresholds thresholds
 // i / (num_thresholds - 1); a score s counts as positive at threshold i when
 // floor(s * (num_thresholds - 1)) >= i (the plugin's bucketing, in float32);
-// a float32 tensor [6, num_thresholds] of rows TP, FP, TN, FN, precision, recall, with precision = TP / max(1e-7, TP + FP)
-// and recall = TP / max(1e-7, TP + FN), as the plugin computes them.
+// a float32 tensor [6, num_thresholds] of rows TP, FP, TN, FN, precision,
+// recall, with precision = TP / max(1e-7, TP + FP) and recall =
+// TP / max(1e-7, TP + FN), as the plugin computes them.
 #include <cstdint>
 #include <vector>
 
