@@ -3,6 +3,8 @@
 //                [--progress auto|bar|plain|none]
 //                3D segmentation: [--mask-format npy,seg,nifti] [--seg-type binary|fractional]
 //                [--sw-overlap F] [--sw-mode constant|gaussian] [--sw-batch N] [--max-volume-gb G]
+//                2D classifiers: [--saliency grad-cam|occlusion] [--saliency-out DIR]
+//                [--saliency-format png,dicom,npy]
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 
 #include "trainer/cli/commands.h"
 #include "trainer/export/inference.h"
+#include "trainer/export/saliency_outputs.h"
 #include "trainer/export/text_inference.h"
 #include "trainer/user_error.h"
 
@@ -55,10 +58,21 @@ Command add_infer_command(CLI::App& app) {
   cmd->add_option("--max-volume-gb", o->max_volume_gb, "refuse a series whose estimated inference memory is larger "
                   "(docs/export.md)")
       ->capture_default_str()->check(CLI::Range(1e-6, 1e6));
+  auto* saliency = cmd->add_option("--saliency", o->saliency, "2D CNN classifiers: where the model looked, for the "
+                                   "predicted class: grad-cam or occlusion (docs/inference.md)")
+      ->check(CLI::IsMember({"grad-cam", "occlusion"}));
+  cmd->add_option("--saliency-out", o->saliency_out, "folder for the saliency files, which must not exist (default: "
+                  "<out stem>_saliency beside --out)")
+      ->needs(saliency);
+  auto saliency_formats = std::make_shared<std::vector<std::string>>(o->saliency_formats);
+  cmd->add_option("--saliency-format", *saliency_formats, "saliency files: a comma list of png (overlay), dicom "
+                  "(Secondary Capture in the source's study), npy (the map)")
+      ->delimiter(',')->capture_default_str()->check(CLI::IsMember({"png", "dicom", "npy"}))->needs(saliency);
   // For parity tests: the preprocessed inputs, in output order, as float32 .npy.
   cmd->add_option("--dump-inputs", o->dump_inputs)->group("");
-  return {cmd, [o, model, in, out, on_error, formats, seg_type] {
+  return {cmd, [o, model, in, out, on_error, formats, seg_type, saliency_formats] {
             o->mask_formats = *formats;
+            o->saliency_formats = *saliency_formats;
             o->seg_fractional = *seg_type == "fractional";
             o->model_dir = *model;
             o->in = *in;
@@ -67,6 +81,8 @@ Command add_infer_command(CLI::App& app) {
             // Before the bundle loads: load_bundle caps the count at the CPU quota (cpu_quota.h).
             if (o->threads > 0) at::set_num_threads(o->threads);
             if (exporter::is_text_bundle(o->model_dir)) {
+              // Refused naming the architecture, before anything is read or written.
+              exporter::check_saliency_request(*o, exporter::read_model_card(o->model_dir));
               const auto t = exporter::run_text_inference(*o);
               if (t.empty > 0) {
                 std::fprintf(stderr, "%zu of %zu texts were empty: predicted on no words\n", t.empty, t.texts);
@@ -88,6 +104,9 @@ Command add_infer_command(CLI::App& app) {
             }
             fmt::print("predicted {} of {} {} on {} -> {}\n", s.predictions.size(), s.files, s.unit, s.device,
                        o->out.string());
+            if (s.saliency_maps > 0) {
+              fmt::print("saliency: {} {} maps -> {}\n", s.saliency_maps, o->saliency, s.saliency_dir.string());
+            }
             fmt::print("summary: {} predicted, {} skipped, {} failed\n", s.predictions.size(), s.skipped.size(),
                        s.failed.size());
             return kExitOk;

@@ -23,6 +23,7 @@
 #include "trainer/export/infer_inputs.h"
 #include "trainer/export/infer_progress.h"
 #include "trainer/export/prediction_writer.h"
+#include "trainer/export/saliency_outputs.h"
 #include "trainer/export/volume_infer.h"
 #include "trainer/user_error.h"
 
@@ -68,6 +69,9 @@ class Collector {
       predictions_[i] = std::move(pred);
     }
   }
+
+  // The prediction of input `index`, once add() has seen it; else null.
+  Prediction* find(size_t index) { return predictions_.at(index) ? &*predictions_[index] : nullptr; }
 
   std::vector<Prediction> take() {
     std::vector<Prediction> out;
@@ -206,8 +210,10 @@ bool is_text_bundle(const fs::path& dir) { return read_model_card(dir).text_max_
 InferSummary run_inference(const InferOptions& o) {
   check_output_path(o.out);
   if (o.batch_size < 1) throw UserError("--batch-size must be >= 1");
+  // Saliency asked of a bundle that has no maps to give: refused before the weights load.
+  check_saliency_request(o, read_model_card(o.model_dir));
   const auto choice = engine::choose_device(o.device, dist::World{});
-  LoadedModel m = load_bundle(o.model_dir, choice.device);
+  LoadedModel m = load_bundle(o.model_dir, choice.device, !o.saliency.empty());
   InferSummary summary;
   summary.device = choice.reason;
   summary.graph = m.graph;
@@ -234,6 +240,8 @@ InferSummary run_inference(const InferOptions& o) {
   data::BatchLoader loader(dataset, indices, lo);
 
   Collector collector(m.card, o.out, paths);
+  std::optional<SaliencyWriter> saliency;
+  if (!o.saliency.empty()) saliency.emplace(o, m.card, m.eval_model, m.device);
   std::vector<torch::Tensor> inputs;  // kept only for --dump-inputs
   torch::NoGradGuard no_grad;
   InferProgress progress(o.progress, "files", static_cast<int64_t>(paths.size()));
@@ -249,12 +257,21 @@ InferSummary run_inference(const InferOptions& o) {
     if (!o.dump_inputs.empty()) inputs.push_back(x.contiguous());
     const torch::Tensor logits = m.model->forward(x.to(m.device));
     collector.add(batch->targets, logits);
+    for (int64_t r = 0; saliency && r < x.size(0); ++r) {  // the predicted class, in the graph's logits
+      const auto i = static_cast<size_t>(batch->targets[r].item<int64_t>());
+      Prediction* pred = collector.find(i);
+      pred->saliency = saliency->write(i, paths[i], batch->images[r], x[r], pred->label);
+    }
     seen += batch->targets.size(0) + static_cast<int64_t>(batch->skipped);
     progress.done(seen);
   }
   progress.finish();
   for (const auto& [i, reason] : dataset->failures()) summary.skipped.emplace_back(paths[i], reason);
   summary.predictions = collector.take();
+  if (saliency) {
+    summary.saliency_maps = saliency->maps();
+    summary.saliency_dir = saliency->dir();
+  }
   if (summary.predictions.empty()) {
     throw UserError("--in " + o.in.string() + ": none of the " + std::to_string(paths.size()) +
                     " files could be read as DICOM" +
