@@ -161,12 +161,15 @@ def test_occlusion_maps_are_monai_on_torchvision(bundle, sources, tmp_path):
         np.testing.assert_allclose(ours, (p.max() - p) / (p.max() - p.min()), atol=1e-4)
 
 
-def fake_bundle(bundle, root, **card):
+def fake_bundle(bundle, root, drop=(), **card):
     """The bundle with model.yaml changed (weights untouched: refused before they load)."""
     fake = root / "fake_bundle"
     shutil.copytree(bundle, fake)
     doc = yaml.safe_load((fake / "model.yaml").read_text())
-    doc.update(card)
+    for key, value in card.items():  # mappings are merged into the card's own
+        doc[key] = {**doc[key], **value} if isinstance(value, dict) and key in doc else value
+    for key in drop:
+        del doc[key]
     (fake / "model.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return fake
 
@@ -195,11 +198,16 @@ def test_existing_saliency_folder_is_refused(bundle, sources, tmp_path):
     assert list((tmp_path / "maps").iterdir()) == []
 
 
-def test_a_segmentation_bundle_is_refused_naming_its_architecture(bundle, sources, tmp_path):
-    fake = fake_bundle(bundle, tmp_path, architecture="unet2d", task="segmentation",
-                       labels=["background", "lesion"])
+@pytest.mark.parametrize("card,drop,needles", [
+    ({"architecture": "unet2d", "task": "segmentation", "labels": ["background", "lesion"]}, (), ["unet2d"]),
+    ({"architecture": "bert", "text": {"max_length": 16, "encoder": "encoder"}}, ("preprocessing",), ["bert"]),
+    ({"preprocessing": {"depth": 16}}, (),
+     ["resnet18", "3D", "depth 16"]),
+], ids=["segmentation", "text", "3d"])
+def test_a_bundle_without_maps_is_refused_naming_its_architecture(bundle, sources, tmp_path, card, drop, needles):
+    fake = fake_bundle(bundle, tmp_path, drop, **card)
     out = tmp_path / "out"
     out.mkdir()
     r = run("infer", "--model", fake, "--in", sources[0], "--out", out / "p.csv", "--saliency", "grad-cam")
-    assert_user_error(r, "--saliency grad-cam", "unet2d")
+    assert_user_error(r, "--saliency grad-cam", *needles)
     assert list(out.iterdir()) == []
