@@ -20,13 +20,13 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
-#include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <fmt/format.h>
 
 #include <ctime>
-#include <memory>
+#include <string>
 #include <system_error>
+#include <utility>
 
 #include "data/data_error.h"
 #include "trainer/export/mask_output_files.h"
