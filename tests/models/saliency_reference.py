@@ -1,7 +1,7 @@
 """Independent reference for the saliency tests (tests/models/cv/saliency_test.cpp):
 pip MONAI's GradCAM and OcclusionSensitivity (monai.visualize) on torchvision
-models with random weights and non-trivial BatchNorm statistics (zoo_reference.build),
-in eval mode. For each case it writes
+models with random weights and non-trivial BatchNorm statistics (zoo_reference.build;
+EfficientNet-B0 as torchvision initialises it, see gradcam_model), in eval mode. For each case it writes
 
   <out>/<group>/<arch>/weights.safetensors   the torchvision state dict
   <out>/<group>/<arch>/io.safetensors        the input and MONAI's maps
@@ -33,6 +33,7 @@ from unittest import mock
 
 import torch
 import torch.nn.functional as F
+import torchvision
 from monai.visualize import GradCAM, OcclusionSensitivity
 from safetensors.torch import save_file
 from zoo_reference import build  # same folder: on sys.path
@@ -63,6 +64,16 @@ class DenseNetWithReLU(torch.nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+def gradcam_model(arch):
+    """zoo_reference.build's model, but EfficientNet-B0 with torchvision's own init:
+    with random BatchNorm statistics its last features hardly depend on the input,
+    the maps vary by ~1 % over the image, and scaling them to [0, 1] makes float
+    noise of 1e-6 (1 vs 2 threads) into 5e-5. Fresh, its maps span their range."""
+    if arch == "efficientnet_b0":
+        return torchvision.models.efficientnet_b0(weights=None, num_classes=4).eval()
+    return build(arch, 4, 3)
+
+
 def save_case(d, model, tensors):
     d.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(d / "weights.safetensors"))
@@ -72,7 +83,7 @@ def save_case(d, model, tensors):
 def gradcam(out):
     for arch, layer in GRADCAM:
         torch.manual_seed(zlib.crc32(arch.encode()))
-        model = build(arch, 4, 3)
+        model = gradcam_model(arch)
         net = DenseNetWithReLU(model).eval() if arch.startswith("densenet") else model
         x = torch.randn(2, 3, 64, 96)
         cam = GradCAM(nn_module=net, target_layers=layer)
