@@ -42,7 +42,8 @@ torch::Tensor grad_cam(ImageModel& model, const std::string& architecture, const
 
 // What hides a patch (MONAI's `mode`): multiply by 1 - a Gaussian centred on
 // the patch (gaussian), or fill with the image's mean (mean_img) or with the
-// patch's own mean (mean_patch).
+// patch's own mean (mean_patch, as MONAI documents it; MONAI 1.6.1 swaps add
+// and multiply there and scales the patch by its mean instead).
 enum class OcclusionMode { gaussian, mean_img, mean_patch };
 
 // "gaussian" | "mean_img" | "mean_patch"; std::invalid_argument naming the others.
