@@ -1,5 +1,6 @@
 """Shared fixtures for the end-to-end tests: the medtrain binary and a small
 synthetic DICOM dataset made with `medtrain demo-data`."""
+import csv
 import os
 import subprocess
 from pathlib import Path
@@ -57,3 +58,20 @@ def smoke_args(demo, run_dir, name="smoke", *extra):
     return ["-c", SOURCE / "configs/smoke.yaml",
             "--set", f"data.root={demo}", "--set", f"data.manifest={demo}/manifest.csv",
             "--set", f"run.output_dir={run_dir}", "--set", f"run.name={name}", *extra]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def val_manifest(data, root):
+    """The val rows of a demo-data manifest, written to root/val.csv with
+    absolute paths (an `infer --in` list); returns (rows, path)."""
+    rows = [r for r in read_csv(data / "manifest.csv") if r["split"] == "val"]
+    path = root / "val.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows({**r, "path": str(data / r["path"])} for r in rows)
+    return rows, path

@@ -6,7 +6,6 @@ to val/samples with its diagonal giving val/accuracy, and TensorBoard's own
 EventAccumulator must find the PR curves (pr_curves plugin, [6, 201]) and the
 ROC and confusion-matrix images (PNG that PIL decodes). A multilabel run has
 a 2x2 matrix and a PR curve per label."""
-import csv
 import io
 import json
 
@@ -18,26 +17,11 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.pr_curve import plugin_data_pb2
 from tensorboard.util import tensor_util
 
-from conftest import SOURCE, run, smoke_args
+from conftest import SOURCE, read_csv, run, smoke_args, val_manifest
 
 LABELS = ["no_lesion", "lesion"]
 TWO_STEPS = ["--set", "run.max_steps=2", "--set", "run.eval_every_steps=2", "--set", "checkpoint.every_steps=2",
              "--set", "log.progress=none"]
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def val_manifest(data, root):
-    rows = [r for r in read_csv(data / "manifest.csv") if r["split"] == "val"]
-    path = root / "val.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows({**r, "path": str(data / r["path"])} for r in rows)
-    return rows, path
 
 
 def events(run_dir):

@@ -2,7 +2,6 @@
 hashlib and PyYAML for the bundle, the safetensors package for the weights,
 onnx's checker and ONNX Runtime for the graph, torchvision for the network,
 pydicom + torch for the preprocessing."""
-import csv
 import hashlib
 import json
 import shutil
@@ -16,7 +15,7 @@ import yaml
 from onnx import numpy_helper
 from safetensors.numpy import load_file
 
-from conftest import assert_user_error, run, smoke_args
+from conftest import assert_user_error, read_csv, run, smoke_args
 
 LABELS = ["no_lesion", "lesion"]
 
@@ -39,11 +38,6 @@ def infer(bundle, inputs, out, *extra):
     r = run("infer", "--model", bundle, "--in", inputs, "--out", out, "--dump-inputs", dump, *extra)
     assert r.returncode == 0, r.stderr
     return r, np.load(dump)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def ort_run(bundle, x):

@@ -10,7 +10,6 @@ against independent references:
   - the Secondary Captures read by pydicom: SOP class, the source's patient
     and study, a new series, the source instance referenced, the PNG's pixels;
 and the bad requests: one line, exit 2, nothing written."""
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -23,7 +22,7 @@ import yaml
 from PIL import Image
 from safetensors.numpy import load_file
 
-from conftest import assert_user_error, run, smoke_args
+from conftest import assert_user_error, read_csv, run, smoke_args
 
 SC_CLASS = "1.2.840.10008.5.1.4.1.1.7"
 
@@ -53,11 +52,6 @@ def sources(tmp_path_factory, demo_data):
         (folder / patient.name).mkdir()
         files.append(shutil.copy(first, folder / patient.name / first.name))
     return [Path(f) for f in files]
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def torchvision_resnet18(bundle):

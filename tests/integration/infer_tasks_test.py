@@ -4,7 +4,6 @@ torchvision's resnet18 and MONAI's BasicUNet with the bundle's weights on the
 inputs infer fed its model (sigmoid probabilities; argmax masks), and the
 trainer's own val/dice at export recomputed in NumPy from the masks infer
 wrote and the demo masks (nearest-resized by torch)."""
-import csv
 import json
 
 import numpy as np
@@ -13,7 +12,7 @@ import torch
 import yaml
 from safetensors.numpy import load_file
 
-from conftest import SOURCE, run
+from conftest import SOURCE, read_csv, run, val_manifest
 
 
 def demo(root, *flags, count=48):
@@ -44,23 +43,8 @@ def infer(bundle, inputs, out):
     return np.load(dump)
 
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def weights(bundle):
     return {k: torch.from_numpy(v) for k, v in load_file(str(bundle / "model.safetensors")).items()}
-
-
-def val_manifest(data, root):
-    rows = [r for r in read_csv(data / "manifest.csv") if r["split"] == "val"]
-    path = root / "val.csv"
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows({**r, "path": str(data / r["path"])} for r in rows)
-    return rows, path
 
 
 def test_multilabel_probabilities_are_torchvision_sigmoids(tmp_path):
