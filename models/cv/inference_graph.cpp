@@ -3,6 +3,7 @@
 #include "models/cv/fused_conv.h"
 #include "models/cv/fused_densenet.h"
 #include "models/cv/fused_resnet.h"
+#include "models/cv/fused_unet.h"
 
 namespace medtrain::models {
 
@@ -27,6 +28,11 @@ InferenceGraph inference_graph(const std::shared_ptr<ImageModel>& model, const s
   if (starts_with(architecture, "densenet")) {
     return {fused_densenet(*model, device),
             architecture + ": norm0/norm2 folded, ReLU fused, " + backend(device)};
+  }
+  if (architecture == "unet2d" || architecture == "unet3d") {
+    return {fused_unet(*model, architecture == "unet2d" ? 2 : 3, device),
+            architecture + ": InstanceNorm + LeakyReLU in two passes, transposed convolutions " +
+                (device.is_cpu() && onednn_convolutions_available() ? "prepacked too, " : "too, ") + backend(device)};
   }
   return {model, architecture + ": runs as trained (no inference graph for this architecture)"};
 }
