@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "models/cv/batch_chunks.h"
+#include "models/cv/channel_affine_relu.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -38,17 +40,14 @@ FusedConv2d plain_conv(const ModuleLookup& m, const std::string& path, const c10
 
 // relu(x * scale + shift) per channel, into a fresh channels_last tensor.
 struct AffineRelu {
-  at::Tensor scale, shift;  // [1, C, 1, 1]
+  at::Tensor scale, shift;  // [C]
 
   AffineRelu(const torch::nn::BatchNorm2dImpl& bn, const c10::Device& device) {
     ChannelAffine a = batch_norm_affine(bn);
-    scale = a.scale.to(device).view({1, -1, 1, 1});
-    shift = a.shift.to(device).view({1, -1, 1, 1});
+    scale = a.scale.to(device).contiguous();
+    shift = a.shift.to(device).contiguous();
   }
-  at::Tensor operator()(const at::Tensor& x) const {
-    at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
-    return at::addcmul_out(out, shift, x, scale).relu_();
-  }
+  at::Tensor operator()(const at::Tensor& x) const { return channel_affine_relu(x, scale, shift); }
 };
 
 struct DenseLayer {
@@ -118,7 +117,12 @@ class FusedDenseNet : public ImageModel {
 
   at::Tensor forward(at::Tensor x) override {
     c10::InferenceMode guard;
-    x = (*stem_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
+    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
+  }
+
+ private:
+  at::Tensor forward_chunk(const at::Tensor& input) const {
+    at::Tensor x = (*stem_)(input.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
     x = at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
     for (size_t i = 0; i < blocks_.size(); ++i) {
       x = blocks_[i].forward(x);
@@ -128,7 +132,6 @@ class FusedDenseNet : public ImageModel {
     return at::linear(x, fc_weight_, fc_bias_);
   }
 
- private:
   std::optional<FusedConv2d> stem_;
   std::vector<DenseBlock> blocks_;
   std::vector<Transition> transitions_;

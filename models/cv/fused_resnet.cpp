@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/cv/batch_chunks.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -59,14 +60,19 @@ class FusedResNet : public ImageModel {
 
   at::Tensor forward(at::Tensor x) override {
     c10::InferenceMode guard;
-    x = (*stem_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
+    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
+  }
+
+ private:
+  at::Tensor forward_chunk(const at::Tensor& input) const {
+    at::Tensor x = (*stem_)(input.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
     x = at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
     for (const auto& b : blocks_) x = b.forward(std::move(x));
     x = at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
     return at::linear(x, fc_weight_, fc_bias_);
   }
 
- private:
+
   std::optional<FusedConv2d> stem_;
   std::vector<Block> blocks_;
   at::Tensor fc_weight_, fc_bias_;
