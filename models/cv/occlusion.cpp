@@ -14,32 +14,13 @@
 #include <vector>
 
 #include "models/cv/saliency_common.h"
+#include "models/cv/window_geometry.h"
 
 namespace medtrain::models::cv {
 
 namespace {
 
 using Window = std::vector<int64_t>;  // start per spatial dimension
-
-// One axis of MONAI's _get_scan_interval and dense_patch_slices.
-std::vector<int64_t> window_starts(int64_t size, int64_t mask, double overlap) {
-  int64_t interval = mask;
-  if (mask != size) interval = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(mask) * (1.0 - overlap)));
-  const int64_t num = (size + interval - 1) / interval;
-  int64_t count = 1;
-  for (int64_t d = 0; d < num; ++d) {
-    if (d * interval + mask >= size) {
-      count = d + 1;
-      break;
-    }
-  }
-  std::vector<int64_t> starts;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t start = i * interval;
-    starts.push_back(start - std::max<int64_t>(start + mask - size, 0));
-  }
-  return starts;
-}
 
 // All windows, the last dimension fastest (numpy meshgrid "ij", flattened).
 std::vector<Window> windows(const torch::Tensor& x, const OcclusionOptions& o) {
@@ -69,17 +50,6 @@ torch::Tensor outer(const torch::Tensor& profile, int64_t dims) {
   torch::Tensor m = profile;
   for (int64_t i = 1; i < dims; ++i) m = m.unsqueeze(-1) * profile;
   return m;
-}
-
-// sliding_window_inference's blending (compute_importance_map): ones, or a
-// Gaussian of sigma 0.125 * mask clamped below at max(min, 1e-3).
-torch::Tensor blend_weights(const OcclusionOptions& o, int64_t dims) {
-  if (o.mode != OcclusionMode::gaussian) return torch::ones(std::vector<int64_t>(dims, o.mask_size));
-  const double half = (o.mask_size - 1) / 2.0;
-  const double sigma = 0.125 * static_cast<double>(o.mask_size);
-  const torch::Tensor x = torch::arange(-half, half + 1, torch::kFloat);
-  const torch::Tensor w = outer(torch::exp(x.pow(2) / (-2 * sigma * sigma)), dims);
-  return w.clamp_min(std::max(w.min().item<double>(), 1e-3));
 }
 
 // gaussian_occlusion's multiplier: a unit impulse at the patch centre smoothed
@@ -157,7 +127,10 @@ torch::Tensor occlusion_probabilities(ImageModel& model, const torch::Tensor& x,
   torch::NoGradGuard no_grad;
   const int64_t dims = x.dim() - 2;
   const auto opts = x.options();
-  const torch::Tensor weights = blend_weights(options, dims).to(opts);
+  // sliding_window_inference's blending: ones, or a Gaussian of sigma 0.125 * mask.
+  const torch::Tensor weights =
+      importance_map(std::vector<int64_t>(dims, options.mask_size), options.mode == OcclusionMode::gaussian, 0.125)
+          .to(opts);
   const torch::Tensor multiplier = gaussian_multiplier(options.mask_size, dims).to(opts);
   const double image_mean = x.mean().item<double>();
   const std::vector<Window> all = windows(x, options);

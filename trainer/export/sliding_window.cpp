@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/cv/window_geometry.h"
 #include "trainer/user_error.h"
 
 namespace medtrain::exporter {
@@ -92,9 +93,9 @@ void run_image(int64_t image, const at::Tensor& x, const WindowPredictor& predic
                const std::array<int64_t, 3>& pad, const std::array<int64_t, 3>& size, const at::Tensor& weight,
                const SlabSink& sink) {
   const auto& roi = o.roi;
-  const auto zs = window_starts(x.size(2), roi[0], o.overlap);
-  const auto ys = window_starts(x.size(3), roi[1], o.overlap);
-  const auto xs = window_starts(x.size(4), roi[2], o.overlap);
+  const auto zs = models::cv::window_starts(x.size(2), roi[0], o.overlap);
+  const auto ys = models::cv::window_starts(x.size(3), roi[1], o.overlap);
+  const auto xs = models::cv::window_starts(x.size(4), roi[2], o.overlap);
   std::vector<Window> windows;
   for (int64_t z : zs) {
     for (int64_t y : ys) {
@@ -132,52 +133,6 @@ BlendMode blend_mode_from(const std::string& name, const std::string& flag) {
   throw UserError(flag + ": expected constant or gaussian, got \"" + name + "\"");
 }
 
-std::vector<int64_t> window_starts(int64_t size, int64_t roi, double overlap) {
-  size = std::max(size, roi);  // padded
-  // _get_scan_interval: int() truncates, as in Python.
-  int64_t interval = size == roi ? roi : static_cast<int64_t>(static_cast<double>(roi) * (1 - overlap));
-  if (interval <= 0) interval = 1;
-  // dense_patch_slices: the first window that reaches the border is the last.
-  const int64_t num = (size + interval - 1) / interval;
-  int64_t count = 1;
-  for (int64_t d = 0; d < num; ++d) {
-    if (d * interval + roi >= size) {
-      count = d + 1;
-      break;
-    }
-  }
-  std::vector<int64_t> starts;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t s = i * interval;
-    starts.push_back(s - std::max<int64_t>(s + roi - size, 0));
-  }
-  return starts;
-}
-
-at::Tensor importance_map(const std::array<int64_t, 3>& roi, BlendMode mode, double sigma_scale) {
-  at::Tensor map;
-  if (mode == BlendMode::kConstant) {
-    map = at::ones({roi[0], roi[1], roi[2]}, at::kFloat);
-  } else {
-    // compute_importance_map: float32 arange and exp, the outer product built
-    // axis by axis in the same order.
-    for (size_t i = 0; i < 3; ++i) {
-      const double n = static_cast<double>(roi[i]), sigma = n * sigma_scale;
-      at::Tensor x = at::arange(-(n - 1) / 2.0, (n - 1) / 2.0 + 1, 1.0, at::kFloat);
-      x = at::exp(x.pow(2) / (-2 * sigma * sigma));
-      if (i == 0) {
-        map = x;
-      } else {
-        std::vector<int64_t> shape(i, 1);
-        shape.push_back(roi[i]);
-        map = map.unsqueeze(-1) * x.view(shape);
-      }
-    }
-  }
-  const double floor = std::max(map.min().item<double>(), 1e-3);
-  return map.clamp_(floor);
-}
-
 void sliding_window_slabs(const at::Tensor& input, const WindowPredictor& predictor, const SlidingWindowOptions& o,
                           const SlabSink& sink) {
   check_options(o);
@@ -192,7 +147,9 @@ void sliding_window_slabs(const at::Tensor& input, const WindowPredictor& predic
   }
   const bool padded = std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p > 0; });
   const at::Tensor x = padded ? at::constant_pad_nd(input, pads, o.cval) : input;
-  const at::Tensor weight = importance_map(o.roi, o.mode, o.sigma_scale).view({1, 1, o.roi[0], o.roi[1], o.roi[2]});
+  const at::Tensor weight =
+      models::cv::importance_map({o.roi[0], o.roi[1], o.roi[2]}, o.mode == BlendMode::kGaussian, o.sigma_scale)
+          .view({1, 1, o.roi[0], o.roi[1], o.roi[2]});
   for (int64_t n = 0; n < x.size(0); ++n) {
     run_image(n, x.narrow(0, n, 1), predictor, o, pad, size, weight.to(x.device(), x.scalar_type()), sink);
   }

@@ -60,13 +60,6 @@ using WindowPredictor = std::function<at::Tensor(const at::Tensor&)>;
 // copy what you keep.
 using SlabSink = std::function<void(int64_t image, int64_t z0, const at::Tensor& slab)>;
 
-// The window start offsets along one axis of `size` voxels (after padding to
-// at least `roi`), as MONAI places them.
-std::vector<int64_t> window_starts(int64_t size, int64_t roi, double overlap);
-
-// The importance map float32 [rd, rh, rw] (CPU).
-at::Tensor importance_map(const std::array<int64_t, 3>& roi, BlendMode mode, double sigma_scale);
-
 // Runs the windows and streams the result into `sink`. Throws
 // std::invalid_argument for bad options or shapes, and when the predictor
 // returns another spatial size than the ROI.

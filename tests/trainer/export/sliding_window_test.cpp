@@ -9,6 +9,7 @@
 
 #include "models/safetensors.h"
 #include "tests/common/python_reference.h"
+#include "models/cv/window_geometry.h"
 #include "trainer/export/sliding_window.h"
 
 namespace medtrain::exporter {
@@ -91,10 +92,10 @@ TEST(SlidingWindow, SlabsComeInOrderAndCoverTheVolumeOnce) {
 TEST(SlidingWindow, WindowStartsFollowMonai) {
   // _get_scan_interval + dense_patch_slices: interval int(12 * 0.75) = 9,
   // the last window moved back to end at 30.
-  EXPECT_EQ(window_starts(30, 12, 0.25), (std::vector<int64_t>{0, 9, 18}));
-  EXPECT_EQ(window_starts(12, 12, 0.25), (std::vector<int64_t>{0}));
-  EXPECT_EQ(window_starts(5, 12, 0.25), (std::vector<int64_t>{0}));  // padded to the ROI
-  EXPECT_EQ(window_starts(3, 1, 0.9), (std::vector<int64_t>{0, 1, 2}));  // interval 0 -> 1
+  EXPECT_EQ(models::cv::window_starts(30, 12, 0.25), (std::vector<int64_t>{0, 9, 18}));
+  EXPECT_EQ(models::cv::window_starts(12, 12, 0.25), (std::vector<int64_t>{0}));
+  EXPECT_EQ(models::cv::window_starts(5, 12, 0.25), (std::vector<int64_t>{0}));  // padded to the ROI
+  EXPECT_EQ(models::cv::window_starts(3, 1, 0.9), (std::vector<int64_t>{0, 1, 2}));  // interval 0 -> 1
 }
 
 TEST(SlidingWindow, RefusesBadOptionsAndAModelThatChangesTheSize) {
