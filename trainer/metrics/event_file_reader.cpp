@@ -203,7 +203,7 @@ std::string slurp(const std::filesystem::path& file) {
 
 // TFRecord framing: uint64 length, masked CRC32C of those 8 bytes, payload,
 // masked CRC32C of the payload (event_file_writer.cpp writes it).
-std::vector<EventValue> read_event_file(const std::filesystem::path& file) {
+std::vector<EventValue> read_event_file(const std::filesystem::path& file, std::string* cut_tail) {
   const std::string bytes = slurp(file);
   std::vector<EventValue> values;
   std::map<std::string, std::string> plugins;
@@ -211,15 +211,23 @@ std::vector<EventValue> read_event_file(const std::filesystem::path& file) {
     const auto fail = [&](const std::string& what) {
       return std::runtime_error(file.string() + ": record at byte " + std::to_string(at) + ": " + what);
     };
+    const auto cut_short = [&](const std::string& what) {
+      if (!cut_tail) throw fail("cut short (" + what + ")");
+      *cut_tail = fail("cut short (" + what + "); the values before it were read").what();
+    };
     const size_t left = bytes.size() - at;
-    if (left < 12) throw fail("cut short (" + std::to_string(left) + " bytes left, a record header needs 12)");
+    if (left < 12) {
+      cut_short(std::to_string(left) + " bytes left, a record header needs 12");
+      break;
+    }
     const uint64_t length = read_le(bytes, at, 8);
     if (masked_crc32c(crc32c(bytes.data() + at, 8)) != read_le(bytes, at + 8, 4)) {
       throw fail("length CRC does not match");
     }
     if (left < 16 || length > left - 16) {
-      throw fail("cut short (payload of " + std::to_string(length) + " bytes, " + std::to_string(left - 12) +
-                 " bytes follow the header, 4 more are needed for its CRC)");
+      cut_short("payload of " + std::to_string(length) + " bytes, " + std::to_string(left - 12) +
+                " bytes follow the header, 4 more are needed for its CRC");
+      break;
     }
     const std::string_view payload(bytes.data() + at + 12, length);
     if (masked_crc32c(crc32c(payload)) != read_le(bytes, at + 12 + length, 4)) {
@@ -235,7 +243,7 @@ std::vector<EventValue> read_event_file(const std::filesystem::path& file) {
   return values;
 }
 
-std::vector<EventValue> read_event_dir(const std::filesystem::path& dir) {
+std::vector<EventValue> read_event_dir(const std::filesystem::path& dir, std::vector<std::string>* cut_tails) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return {};
@@ -246,7 +254,9 @@ std::vector<EventValue> read_event_dir(const std::filesystem::path& dir) {
   std::sort(files.begin(), files.end());
   std::vector<EventValue> values;
   for (const auto& f : files) {
-    auto more = read_event_file(f);
+    std::string cut;
+    auto more = read_event_file(f, cut_tails ? &cut : nullptr);
+    if (!cut.empty()) cut_tails->push_back(cut);
     values.insert(values.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   return values;

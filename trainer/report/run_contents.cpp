@@ -81,11 +81,13 @@ std::vector<json> read_records(const fs::path& file, std::vector<std::string>& n
   return records;
 }
 
-std::vector<metrics::EventValue> read_events(const fs::path& tb_dir) {
+// A last record cut short (a run killed mid-write) costs only that record,
+// with a note on the page; any other damage stops the report.
+std::vector<metrics::EventValue> read_events(const fs::path& tb_dir, std::vector<std::string>& notes) {
   std::error_code ec;
   if (!fs::is_directory(tb_dir, ec)) return {};
   try {
-    return metrics::read_event_dir(tb_dir);
+    return metrics::read_event_dir(tb_dir, &notes);
   } catch (const UserError&) {
     throw;
   } catch (const fs::filesystem_error&) {
@@ -257,7 +259,7 @@ RunContents load_run_contents(const fs::path& dir) {
   if (has_config) run.config_yaml = data::io::read_user_file(config.string(), "config", data::io::kMaxConfigBytes);
   run.name = run_name(run.config_yaml, dir);
   const std::vector<json> records = has_jsonl ? read_records(jsonl, run.notes) : std::vector<json>{};
-  const std::vector<metrics::EventValue> values = read_events(tb);
+  const std::vector<metrics::EventValue> values = read_events(tb, run.notes);
   if (records.empty() && values.empty()) {
     throw UserError(fmt::format("report: run folder {} has no events (metrics.jsonl is {} and tensorboard/ holds no "
                                 "event values); did the run log its first step?",

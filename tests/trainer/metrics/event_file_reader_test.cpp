@@ -139,6 +139,14 @@ TEST(EventFileReader, DamagedFilesNameTheFileAndTheRecordOffset) {
   spill(path, good.substr(0, offsets[3] + 7));  // inside record 3's header
   testing::expect_throw_with<std::runtime_error>([&] { read_event_file(path); },
                                                  at(3) + "cut short (7 bytes left, a record header needs 12)");
+  // Asked to, the reader keeps what came before a cut-short tail and says where.
+  std::string cut;
+  EXPECT_EQ(read_event_file(path, &cut).size(), 2u);  // records 1 and 2: two values
+  EXPECT_EQ(cut.rfind(at(3) + "cut short (7 bytes left", 0), 0u) << cut;
+  spill(path, good.substr(0, good.size() - 3));
+  cut.clear();
+  EXPECT_EQ(read_event_file(path, &cut).size(), 4u);
+  EXPECT_EQ(cut.rfind(at(5) + "cut short", 0), 0u) << cut;
 
   std::string flipped = good;
   flipped[offsets[2] + 40] = static_cast<char>(flipped[offsets[2] + 40] ^ 0x04);  // record 2's payload (the image)

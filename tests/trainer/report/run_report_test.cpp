@@ -248,6 +248,20 @@ TEST(RunReport, ACorruptEventFileIsNamed) {
   EXPECT_FALSE(fs::exists(run / "report.html"));
 }
 
+TEST(RunReport, AnEventFileCutShortInItsLastRecordCostsOnlyThatRecord) {
+  // What a run killed mid-write leaves: the page is written from the records
+  // before the cut, with a note naming the file.
+  TempDir tmp;
+  const fs::path run = make_run(tmp);
+  fs::path file;
+  for (const auto& entry : fs::directory_iterator(run / "tensorboard")) file = entry.path();
+  fs::resize_file(file, fs::file_size(file) - 3);  // the PR curve, written last, loses its CRC
+  const std::string html = read_text(write_run_report(run, run / "report.html"));
+  EXPECT_NE(html.find(file.filename().string() + ": record at byte"), std::string::npos);
+  EXPECT_NE(html.find("cut short"), std::string::npos);
+  EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);  // the images before the cut
+}
+
 TEST(RunReport, ABadMetricsLineIsNamedWithItsLine) {
   TempDir tmp;
   const fs::path run = make_run(tmp);
