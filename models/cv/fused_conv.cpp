@@ -45,7 +45,24 @@ at::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
   return stack.at(0).toTensor();
 }
 
-const char* epilogue_attr(Epilogue e) { return e == Epilogue::kRelu ? "relu" : "none"; }
+// oneDNN's name for each epilogue ("swish" is SiLU: x * sigmoid(x)).
+const char* epilogue_attr(Epilogue e) {
+  switch (e) {
+    case Epilogue::kRelu: return "relu";
+    case Epilogue::kSilu: return "swish";
+    case Epilogue::kNone: break;
+  }
+  return "none";
+}
+
+at::Tensor apply_epilogue(at::Tensor y, Epilogue e) {
+  switch (e) {
+    case Epilogue::kRelu: return y.relu_();
+    case Epilogue::kSilu: return at::silu_(y);
+    case Epilogue::kNone: break;
+  }
+  return y;
+}
 
 }  // namespace
 
@@ -95,7 +112,7 @@ at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const
   if (!onednn_) {
     at::Tensor y = at::conv2d(x, weight_, bias_, geometry_.stride, geometry_.padding, geometry_.dilation,
                               geometry_.groups);
-    return epilogue == Epilogue::kRelu ? y.relu_() : y;
+    return apply_epilogue(std::move(y), epilogue);
   }
   return call(*onednn_ops().conv,
               {x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
@@ -104,14 +121,27 @@ at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const
 }
 
 at::Tensor FusedConv2d::add_relu(const at::Tensor& x, at::Tensor residual) const {
-  if (!onednn_) return (*this)(x, Epilogue::kNone).add_(residual).relu_();
+  return add_into(x, std::move(residual), /*relu=*/true);
+}
+
+at::Tensor FusedConv2d::add(const at::Tensor& x, at::Tensor residual) const {
+  return add_into(x, std::move(residual), /*relu=*/false);
+}
+
+at::Tensor FusedConv2d::add_into(const at::Tensor& x, at::Tensor residual, bool relu) const {
+  if (!onednn_) {
+    at::Tensor y = (*this)(x, Epilogue::kNone).add_(residual);
+    return relu ? y.relu_() : y;
+  }
   // oneDNN's "sum" post-op accumulates into the residual's own buffer, which
-  // must therefore be a dense channels_last tensor nobody else reads.
+  // must therefore be a dense channels_last tensor nobody else reads. The
+  // unary after it is "relu" or none at all (the op refuses "none").
   residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
+  c10::IValue unary = relu ? c10::IValue(std::string("relu")) : c10::IValue();
   return call(*onednn_ops().conv_add,
               {residual, x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
                int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups, std::string("add"),
-               at::Scalar(1.0), std::string("relu"), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
+               at::Scalar(1.0), std::move(unary), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
 }
 
 FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const std::string& bn,

@@ -1,7 +1,8 @@
 #pragma once
 // A 2D convolution prepared once for inference: batch norm already folded into
 // its weight and bias (fold_batch_norm.h), weights pre-packed for oneDNN, and
-// its epilogue (ReLU, or residual add + ReLU) fused into the convolution.
+// its epilogue (ReLU or SiLU, residual add, or residual add + ReLU) fused into
+// the convolution.
 //
 // On the CPU, when LibTorch was built with oneDNN, it runs ATen's prepacked
 // oneDNN convolutions with post-ops (`mkldnn::_convolution_pointwise` and its
@@ -47,7 +48,7 @@ struct ConvGeometry {
 // The geometry of a module with explicit (numeric) padding; ModelError otherwise.
 ConvGeometry conv_geometry(const torch::nn::Conv2dImpl& conv);
 
-enum class Epilogue { kNone, kRelu };
+enum class Epilogue { kNone, kRelu, kSilu };
 
 class FusedConv2d {
  public:
@@ -59,6 +60,9 @@ class FusedConv2d {
   // relu(conv(x) + bias + residual); writes the result into `residual`'s
   // storage on the oneDNN path, so the caller must not need it afterwards.
   at::Tensor add_relu(const at::Tensor& x, at::Tensor residual) const;
+  // conv(x) + bias + residual, with no activation after (EfficientNet's
+  // MBConv); writes into `residual` like add_relu.
+  at::Tensor add(const at::Tensor& x, at::Tensor residual) const;
 
   bool uses_onednn() const { return onednn_; }
 
@@ -66,6 +70,8 @@ class FusedConv2d {
   static constexpr size_t kPackedShapes = 4;
   // The weights packed for input shape `sizes` (Note [Packing per input shape]).
   at::Tensor packed(at::IntArrayRef sizes) const;
+  // conv(x) + bias + residual, then ReLU when `relu`, into `residual`.
+  at::Tensor add_into(const at::Tensor& x, at::Tensor residual, bool relu) const;
 
   at::Tensor weight_;  // folded, dense
   at::Tensor bias_;

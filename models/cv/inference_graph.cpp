@@ -1,7 +1,9 @@
 #include "models/cv/inference_graph.h"
 
 #include "models/cv/fused_conv.h"
+#include "models/cv/fused_convnext.h"
 #include "models/cv/fused_densenet.h"
+#include "models/cv/fused_efficientnet.h"
 #include "models/cv/fused_resnet.h"
 #include "models/cv/fused_unet.h"
 
@@ -28,6 +30,14 @@ InferenceGraph inference_graph(const std::shared_ptr<ImageModel>& model, const s
   if (starts_with(architecture, "densenet")) {
     return {fused_densenet(*model, device),
             architecture + ": norm0/norm2 folded, ReLU fused, " + backend(device)};
+  }
+  if (starts_with(architecture, "efficientnet")) {
+    return {fused_efficientnet(*model, device),
+            architecture + ": batch norm folded, SiLU and residual add fused, " + backend(device)};
+  }
+  if (starts_with(architecture, "convnext")) {
+    return {fused_convnext(*model, device),
+            architecture + ": layer scale folded, GELU and residual add fused into the Linears, " + backend(device)};
   }
   if (architecture == "unet2d" || architecture == "unet3d") {
     return {fused_unet(*model, architecture == "unet2d" ? 2 : 3, device),

@@ -10,6 +10,7 @@
 
 #include "models/cv/fold_batch_norm.h"
 #include "models/cv/fused_conv.h"
+#include "models/cv/fused_linear.h"
 #include "models/cv/inference_graph.h"
 #include "models/model_error.h"
 #include "models/registry.h"
@@ -18,7 +19,9 @@ using namespace medtrain::models;
 
 namespace {
 
-// Statistics far from the identity, so a norm left out or folded wrongly shows.
+// Statistics far from the identity, so a norm left out or folded wrongly shows;
+// ConvNeXt's LayerNorm affines and layer scales (1e-6 at init, which would hide
+// its blocks) likewise.
 void randomize_batch_norms(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   for (auto& m : model.modules(/*include_self=*/false)) {
@@ -27,7 +30,13 @@ void randomize_batch_norms(torch::nn::Module& model) {
       bn->running_var.uniform_(0.5, 2.0);
       bn->weight.uniform_(0.5, 1.5);
       bn->bias.uniform_(-0.2, 0.2);
+    } else if (auto* ln = m->as<torch::nn::LayerNorm>()) {
+      ln->weight.uniform_(0.5, 1.5);
+      ln->bias.uniform_(-0.2, 0.2);
     }
+  }
+  for (auto& p : model.named_parameters()) {
+    if (p.key().find("layer_scale") != std::string::npos) p.value().uniform_(0.5, 1.5);
   }
 }
 
@@ -69,7 +78,8 @@ TEST_P(InferenceGraphEquality, EqualsTheEvalModeModel) {
 
 INSTANTIATE_TEST_SUITE_P(Architectures, InferenceGraphEquality,
                          ::testing::Values(Case{"resnet18", 1, 64}, Case{"resnet50", 3, 64},
-                                           Case{"densenet121", 1, 64}),
+                                           Case{"densenet121", 1, 64}, Case{"efficientnet_b0", 1, 64},
+                                           Case{"efficientnet_b0", 3, 32}, Case{"convnext_tiny", 1, 32}),
                          [](const auto& info) { return info.param.arch + "_c" + std::to_string(info.param.channels); });
 
 // Every zoo CNN has a graph now (the U-Nets: fused_unet_test.cpp); another name runs as it is.
@@ -99,6 +109,24 @@ TEST(FoldBatchNorm, EqualsConvolutionThenBatchNorm) {
   EXPECT_LT(relative_error(fused(x, Epilogue::kRelu), torch::relu(bn(conv(x)))), 1e-6);
   const torch::Tensor r = torch::randn({2, 6, 9, 9});
   EXPECT_LT(relative_error(fused.add_relu(x, r.clone()), torch::relu(bn(conv(x)) + r)), 1e-6);
+  // EfficientNet's epilogues: SiLU ("swish"), and the residual add without ReLU.
+  EXPECT_LT(relative_error(fused(x, Epilogue::kSilu), torch::silu(bn(conv(x)))), 1e-6);
+  EXPECT_LT(relative_error(fused.add(x, r.clone()), bn(conv(x)) + r), 1e-6);
+}
+
+// FusedLinear (ConvNeXt's pointwise layers) against torch::linear, with the
+// exact GELU and with a residual; a second row count reuses the weights.
+TEST(FusedLinear, EqualsLinearThenGeluOrAdd) {
+  torch::manual_seed(3);
+  const torch::Tensor w = torch::randn({24, 16}), b = torch::randn({24});
+  const FusedLinear fused(w, b, torch::kCPU);
+  for (int64_t rows : {10, 3}) {
+    const torch::Tensor x = torch::randn({rows, 16}), r = torch::randn({rows, 24});
+    const torch::Tensor want = torch::linear(x, w, b);
+    EXPECT_LT(relative_error(fused(x, /*gelu=*/false), want), 1e-6);
+    EXPECT_LT(relative_error(fused(x, /*gelu=*/true), torch::gelu(want)), 1e-6);
+    EXPECT_LT(relative_error(fused.add(x, r), want + r), 1e-6);
+  }
 }
 
 TEST(FoldBatchNorm, ChannelMismatchIsAModelError) {
