@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/cv/batch_chunks.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/fused_linear.h"
 #include "models/cv/module_lookup.h"
@@ -104,6 +105,12 @@ class FusedConvNeXt : public ImageModel {
 
   at::Tensor forward(at::Tensor x) override {
     c10::InferenceMode guard;
+    // Note [Batch chunks] (batch_chunks.h): every layer is per image.
+    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
+  }
+
+ private:
+  at::Tensor forward_chunk(at::Tensor x) const {
     x = (*stem_norm_)((*stem_conv_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kNone));
     for (size_t s = 0; s < stages_.size(); ++s) {
       for (const auto& b : stages_[s]) x = b.forward(x);
@@ -113,7 +120,6 @@ class FusedConvNeXt : public ImageModel {
     return at::linear(head_norm_->rows(x).flatten(1), fc_weight_, fc_bias_);
   }
 
- private:
   std::optional<FusedConv2d> stem_conv_;
   std::optional<ChannelNorm> stem_norm_, head_norm_;
   std::vector<std::vector<Block>> stages_;

@@ -8,7 +8,8 @@
 //   Linear 4C->C            layer scale folded into its weight and bias (float64,
 //                           rounded once), the residual add fused ("add" post-op)
 //   stem, downsampling      the convs prepacked, their LayerNorms on the rows
-// Stochastic depth is the identity in eval. Equal to the eval-mode model to
+// Stochastic depth is the identity in eval. On the CPU a large batch runs 4
+// images at a time (batch_chunks.h). Equal to the eval-mode model to
 // float rounding (tests/models/cv: 1e-5 relative). Built from a loaded model by
 // parameter name; the model is not referenced afterwards.
 #include <c10/core/Device.h>

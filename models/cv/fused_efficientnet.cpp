@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/cv/batch_chunks.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -107,13 +108,19 @@ class FusedEfficientNet : public ImageModel {
 
   at::Tensor forward(at::Tensor x) override {
     c10::InferenceMode guard;
+    // Note [Batch chunks] (batch_chunks.h): each image's SE and convolutions
+    // are its own, so chunks keep the layers' activations in the caches.
+    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
+  }
+
+ private:
+  at::Tensor forward_chunk(at::Tensor x) const {
     x = (*stem_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kSilu);
     for (const auto& b : blocks_) x = b.forward(std::move(x));
     x = (*head_)(x, Epilogue::kSilu);
     return at::linear(at::adaptive_avg_pool2d(x, {1, 1}).flatten(1), fc_weight_, fc_bias_);
   }
 
- private:
   std::optional<FusedConv2d> stem_, head_;
   std::vector<Block> blocks_;
   at::Tensor fc_weight_, fc_bias_;

@@ -9,7 +9,8 @@
 //                                   (binary "add" post-op) where the block keeps
 //                                   its shape (stochastic depth is the identity
 //                                   in eval)
-// channels_last activations throughout, under c10::InferenceMode. Equal to the
+// channels_last activations throughout, under c10::InferenceMode; on the CPU a
+// large batch runs 4 images at a time (batch_chunks.h). Equal to the
 // eval-mode model to float rounding (tests/models/cv: 1e-5 relative). Built
 // from a loaded model by parameter name; the model is not referenced afterwards.
 #include <c10/core/Device.h>
