@@ -49,10 +49,18 @@ say "batch inference from the bundle alone (its own preprocessing; no training c
 "$MT" infer --model "$RUN/model" --in demo_data/manifest.csv --out "$RUN/predictions.csv"
 head -4 "$RUN/predictions.csv"
 
+say "where the model looked: Grad-CAM on 8 images, as PNG overlays and DICOM Secondary Captures in each study"
+head -9 demo_data/manifest.csv > demo_data/saliency_sample.csv
+"$MT" infer --model "$RUN/model" --in demo_data/saliency_sample.csv --out "$RUN/saliency.csv" --saliency grad-cam \
+  --saliency-out "$RUN/saliency"
+
+say "the run as one page (config, final metrics, curves, the pictures TensorBoard shows): no TensorBoard needed"
+"$MT" report "$RUN"
+
 say "what the run wrote"
 ls "$RUN" "$RUN/ckpt" "$RUN/model"
 echo
-echo "metrics: $RUN/metrics.jsonl | TensorBoard: tensorboard --logdir $RUN/tensorboard"
+echo "metrics: $RUN/metrics.jsonl | report: $RUN/report.html | TensorBoard: tensorboard --logdir $RUN/tensorboard"
 echo "resume (one process, same global batch of 32):"
 echo "         $MT train -c configs/quickstart.yaml --set data.shards=demo_data/shards --set model.sync_bn=true --resume auto --set run.epochs=12"
 
