@@ -14,7 +14,7 @@
 //                                     (MONAI's replication pad for odd sizes)
 //   final 1x1 convolution             prepacked oneDNN; output made contiguous
 // on channels_last(_3d) activations, under c10::InferenceMode; on the CPU a
-// batch runs in chunks of 4 images (Note [U-Net batch chunks]). Equal to the
+// batch runs in chunks of 2 images (Note [U-Net batch chunks]). Equal to the
 // eval-mode model to float rounding (tests/models/cv/fused_unet_test.cpp:
 // 1e-5 relative). Built from a loaded model by parameter name; the model is
 // not changed and not referenced afterwards.

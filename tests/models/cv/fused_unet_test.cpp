@@ -57,7 +57,7 @@ void expect_graph_equals_model(const std::string& arch, const std::vector<int64_
   }
 }
 
-TEST(FusedUNet, TwoDEqualsTheEvalModeModel) { expect_graph_equals_model("unet2d", {5, 1, 48, 40}); }  // chunks of 4 + 1
+TEST(FusedUNet, TwoDEqualsTheEvalModeModel) { expect_graph_equals_model("unet2d", {5, 1, 48, 40}); }  // chunks of 2, 2, 1
 
 TEST(FusedUNet, TwoDWithOddSizesPadsAsMonaiDoes) { expect_graph_equals_model("unet2d", {2, 2, 36, 22}); }
 
