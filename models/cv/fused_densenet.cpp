@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "models/cv/batch_chunks.h"
-#include "models/cv/channel_affine_relu.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -40,14 +39,17 @@ FusedConv2d plain_conv(const ModuleLookup& m, const std::string& path, const c10
 
 // relu(x * scale + shift) per channel, into a fresh channels_last tensor.
 struct AffineRelu {
-  at::Tensor scale, shift;  // [C]
+  at::Tensor scale, shift;  // [1, C, 1, 1]
 
   AffineRelu(const torch::nn::BatchNorm2dImpl& bn, const c10::Device& device) {
     ChannelAffine a = batch_norm_affine(bn);
-    scale = a.scale.to(device).contiguous();
-    shift = a.shift.to(device).contiguous();
+    scale = a.scale.to(device).view({1, -1, 1, 1});
+    shift = a.shift.to(device).view({1, -1, 1, 1});
   }
-  at::Tensor operator()(const at::Tensor& x) const { return channel_affine_relu(x, scale, shift); }
+  at::Tensor operator()(const at::Tensor& x) const {
+    at::Tensor out = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::ChannelsLast));
+    return at::addcmul_out(out, shift, x, scale).relu_();
+  }
 };
 
 struct DenseLayer {

@@ -1,44 +1,17 @@
-// The fused graphs' batch chunks (models/cv/batch_chunks.h) and DenseNet's
-// one-pass affine + ReLU (models/cv/channel_affine_relu.h) against the plain
-// ATen ops and the eval-mode models they stand in for.
+// The fused graphs' batch chunks (models/cv/batch_chunks.h): the split itself,
+// and a batch of several chunks through the graphs against the eval-mode models.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <string>
 
 #include "models/cv/batch_chunks.h"
-#include "models/cv/channel_affine_relu.h"
 #include "models/cv/inference_graph.h"
 #include "models/registry.h"
 
 using namespace medtrain::models;
 
 namespace {
-
-torch::Tensor reference_affine_relu(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& shift) {
-  return torch::relu(x * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1}));
-}
-
-TEST(ChannelAffineRelu, OnAChannelSliceOfAChannelsLastBufferEqualsAtenOps) {
-  torch::manual_seed(0);
-  const torch::Tensor buffer = torch::randn({3, 40, 5, 7}).contiguous(torch::MemoryFormat::ChannelsLast);
-  const torch::Tensor x = buffer.narrow(1, 0, 24);  // strided pixels: 40 floats apart
-  const torch::Tensor scale = torch::randn({24});
-  const torch::Tensor shift = torch::randn({24});
-  const torch::Tensor got = channel_affine_relu(x, scale, shift);
-  EXPECT_TRUE(got.is_contiguous(torch::MemoryFormat::ChannelsLast));
-  EXPECT_TRUE(torch::allclose(got, reference_affine_relu(x, scale, shift), 1e-6, 1e-6));
-  EXPECT_EQ(got.min().item<float>(), 0.0f);  // negatives clipped: ReLU applied
-}
-
-TEST(ChannelAffineRelu, OtherLayoutsRunTheSameMathThroughAten) {
-  torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({2, 6, 4, 4});  // NCHW: channels not contiguous per pixel
-  const torch::Tensor scale = torch::randn({6});
-  const torch::Tensor shift = torch::randn({6});
-  EXPECT_TRUE(torch::allclose(channel_affine_relu(x, scale, shift), reference_affine_relu(x, scale, shift), 1e-6,
-                              1e-6));
-}
 
 TEST(ForwardInChunks, SplitsLargeBatchesAndKeepsTheirOrder) {
   int calls = 0;
