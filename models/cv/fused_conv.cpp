@@ -1,8 +1,6 @@
 #include "models/cv/fused_conv.h"
 
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
@@ -12,38 +10,14 @@
 #include <utility>
 
 #include "models/cv/module_lookup.h"
+#include "models/cv/onednn_ops.h"
 #include "models/model_error.h"
 
 namespace medtrain::models {
 
 namespace {
 
-// The oneDNN ops are registered by name from libtorch_cpu (no C++ header in
-// the wheel declares them), so they are looked up in the dispatcher once and
-// called boxed: a few IValues per convolution, negligible next to its work.
-struct OneDnnOps {
-  std::optional<c10::OperatorHandle> reorder, conv, conv_add;
-};
-
-const OneDnnOps& onednn_ops() {
-  static const OneDnnOps ops = [] {
-    OneDnnOps o;
-    if (!at::hasMKLDNN()) return o;
-    auto& d = c10::Dispatcher::singleton();
-    o.reorder = d.findSchema({"mkldnn::_reorder_convolution_weight", ""});
-    o.conv = d.findSchema({"mkldnn::_convolution_pointwise", ""});
-    o.conv_add = d.findSchema({"mkldnn::_convolution_pointwise_", "binary"});
-    return o;
-  }();
-  return ops;
-}
-
 c10::IValue int_list(const std::vector<int64_t>& v) { return c10::IValue(v); }
-
-at::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
-  op.callBoxed(stack);
-  return stack.at(0).toTensor();
-}
 
 // oneDNN's name for each epilogue ("swish" is SiLU: x * sigmoid(x)).
 const char* epilogue_attr(Epilogue e) {
@@ -68,7 +42,7 @@ at::Tensor apply_epilogue(at::Tensor y, Epilogue e) {
 
 bool onednn_convolutions_available() {
   const auto& o = onednn_ops();
-  return o.reorder && o.conv && o.conv_add;
+  return o.conv_reorder && o.conv && o.conv_add;
 }
 
 ConvGeometry conv_geometry(const torch::nn::Conv2dImpl& conv) {
@@ -101,8 +75,9 @@ at::Tensor FusedConv2d::packed(at::IntArrayRef sizes) const {
     if (it->first == sizes) return it->second;
   }
   c10::InferenceMode guard;
-  at::Tensor w = call(*onednn_ops().reorder, {weight_, int_list(geometry_.padding), int_list(geometry_.stride),
-                                               int_list(geometry_.dilation), geometry_.groups, int_list(sizes.vec())});
+  at::Tensor w = call_boxed(*onednn_ops().conv_reorder,
+                            {weight_, int_list(geometry_.padding), int_list(geometry_.stride),
+                             int_list(geometry_.dilation), geometry_.groups, int_list(sizes.vec())});
   if (packed_.size() == kPackedShapes) packed_.erase(packed_.begin());
   packed_.emplace_back(sizes.vec(), w);
   return w;
@@ -114,7 +89,7 @@ at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const
                               geometry_.groups);
     return apply_epilogue(std::move(y), epilogue);
   }
-  return call(*onednn_ops().conv,
+  return call_boxed(*onednn_ops().conv,
               {x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
                int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups,
                std::string(epilogue_attr(epilogue)), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
@@ -138,10 +113,11 @@ at::Tensor FusedConv2d::add_into(const at::Tensor& x, at::Tensor residual, bool 
   // unary after it is "relu" or none at all (the op refuses "none").
   residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
   c10::IValue unary = relu ? c10::IValue(std::string("relu")) : c10::IValue();
-  return call(*onednn_ops().conv_add,
-              {residual, x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_, int_list(geometry_.padding),
-               int_list(geometry_.stride), int_list(geometry_.dilation), geometry_.groups, std::string("add"),
-               at::Scalar(1.0), std::move(unary), c10::List<std::optional<at::Scalar>>(), c10::IValue()});
+  return call_boxed(*onednn_ops().conv_add,
+                    {residual, x.contiguous(at::MemoryFormat::ChannelsLast), packed(x.sizes()), bias_,
+                     int_list(geometry_.padding), int_list(geometry_.stride), int_list(geometry_.dilation),
+                     geometry_.groups, std::string("add"), at::Scalar(1.0), std::move(unary),
+                     c10::List<std::optional<at::Scalar>>(), c10::IValue()});
 }
 
 FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const std::string& bn,

@@ -1,47 +1,19 @@
 #include "models/cv/fused_linear.h"
 
 #include <ATen/ATen.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 
 #include <optional>
 #include <string>
 
+#include "models/cv/onednn_ops.h"
+
 namespace medtrain::models {
-
-namespace {
-
-// Looked up by name like the convolution ops (fused_conv.cpp): no header
-// declares them.
-struct OneDnnLinearOps {
-  std::optional<c10::OperatorHandle> reorder, linear, linear_add;
-};
-
-const OneDnnLinearOps& ops() {
-  static const OneDnnLinearOps o = [] {
-    OneDnnLinearOps r;
-    if (!at::hasMKLDNN()) return r;
-    auto& d = c10::Dispatcher::singleton();
-    r.reorder = d.findSchema({"mkldnn::_reorder_linear_weight", ""});
-    r.linear = d.findSchema({"mkldnn::_linear_pointwise", ""});
-    r.linear_add = d.findSchema({"mkldnn::_linear_pointwise", "binary"});
-    return r;
-  }();
-  return o;
-}
-
-at::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
-  op.callBoxed(stack);
-  return stack.at(0).toTensor();
-}
-
-}  // namespace
 
 FusedLinear::FusedLinear(const at::Tensor& weight, const at::Tensor& bias, const c10::Device& device) {
   c10::InferenceMode guard;
-  const auto& o = ops();
-  onednn_ = device.is_cpu() && weight.scalar_type() == at::kFloat && o.reorder && o.linear && o.linear_add;
+  const auto& o = onednn_ops();
+  onednn_ = device.is_cpu() && weight.scalar_type() == at::kFloat && o.linear_reorder && o.linear && o.linear_add;
   weight_ = weight.to(device).contiguous();
   bias_ = bias.to(device).contiguous();
 }
@@ -58,7 +30,7 @@ at::Tensor FusedLinear::packed(int64_t rows) const {
     if (r == rows) return w;
   }
   c10::InferenceMode guard;
-  at::Tensor w = call(*ops().reorder, {weight_, rows});
+  at::Tensor w = call_boxed(*onednn_ops().linear_reorder, {weight_, rows});
   if (packed_.size() == kPackedShapes) packed_.erase(packed_.begin());
   packed_.emplace_back(rows, w);
   return w;
@@ -70,13 +42,15 @@ at::Tensor FusedLinear::operator()(const at::Tensor& x, bool gelu) const {
     return gelu ? at::gelu(y) : y;
   }
   // "gelu" with algorithm "none" is the exact (erf) GELU, torch's default.
-  return call(*ops().linear, {x.contiguous(), packed(x.size(0)), bias_, std::string(gelu ? "gelu" : "none"),
-                              c10::List<std::optional<at::Scalar>>(), std::string("none")});
+  return call_boxed(*onednn_ops().linear, {x.contiguous(), packed(x.size(0)), bias_,
+                                           std::string(gelu ? "gelu" : "none"),
+                                           c10::List<std::optional<at::Scalar>>(), std::string("none")});
 }
 
 at::Tensor FusedLinear::add(const at::Tensor& x, const at::Tensor& other) const {
   if (!onednn_) return at::linear(x, weight_, bias_).add_(other);
-  return call(*ops().linear_add, {x.contiguous(), other.contiguous(), packed(x.size(0)), bias_, std::string("add")});
+  return call_boxed(*onednn_ops().linear_add,
+                    {x.contiguous(), other.contiguous(), packed(x.size(0)), bias_, std::string("add")});
 }
 
 }  // namespace medtrain::models

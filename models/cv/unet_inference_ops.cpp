@@ -2,8 +2,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -11,33 +9,15 @@
 #include <optional>
 #include <string>
 
+#include "models/cv/onednn_ops.h"
+
 namespace medtrain::models {
 
 namespace {
 
-// The oneDNN ops, looked up by name once and called boxed (see fused_conv.cpp).
-struct OneDnnOps {
-  std::optional<c10::OperatorHandle> reorder, conv, reorder_t, conv_t;
-  bool available() const { return reorder && conv && reorder_t && conv_t; }
-};
-
-const OneDnnOps& onednn_ops() {
-  static const OneDnnOps ops = [] {
-    OneDnnOps o;
-    if (!at::hasMKLDNN()) return o;
-    auto& d = c10::Dispatcher::singleton();
-    o.reorder = d.findSchema({"mkldnn::_reorder_convolution_weight", ""});
-    o.conv = d.findSchema({"mkldnn::_convolution_pointwise", ""});
-    o.reorder_t = d.findSchema({"mkldnn::_reorder_convolution_transpose_weight", ""});
-    o.conv_t = d.findSchema({"mkldnn::_convolution_transpose_pointwise", ""});
-    return o;
-  }();
-  return ops;
-}
-
-at::Tensor call(const c10::OperatorHandle& op, torch::jit::Stack stack) {
-  op.callBoxed(stack);
-  return stack.at(0).toTensor();
+bool onednn_available() {
+  const auto& o = onednn_ops();
+  return o.conv_reorder && o.conv && o.conv_transpose_reorder && o.conv_transpose;
 }
 
 }  // namespace
@@ -55,7 +35,7 @@ PackedConv::PackedConv(const at::Tensor& weight, const at::Tensor& bias, int64_t
   stride_.assign(dims, stride);
   dilation_.assign(dims, 1);
   output_padding_.assign(dims, 0);
-  onednn_ = device.is_cpu() && weight.scalar_type() == at::kFloat && onednn_ops().available();
+  onednn_ = device.is_cpu() && weight.scalar_type() == at::kFloat && onednn_available();
   weight_ = weight.detach().to(device).contiguous();
   bias_ = bias.detach().to(device).contiguous();
 }
@@ -78,9 +58,11 @@ at::Tensor PackedConv::packed(at::IntArrayRef sizes) const {
   }
   c10::InferenceMode guard;
   const auto& o = onednn_ops();
-  at::Tensor w = transposed_ ? call(*o.reorder_t, {weight_, padding_, output_padding_, stride_, dilation_,
-                                                   int64_t{1}, sizes.vec()})
-                             : call(*o.reorder, {weight_, padding_, stride_, dilation_, int64_t{1}, sizes.vec()});
+  at::Tensor w =
+      transposed_
+          ? call_boxed(*o.conv_transpose_reorder,
+                       {weight_, padding_, output_padding_, stride_, dilation_, int64_t{1}, sizes.vec()})
+          : call_boxed(*o.conv_reorder, {weight_, padding_, stride_, dilation_, int64_t{1}, sizes.vec()});
   if (packed_.size() == kPackedShapes) packed_.erase(packed_.begin());
   packed_.emplace_back(sizes.vec(), w);
   return w;
@@ -93,11 +75,12 @@ at::Tensor PackedConv::operator()(const at::Tensor& x) const {
   const at::Tensor in = x.contiguous(channels_last_for(x));
   const c10::List<std::optional<at::Scalar>> no_scalars;
   if (transposed_) {
-    return call(*onednn_ops().conv_t, {in, packed(in.sizes()), bias_, padding_, output_padding_, stride_, dilation_,
-                                       int64_t{1}, std::string("none"), no_scalars, c10::IValue()});
+    return call_boxed(*onednn_ops().conv_transpose, {in, packed(in.sizes()), bias_, padding_, output_padding_, stride_,
+                                                     dilation_, int64_t{1}, std::string("none"), no_scalars,
+                                                     c10::IValue()});
   }
-  return call(*onednn_ops().conv, {in, packed(in.sizes()), bias_, padding_, stride_, dilation_, int64_t{1},
-                                   std::string("none"), no_scalars, c10::IValue()});
+  return call_boxed(*onednn_ops().conv, {in, packed(in.sizes()), bias_, padding_, stride_, dilation_, int64_t{1},
+                                         std::string("none"), no_scalars, c10::IValue()});
 }
 
 // Note [InstanceNorm in two passes]
