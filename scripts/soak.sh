@@ -192,6 +192,9 @@ while :; do
   echo "segment $segment: exit $rc at step $(last_step "$RUNS/soak") ($((SECONDS - t_start)) s)"
   if [[ $rc == 0 ]]; then break; fi
   if [[ $rc != 75 ]]; then
+    # medtrain's own error line first: Open MPI's abort notice (about ten
+    # lines, written after it) would push it out of a plain tail.
+    grep -m 3 "medtrain: error" "$WORK/segment-$segment.log" >&2 || true
     tail -5 "$WORK/segment-$segment.log" >&2
     fail "training exited $rc (not the clean stop 75) in segment $segment; log $WORK/segment-$segment.log"
   fi
