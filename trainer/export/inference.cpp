@@ -19,6 +19,7 @@
 #include "trainer/dist/world.h"
 #include "trainer/engine/device_choice.h"
 #include "trainer/export/cpu_quota.h"
+#include "trainer/export/heap_reuse.h"
 #include "trainer/export/infer_dataset.h"
 #include "trainer/export/infer_inputs.h"
 #include "trainer/export/infer_progress.h"
@@ -202,6 +203,7 @@ LoadedModel load_bundle(const fs::path& dir, const c10::Device& device, bool kee
   loaded.model = std::move(graph.model);
   loaded.graph = std::move(graph.description);
   cap_threads_to_cpu_quota();
+  keep_heap_between_forwards();  // Note [Heap kept between forwards]
   return loaded;
 }
 
