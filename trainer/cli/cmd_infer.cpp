@@ -1,6 +1,6 @@
 // medtrain infer --model DIR --in PATH --out predictions.csv|.jsonl
 //                [--batch-size N] [--workers N] [--threads N] [--on-error skip|fail] [--device auto|cpu|cuda]
-//                [--progress auto|bar|plain|none]
+//                [--progress auto|bar|plain|none] [--precision fp32|bf16|fp16] [--cuda-graphs auto|on|off]
 //                3D segmentation: [--mask-format npy,seg,nifti] [--seg-type binary|fractional]
 //                [--sw-overlap F] [--sw-mode constant|gaussian] [--sw-batch N] [--max-volume-gb G]
 //                2D classifiers: [--saliency grad-cam|occlusion] [--saliency-out DIR]
@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "trainer/cli/commands.h"
 #include "trainer/export/inference.h"
@@ -39,6 +40,12 @@ Command add_infer_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 1024));
   cmd->add_option("--device", o->device, "auto | cpu | cuda")
       ->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--precision", o->precision, "image bundles on CUDA: fp32, or the forward under bf16/fp16 autocast "
+                  "(logits back in float; docs/export.md#gpu-inference)")
+      ->capture_default_str()->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  cmd->add_option("--cuda-graphs", o->cuda_graphs, "image bundles: replay the forward from CUDA graphs, one per batch "
+                  "shape: auto (on for CUDA), on, off")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->add_option("--progress", o->progress, "progress on stderr: auto (a bar on a terminal, a line every 10 s "
                   "otherwise), bar, plain or none")
       ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "plain", "none"}));
@@ -83,6 +90,11 @@ Command add_infer_command(CLI::App& app) {
             if (exporter::is_text_bundle(o->model_dir)) {
               // Refused naming the architecture, before anything is read or written.
               exporter::check_saliency_request(*o, exporter::read_model_card(o->model_dir));
+              if (o->precision != "fp32" || o->cuda_graphs == "on") {
+                throw UserError(std::string(o->precision != "fp32" ? "--precision " + o->precision : "--cuda-graphs on") +
+                                ": text bundles run in fp32 without CUDA graphs; " + o->model_dir.string() +
+                                " is a text bundle");
+              }
               const auto t = exporter::run_text_inference(*o);
               if (t.empty > 0) {
                 std::fprintf(stderr, "%zu of %zu texts were empty: predicted on no words\n", t.empty, t.texts);

@@ -20,6 +20,7 @@
 #include "trainer/engine/device_choice.h"
 #include "trainer/export/cpu_quota.h"
 #include "trainer/export/heap_reuse.h"
+#include "trainer/export/gpu_inference.h"
 #include "trainer/export/infer_dataset.h"
 #include "trainer/export/infer_inputs.h"
 #include "trainer/export/infer_progress.h"
@@ -215,9 +216,12 @@ InferSummary run_inference(const InferOptions& o) {
   // Saliency asked of a bundle that has no maps to give: refused before the weights load.
   check_saliency_request(o, read_model_card(o.model_dir));
   const auto choice = engine::choose_device(o.device, dist::World{});
+  // Refused before the weights load: bf16/fp16 or graphs asked of a CPU run.
+  const GpuInference gpu = choose_gpu_inference(o.precision, o.cuda_graphs, choice.device, choice.reason);
   LoadedModel m = load_bundle(o.model_dir, choice.device, !o.saliency.empty());
+  m.model = gpu_inference_model(std::move(m.model), gpu, m.device);  // the volume path runs it too
   InferSummary summary;
-  summary.device = choice.reason;
+  summary.device = choice.reason + ", " + gpu.description;
   summary.graph = m.graph;
   if (m.card.preprocessing.depth > 0) summary.unit = "series";
   if (m.card.task == "segmentation" && m.card.num_classes > 256) {

@@ -52,6 +52,10 @@ struct InferOptions {
   size_t workers = 2;
   data::OnError on_error = data::OnError::kFail;
   std::string device = "auto";  // auto | cpu | cuda
+  // Image bundles on CUDA (gpu_inference.h): autocast fp32 | bf16 | fp16, and
+  // CUDA graphs auto (on for CUDA) | on | off. bf16/fp16/on with a CPU device: UserError.
+  std::string precision = "fp32";
+  std::string cuda_graphs = "auto";
   int threads = 0;               // LibTorch intra-op threads; 0 = the usable cores (cpu_quota.h)
   std::string dump_inputs;      // testing: the preprocessed batch as .npy [N, C, (D,) S, S], in output order
   std::string progress = "auto";  // auto | bar | plain | none, on stderr (metrics/progress.h)
@@ -103,7 +107,7 @@ struct InferSummary {
   // under --on-error skip; under fail the first one ends the run.
   std::vector<std::pair<std::string, std::string>> skipped;
   std::vector<std::pair<std::string, std::string>> failed;
-  std::string device;  // what ran the model and why
+  std::string device;  // what ran the model and why, and at which precision (gpu_inference.h)
   std::string graph;   // what load-time optimisation did (LoadedModel::graph)
   size_t saliency_maps = 0;            // --saliency: inputs explained
   std::filesystem::path saliency_dir;  // and where their files went
