@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/cv/batch_chunks.h"
+#include "models/cv/fused_classifier.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/fused_linear.h"
 #include "models/cv/module_lookup.h"
@@ -81,7 +81,7 @@ struct Downsample {
   FusedConv2d conv;
 };
 
-class FusedConvNeXt : public ImageModel {
+class FusedConvNeXt : public FusedClassifier {
  public:
   FusedConvNeXt(const ImageModel& net, const c10::Device& device) {
     c10::InferenceMode guard;
@@ -98,33 +98,24 @@ class FusedConvNeXt : public ImageModel {
       if (m.has(d)) downsamples_.push_back({ChannelNorm(m, d + ".0", device), plain_conv(m, d + ".1", device)});
     }
     head_norm_.emplace(m, "classifier.0", device);
-    const auto& fc = m.get<torch::nn::LinearImpl>("classifier.2");
-    fc_weight_ = fc.weight.to(device);
-    fc_bias_ = fc.bias.to(device);
+    copy_head(m, "classifier.2", device);
   }
 
-  at::Tensor forward(at::Tensor x) override {
-    c10::InferenceMode guard;
-    // Note [Batch chunks] (batch_chunks.h): every layer is per image.
-    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
-  }
-
- private:
-  at::Tensor forward_chunk(at::Tensor x) const {
-    x = (*stem_norm_)((*stem_conv_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kNone));
+  at::Tensor features(const at::Tensor& images) const override {
+    at::Tensor x = (*stem_norm_)((*stem_conv_)(images.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kNone));
     for (size_t s = 0; s < stages_.size(); ++s) {
       for (const auto& b : stages_[s]) x = b.forward(x);
       if (s < downsamples_.size()) x = downsamples_[s].conv(downsamples_[s].norm(x), Epilogue::kNone);
     }
     x = at::adaptive_avg_pool2d(x, {1, 1});
-    return at::linear(head_norm_->rows(x).flatten(1), fc_weight_, fc_bias_);
+    return head_norm_->rows(x).flatten(1);
   }
 
+ private:
   std::optional<FusedConv2d> stem_conv_;
   std::optional<ChannelNorm> stem_norm_, head_norm_;
   std::vector<std::vector<Block>> stages_;
   std::vector<Downsample> downsamples_;
-  at::Tensor fc_weight_, fc_bias_;
 };
 
 }  // namespace

@@ -4,13 +4,12 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "models/cv/batch_chunks.h"
+#include "models/cv/fused_classifier.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -90,7 +89,7 @@ struct Transition {
   }
 };
 
-class FusedDenseNet : public ImageModel {
+class FusedDenseNet : public FusedClassifier {
  public:
   FusedDenseNet(const ImageModel& densenet, const c10::Device& device) {
     c10::InferenceMode guard;
@@ -112,33 +111,24 @@ class FusedDenseNet : public ImageModel {
       }
     }
     norm5_.emplace(bn_at(m, "features.norm5"), device);
-    const auto& fc = m.get<torch::nn::LinearImpl>("classifier");
-    fc_weight_ = fc.weight.to(device);
-    fc_bias_ = fc.bias.to(device);
+    copy_head(m, "classifier", device);
   }
 
-  at::Tensor forward(at::Tensor x) override {
-    c10::InferenceMode guard;
-    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
-  }
-
- private:
-  at::Tensor forward_chunk(const at::Tensor& input) const {
+  at::Tensor features(const at::Tensor& input) const override {
     at::Tensor x = (*stem_)(input.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
     x = at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
     for (size_t i = 0; i < blocks_.size(); ++i) {
       x = blocks_[i].forward(x);
       if (i < transitions_.size()) x = transitions_[i].forward(x);
     }
-    x = at::adaptive_avg_pool2d((*norm5_)(x), {1, 1}).flatten(1);
-    return at::linear(x, fc_weight_, fc_bias_);
+    return at::adaptive_avg_pool2d((*norm5_)(x), {1, 1}).flatten(1);
   }
 
+ private:
   std::optional<FusedConv2d> stem_;
   std::vector<DenseBlock> blocks_;
   std::vector<Transition> transitions_;
   std::optional<AffineRelu> norm5_;
-  at::Tensor fc_weight_, fc_bias_;
 };
 
 }  // namespace

@@ -3,14 +3,13 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "models/cv/batch_chunks.h"
+#include "models/cv/fused_classifier.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -86,7 +85,7 @@ Block mbconv(const ModuleLookup& m, const std::string& p, const c10::Device& dev
   return b;
 }
 
-class FusedEfficientNet : public ImageModel {
+class FusedEfficientNet : public FusedClassifier {
  public:
   FusedEfficientNet(const ImageModel& net, const c10::Device& device) {
     c10::InferenceMode guard;
@@ -101,29 +100,20 @@ class FusedEfficientNet : public ImageModel {
       }
     }
     head_.emplace(conv_bn(m, "features." + std::to_string(stage), device));
-    const auto& fc = m.get<torch::nn::LinearImpl>("classifier.1");
-    fc_weight_ = fc.weight.to(device);
-    fc_bias_ = fc.bias.to(device);
+    copy_head(m, "classifier.1", device);
   }
 
-  at::Tensor forward(at::Tensor x) override {
-    c10::InferenceMode guard;
-    // Note [Batch chunks] (batch_chunks.h): each image's SE and convolutions
-    // are its own, so chunks keep the layers' activations in the caches.
-    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
+  // Each image's SE and convolutions are its own: FusedClassifier's batch chunks apply.
+  at::Tensor features(const at::Tensor& images) const override {
+    at::Tensor x = (*stem_)(images.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kSilu);
+    for (const auto& b : blocks_) x = b.forward(std::move(x));
+    x = (*head_)(x, Epilogue::kSilu);
+    return at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
 
  private:
-  at::Tensor forward_chunk(at::Tensor x) const {
-    x = (*stem_)(x.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kSilu);
-    for (const auto& b : blocks_) x = b.forward(std::move(x));
-    x = (*head_)(x, Epilogue::kSilu);
-    return at::linear(at::adaptive_avg_pool2d(x, {1, 1}).flatten(1), fc_weight_, fc_bias_);
-  }
-
   std::optional<FusedConv2d> stem_, head_;
   std::vector<Block> blocks_;
-  at::Tensor fc_weight_, fc_bias_;
 };
 
 }  // namespace

@@ -2,13 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/nn/modules/linear.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "models/cv/batch_chunks.h"
+#include "models/cv/fused_classifier.h"
 #include "models/cv/fused_conv.h"
 #include "models/cv/module_lookup.h"
 
@@ -31,7 +30,7 @@ struct Block {
   }
 };
 
-class FusedResNet : public ImageModel {
+class FusedResNet : public FusedClassifier {
  public:
   FusedResNet(const ImageModel& resnet, const c10::Device& device) {
     c10::InferenceMode guard;
@@ -53,29 +52,19 @@ class FusedResNet : public ImageModel {
         blocks_.push_back(std::move(b));
       }
     }
-    const auto& fc = m.get<torch::nn::LinearImpl>("fc");
-    fc_weight_ = fc.weight.to(device);
-    fc_bias_ = fc.bias.to(device);
+    copy_head(m, "fc", device);
   }
 
-  at::Tensor forward(at::Tensor x) override {
-    c10::InferenceMode guard;
-    return forward_in_chunks(x, [this](const at::Tensor& chunk) { return forward_chunk(chunk); });
-  }
-
- private:
-  at::Tensor forward_chunk(const at::Tensor& input) const {
+  at::Tensor features(const at::Tensor& input) const override {
     at::Tensor x = (*stem_)(input.contiguous(at::MemoryFormat::ChannelsLast), Epilogue::kRelu);
     x = at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
     for (const auto& b : blocks_) x = b.forward(std::move(x));
-    x = at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-    return at::linear(x, fc_weight_, fc_bias_);
+    return at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
 
-
+ private:
   std::optional<FusedConv2d> stem_;
   std::vector<Block> blocks_;
-  at::Tensor fc_weight_, fc_bias_;
 };
 
 }  // namespace
