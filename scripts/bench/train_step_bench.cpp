@@ -9,6 +9,7 @@
 
 #include "models/registry.h"
 #include "trainer/config/config.h"
+#include "trainer/engine/heap_reuse.h"
 #include "trainer/engine/optimizer_factory.h"
 
 namespace {
@@ -21,6 +22,7 @@ int env_int(const char* name, int fallback) {
 void BM_ResNet18TrainStep(benchmark::State& state) {
   const int batch = env_int("BENCH_BATCH", 32), size = env_int("BENCH_SIZE", 64);
   torch::set_num_threads(env_int("BENCH_THREADS", 2));
+  medtrain::engine::keep_heap_between_steps();  // as `medtrain train` does
   torch::manual_seed(0);
   auto model = medtrain::models::create_model({"resnet18", 2, 1});
   model->train();

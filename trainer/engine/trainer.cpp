@@ -46,6 +46,7 @@
 #include "trainer/engine/run_folder.h"
 #include "trainer/engine/run_logger.h"
 #include "trainer/engine/eval_curves.h"
+#include "trainer/engine/heap_reuse.h"
 #include "trainer/engine/image_summaries.h"
 #include "trainer/engine/save_failures.h"
 #include "trainer/engine/step_phases.h"
@@ -263,6 +264,7 @@ Loop::Loop(const config::Config& cfg, const dist::World& world, const TrainOptio
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     torch::set_num_threads(std::max(1, cores / world_.local_size));
   }
+  keep_heap_between_steps();  // Note [Heap kept between steps]
   preprocess_ = choose_preprocess(cfg_, kernels_);
   data_ = open_data(cfg_, /*records_only=*/false, preprocess_.on_device);
   sampler_ = make_train_order(cfg_, data_, world_.rank, world_.size);

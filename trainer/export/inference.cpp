@@ -18,8 +18,8 @@
 #include "trainer/checkpoint/sha256.h"
 #include "trainer/dist/world.h"
 #include "trainer/engine/device_choice.h"
+#include "trainer/engine/heap_reuse.h"
 #include "trainer/export/cpu_quota.h"
-#include "trainer/export/heap_reuse.h"
 #include "trainer/export/gpu_inference.h"
 #include "trainer/export/infer_dataset.h"
 #include "trainer/export/infer_inputs.h"
@@ -204,7 +204,7 @@ LoadedModel load_bundle(const fs::path& dir, const c10::Device& device, bool kee
   loaded.model = std::move(graph.model);
   loaded.graph = std::move(graph.description);
   cap_threads_to_cpu_quota();
-  keep_heap_between_forwards();  // Note [Heap kept between forwards]
+  engine::keep_heap_between_steps();  // Note [Heap kept between steps]
   return loaded;
 }
 

@@ -8,6 +8,8 @@
 #include "models/state_dict.h"
 #include "trainer/checkpoint/atomic_file.h"
 #include "trainer/checkpoint/sha256.h"
+#include "trainer/engine/heap_reuse.h"
+#include "trainer/export/cpu_quota.h"
 #include "trainer/export/inference.h"
 #include "trainer/user_error.h"
 
@@ -90,6 +92,8 @@ TextBundle load_text_bundle(const fs::path& dir, const c10::Device& device) {
   b.model->to(device);
   b.model->eval();
   b.device = device;
+  cap_threads_to_cpu_quota();
+  engine::keep_heap_between_steps();  // Note [Heap kept between steps]
   return b;
 }
 

@@ -1,16 +1,16 @@
-// keep_heap_between_forwards (Note [Heap kept between forwards]): blocks up
+// keep_heap_between_steps (Note [Heap kept between steps]): blocks up
 // to 32 MiB come from the heap afterwards, larger ones are still mapped.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <cstring>
 
-#include "trainer/export/heap_reuse.h"
+#include "trainer/engine/heap_reuse.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 
-namespace medtrain::exporter {
+namespace medtrain::engine {
 namespace {
 
 // Blocks glibc currently serves with their own mapping.
@@ -28,15 +28,15 @@ bool allocation_is_mapped(size_t bytes) {
 }
 
 TEST(HeapReuse, BlocksUpTo32MiBComeFromTheHeapAndLargerOnesAreStillMapped) {
-  ASSERT_TRUE(keep_heap_between_forwards());
+  ASSERT_TRUE(keep_heap_between_steps());
   EXPECT_FALSE(allocation_is_mapped(size_t{8} << 20));
   EXPECT_FALSE(allocation_is_mapped(size_t{30} << 20));
   EXPECT_TRUE(allocation_is_mapped(size_t{48} << 20));
-  EXPECT_TRUE(keep_heap_between_forwards());  // idempotent
+  EXPECT_TRUE(keep_heap_between_steps());  // idempotent
 }
 
 }  // namespace
-}  // namespace medtrain::exporter
+}  // namespace medtrain::engine
 #else
-TEST(HeapReuse, NotGlibc) { GTEST_SKIP() << "keep_heap_between_forwards only tunes glibc's malloc"; }
+TEST(HeapReuse, NotGlibc) { GTEST_SKIP() << "keep_heap_between_steps only tunes glibc's malloc"; }
 #endif

@@ -1,12 +1,12 @@
-#include "trainer/export/heap_reuse.h"
+#include "trainer/engine/heap_reuse.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
-namespace medtrain::exporter {
+namespace medtrain::engine {
 
-bool keep_heap_between_forwards() {
+bool keep_heap_between_steps() {
 #if defined(__GLIBC__)
   // 32 MiB: glibc's largest accepted M_MMAP_THRESHOLD on 64-bit (mallopt
   // returns 0 for more). Setting either value turns off glibc's dynamic
@@ -20,4 +20,4 @@ bool keep_heap_between_forwards() {
 #endif
 }
 
-}  // namespace medtrain::exporter
+}  // namespace medtrain::engine
