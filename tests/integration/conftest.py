@@ -60,6 +60,21 @@ def smoke_args(demo, run_dir, name="smoke", *extra):
             "--set", f"run.output_dir={run_dir}", "--set", f"run.name={name}", *extra]
 
 
+def tiny_resnet18_bundle(root, demo):
+    """A safetensors bundle of resnet18 at 64x64 after two smoke-recipe steps on
+    `demo`, trained and exported under `root`; returns the bundle folder."""
+    runs = root / "runs"
+    r = run("train", *smoke_args(demo, runs, "resnet18", "--set", "model.name=resnet18",
+                                 "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
+                                 "--set", "checkpoint.every_steps=2", "--set", "data.image_size=64"))
+    assert r.returncode == 0, r.stderr
+    out = root / "bundle"
+    r = run("export", "--checkpoint", runs / "resnet18" / "ckpt" / "step-00000002", "--format", "safetensors",
+            "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))

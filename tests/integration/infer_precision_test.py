@@ -10,22 +10,12 @@ import shutil
 import pytest
 import torch
 
-from conftest import assert_user_error, run, smoke_args
+from conftest import assert_user_error, run, tiny_resnet18_bundle
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory, demo_data):
-    root = tmp_path_factory.mktemp("precision")
-    runs = root / "runs"
-    r = run("train", *smoke_args(demo_data, runs, "resnet18", "--set", "model.name=resnet18",
-                                 "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
-                                 "--set", "checkpoint.every_steps=2", "--set", "data.image_size=64"))
-    assert r.returncode == 0, r.stderr
-    out = root / "bundle"
-    r = run("export", "--checkpoint", runs / "resnet18" / "ckpt" / "step-00000002", "--format", "safetensors",
-            "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
+    return tiny_resnet18_bundle(tmp_path_factory.mktemp("precision"), demo_data)
 
 
 @pytest.fixture(scope="module")

@@ -22,24 +22,14 @@ import yaml
 from PIL import Image
 from safetensors.numpy import load_file
 
-from conftest import assert_user_error, read_csv, run, smoke_args
+from conftest import assert_user_error, read_csv, run, tiny_resnet18_bundle
 
 SC_CLASS = "1.2.840.10008.5.1.4.1.1.7"
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory, demo_data):
-    root = tmp_path_factory.mktemp("saliency")
-    runs = root / "runs"
-    r = run("train", *smoke_args(demo_data, runs, "resnet18", "--set", "model.name=resnet18",
-                                 "--set", "run.max_steps=2", "--set", "run.eval_every_steps=2",
-                                 "--set", "checkpoint.every_steps=2", "--set", "data.image_size=64"))
-    assert r.returncode == 0, r.stderr
-    out = root / "bundle"
-    r = run("export", "--checkpoint", runs / "resnet18" / "ckpt" / "step-00000002", "--format", "safetensors",
-            "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
+    return tiny_resnet18_bundle(tmp_path_factory.mktemp("saliency"), demo_data)
 
 
 @pytest.fixture(scope="module")
