@@ -40,10 +40,9 @@ class Fd {
 
 std::string pid_suffix() { return ".tmp-" + std::to_string(::getpid()); }
 
-}  // namespace
-
-void write_file_synced(const fs::path& path, std::string_view bytes) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+// `open_flags` add to O_WRONLY | O_CREAT | O_CLOEXEC.
+void write_synced(const fs::path& path, std::string_view bytes, int open_flags) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | open_flags, 0644));
   if (fd.get() < 0) fail("create", path, errno);
   const char* p = bytes.data();
   size_t left = bytes.size();
@@ -60,11 +59,18 @@ void write_file_synced(const fs::path& path, std::string_view bytes) {
   if (::close(fd.release()) != 0) fail("close", path, errno);
 }
 
+}  // namespace
+
+void write_file_synced(const fs::path& path, std::string_view bytes) { write_synced(path, bytes, O_TRUNC); }
+
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
   fs::path tmp = path;
   tmp += pid_suffix();
+  // The temporary name is created afresh (O_EXCL | O_NOFOLLOW): a link or FIFO
+  // planted under it fails the write instead of redirecting or blocking it.
+  ::unlink(tmp.c_str());  // a leftover of an earlier crash of this pid; absent normally
   try {
-    write_file_synced(tmp, bytes);
+    write_synced(tmp, bytes, O_EXCL | O_NOFOLLOW);
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

@@ -15,7 +15,9 @@ namespace medtrain::checkpoint {
 // durable until the directory is fsynced (fsync_directory).
 void write_file_synced(const std::filesystem::path& path, std::string_view bytes);
 
-// write_file_synced to `path`.tmp-<pid>, rename over `path`, fsync the directory.
+// write_file_synced to `path`.tmp-<pid> (created afresh: O_EXCL | O_NOFOLLOW
+// after removing a leftover), rename over `path`, fsync the directory. A
+// symbolic link at `path` is replaced by the file, not written through.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
 void fsync_directory(const std::filesystem::path& dir);

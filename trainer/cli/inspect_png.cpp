@@ -2,16 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "data/dicom/dicom_image.h"
 #include "data/dicom/series_volume.h"
 #include "data/dicom/window_normalize.h"
+#include "data/io/output_file.h"
 #include "data/io/user_file.h"
+#include "trainer/checkpoint/atomic_file.h"
 #include "trainer/metrics/png_codec.h"
 #include "trainer/metrics/raster_image.h"
 #include "trainer/user_error.h"
@@ -71,26 +71,33 @@ Frames read_frames(const std::string& input, const std::optional<int64_t>& frame
   return {img.pixels, img.info, "frame"};
 }
 
-void write_file(const std::string& out, const std::string& bytes) {
-  std::ofstream f(out, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  f.close();
-  if (!f) throw UserError("--png " + data::io::display_path(out) + ": cannot write: " + std::strerror(errno));
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
+// `inspect scan.dcm --png scan.dcm` would replace the DICOM with its picture.
+void check_out_is_not_the_input(const InspectPngOptions& o) {
+  const std::filesystem::path out(o.out);
+  std::error_code ec;
+  if (!std::filesystem::exists(out, ec)) return;
+  const std::filesystem::path folder = out.has_parent_path() ? out.parent_path() : ".";
+  if (same_file(out, o.input)) {
+    throw UserError("--png " + data::io::display_path(o.out) + ": is the DICOM file being inspected; name another file");
+  }
+  if (std::filesystem::is_directory(o.input, ec) && same_file(folder, o.input)) {
+    throw UserError("--png " + data::io::display_path(o.out) + ": is a file of the series folder being inspected; "
+                    "name a new file or one outside it");
+  }
 }
 
 }  // namespace
 
 void check_inspect_png_options(const InspectPngOptions& o) {
-  const std::filesystem::path out(o.out);
-  const std::filesystem::path folder = out.parent_path().empty() ? "." : out.parent_path();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(folder, ec)) {
-    throw UserError("--png " + data::io::display_path(o.out) + ": folder " + data::io::display_path(folder.string()) +
-                    " does not exist");
-  }
-  if (std::filesystem::is_directory(out, ec)) {
-    throw UserError("--png " + data::io::display_path(o.out) + ": is a folder; name the PNG file to write");
-  }
+  // Written as the report is (a temporary name, then renamed): a link, FIFO
+  // or device at OUT is refused rather than replaced or written through.
+  data::io::check_output_file(o.out, "--png", "PNG");
+  check_out_is_not_the_input(o);
   if (o.window_width && !(*o.window_width > 0 && std::isfinite(*o.window_width))) {
     throw UserError(fmt::format("--window-width {}: expected a positive number", *o.window_width));
   }
@@ -113,7 +120,7 @@ std::string write_inspect_png(const InspectPngOptions& o) {
   pipeline.window_center = w.center;
   pipeline.window_width = w.width;
   const metrics::RasterImage img = to_raster(data::window_normalize(frame, pipeline));
-  write_file(o.out, metrics::encode_png(img));
+  checkpoint::write_file_atomic(o.out, metrics::encode_png(img));
   return fmt::format("wrote {}: {} {} of {}{}, {} x {} {}, window center {}, width {} ({})",
                      data::io::display_path(o.out), frames.unit, k, count, o.frame ? "" : " (the middle one)",
                      img.height, img.width, img.channels == 3 ? "RGB" : "gray", w.center, w.width, w.source);

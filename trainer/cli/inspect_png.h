@@ -17,13 +17,17 @@ struct InspectPngOptions {
   std::optional<double> window_center, window_width;  // both or neither
 };
 
-// Refuses, as UserError naming the flag, an OUT whose folder is missing or
-// that is a folder, and a window of width <= 0. Call before decoding.
+// Refuses, naming the flag, an OUT whose folder is missing, that is a folder,
+// a symbolic link, a FIFO or a device (DataError: data/io/output_file.h), or
+// that is the input file or a file of the input series folder (UserError: the
+// picture would replace the DICOM); and a window of width <= 0. Call before
+// decoding.
 void check_inspect_png_options(const InspectPngOptions& options);
 
-// Writes the PNG and returns the line that says what was drawn: frame,
-// window and where the window came from. Throws UserError for a frame out of
-// range and when OUT cannot be written; DataError for the input as inspect does.
+// Writes the PNG (to a temporary name beside OUT, then renamed over it) and
+// returns the line that says what was drawn: frame, window and where the
+// window came from. Throws UserError for a frame out of range and when OUT
+// cannot be written; DataError for the input as inspect does.
 std::string write_inspect_png(const InspectPngOptions& options);
 
 }  // namespace medtrain::cli

@@ -1,15 +1,14 @@
 #include "trainer/metrics/event_file_reader.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 
+#include "data/io/user_file.h"
 #include "trainer/metrics/crc32c.h"
 #include "trainer/metrics/event_proto.h"
 
@@ -191,12 +190,14 @@ uint64_t read_le(const std::string& bytes, size_t at, int n) {
   return v;
 }
 
+// Far above any event file a run writes; the cap only bounds the read.
+constexpr uint64_t kMaxEventFileBytes = 64ull << 30;
+
+// Through the guarded user-file reader: a FIFO, device or folder planted under
+// the event file's name is refused (DataError naming it) before any read, so
+// the report never blocks on it; symbolic links to regular files are followed.
 std::string slurp(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open: " + std::strerror(errno));
-  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw std::runtime_error(file.string() + ": read failed");
-  return bytes;
+  return data::io::read_user_file(file.string(), "event file", kMaxEventFileBytes);
 }
 
 }  // namespace
@@ -249,7 +250,9 @@ std::vector<EventValue> read_event_dir(const std::filesystem::path& dir, std::ve
   if (!std::filesystem::is_directory(dir, ec)) return {};
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.rfind("events.out.tfevents.", 0) == 0) files.push_back(entry.path());
+    // Any kind of entry by that name: read_event_file refuses what is not a
+    // regular file, rather than the report silently showing less.
+    if (name.rfind("events.out.tfevents.", 0) == 0) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   std::vector<EventValue> values;

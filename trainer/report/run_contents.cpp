@@ -41,9 +41,25 @@ bool has_event_files(const fs::path& tb_dir) {
   return false;
 }
 
-bool is_file(const fs::path& p) {
+// Anything by that name counts, links not followed: a FIFO, a folder or a
+// dangling link named config.yaml is then refused by name when read, not
+// taken for a missing file.
+bool is_present(const fs::path& p) {
   std::error_code ec;
-  return fs::exists(fs::status(p, ec));
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+// A run file through the guarded reader (data/io/user_file.h: a FIFO, device
+// or folder is refused without blocking; a link to a regular file is
+// followed), a dangling link named as one ("does not exist" alone would
+// puzzle a user whose ls lists the file).
+std::string read_run_file(const fs::path& p, const std::string& what, uint64_t max_bytes) {
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(p, ec)) && !fs::exists(fs::status(p, ec))) {
+    throw UserError(fmt::format("{} {}: a symbolic link to {}, which does not exist", what, shown(p),
+                                shown(fs::read_symlink(p, ec))));
+  }
+  return data::io::read_user_file(p.string(), what, max_bytes);
 }
 
 // run.name as the config says it; the folder's own name is the same unless
@@ -61,7 +77,7 @@ std::string run_name(const std::string& config_yaml, const fs::path& dir) {
 // Every record of metrics.jsonl. A last line without its newline is what a
 // run being written (or killed mid-write) leaves: left out with a note.
 std::vector<json> read_records(const fs::path& file, std::vector<std::string>& notes) {
-  const std::string text = data::io::read_user_file(file.string(), "metrics log", data::io::kMaxManifestBytes);
+  const std::string text = read_run_file(file, "metrics log", data::io::kMaxManifestBytes);
   std::vector<json> records;
   size_t at = 0;
   for (int64_t line = 1; at < text.size(); ++line) {
@@ -247,7 +263,7 @@ void add_event_times(RunContents& run, const std::vector<metrics::EventValue>& v
 RunContents load_run_contents(const fs::path& dir) {
   check_is_folder(dir);
   const fs::path config = dir / "config.yaml", jsonl = dir / "metrics.jsonl", tb = dir / "tensorboard";
-  const bool has_config = is_file(config), has_jsonl = is_file(jsonl), has_events = has_event_files(tb);
+  const bool has_config = is_present(config), has_jsonl = is_present(jsonl), has_events = has_event_files(tb);
   if (!has_config && !has_jsonl && !has_events) {
     throw UserError(fmt::format("report: {} is not a run folder (no config.yaml, metrics.jsonl or tensorboard/ event "
                                 "files); name the folder run.output_dir/run.name of a training run",
@@ -256,7 +272,7 @@ RunContents load_run_contents(const fs::path& dir) {
   RunContents run;
   run.dir = dir;
   run.first_time = run.last_time = kNaN;
-  if (has_config) run.config_yaml = data::io::read_user_file(config.string(), "config", data::io::kMaxConfigBytes);
+  if (has_config) run.config_yaml = read_run_file(config, "config", data::io::kMaxConfigBytes);
   run.name = run_name(run.config_yaml, dir);
   const std::vector<json> records = has_jsonl ? read_records(jsonl, run.notes) : std::vector<json>{};
   const std::vector<metrics::EventValue> values = read_events(tb, run.notes);

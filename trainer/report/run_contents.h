@@ -54,7 +54,10 @@ struct RunContents {
 // config.yaml, no metrics.jsonl and no event files), when it has no events
 // (no metrics.jsonl record and no event value), when a metrics.jsonl line
 // other than a cut-short last one is not a JSON object, and (naming the
-// file) when an event file is corrupt.
+// file) when an event file is corrupt. config.yaml, metrics.jsonl and the
+// event files are read only when they are regular files (symbolic links to
+// regular files are followed): a FIFO, device, folder or dangling link by one
+// of those names is refused, naming it, and never blocks the read.
 RunContents load_run_contents(const std::filesystem::path& dir);
 
 // "2026-12-07 10:23:06 UTC" for Unix seconds; "?" when not finite.

@@ -3,8 +3,10 @@
 #include "trainer/metrics/event_file_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -123,6 +125,26 @@ TEST(EventFileReader, DirectoryReadsEventFilesInNameOrder) {
   EXPECT_EQ(values.back().tag, "late");
 }
 
+// A FIFO under an event file's name would block a plain open until a writer
+// came: it is refused at once, named; a symbolic link to an event file is read.
+TEST(EventFileReader, AFifoIsRefusedWithoutBlockingAndALinkIsFollowed) {
+  TempDir tmp;
+  RasterImage image;
+  PrCurve pr;
+  const auto real = write_sample(tmp.path() / "elsewhere", image, pr);
+  std::filesystem::create_directories(tmp.path() / "tb");
+  std::filesystem::create_symlink(real, tmp.path() / "tb" / "events.out.tfevents.1.link");
+  EXPECT_EQ(read_event_dir(tmp.path() / "tb").size(), 5u);  // write_sample's values
+  const auto fifo = tmp.path() / "tb" / "events.out.tfevents.2.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  testing::expect_throw_with<std::runtime_error>([&] { read_event_dir(tmp.path() / "tb"); },
+                                                 "event file " + fifo.string() + ": a FIFO");
+  std::filesystem::remove(fifo);
+  std::filesystem::create_directory(fifo);
+  testing::expect_throw_with<std::runtime_error>([&] { read_event_dir(tmp.path() / "tb"); },
+                                                 "event file " + fifo.string() + ": a folder");
+}
+
 TEST(EventFileReader, DamagedFilesNameTheFileAndTheRecordOffset) {
   TempDir tmp;
   RasterImage image;
@@ -166,7 +188,7 @@ TEST(EventFileReader, DamagedFilesNameTheFileAndTheRecordOffset) {
   testing::expect_throw_with<std::runtime_error>([&] { read_event_file(path); }, "claims 127 bytes, 1 left");
 
   testing::expect_throw_with<std::runtime_error>([&] { read_event_file(tmp.path() / "absent"); },
-                                                 (tmp.path() / "absent").string() + ": cannot open");
+                                                 (tmp.path() / "absent").string() + ": does not exist");
 }
 
 }  // namespace
