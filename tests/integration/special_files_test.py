@@ -1,11 +1,12 @@
 """FIFOs, symbolic links and folders where `medtrain report` and `inspect --png`
-read or write. Each bad case must end at once (a FIFO opened to read or write
+(and `--npy`) read or write. Each bad case must end at once (a FIFO opened to read or write
 with no peer blocks: every call has timeout=60, so a hang fails the test
 instead of blocking CI) with exit 2 and one line naming the path, write
 nothing outside what was named and leave no temporary file behind.
 
 Policy (docs/training.md "Run report", docs/dicom.md "inspect"):
-  - report --out / inspect --png: a regular file is replaced (temp + rename);
+  - report --out / inspect --png / --npy: a regular file is replaced (temp + rename;
+    --npy rewritten in place);
     a FIFO, device, symbolic link (dangling or not) or folder is refused.
   - report inputs (config.yaml, metrics.jsonl, tensorboard/events.out.tfevents.*):
     symbolic links to regular files are followed; a FIFO, folder or dangling
@@ -99,15 +100,16 @@ def test_report_out_that_is_not_a_regular_file_is_refused(tmp_path, case):
     check_refused(report(run_dir, "--out", out), tmp_path, before, out, needles, "report --out")
 
 
+@pytest.mark.parametrize("flag", ["--png", "--npy"])
 @pytest.mark.parametrize("case", CASES)
-def test_inspect_png_that_is_not_a_regular_file_is_refused(tmp_path, case):
+def test_inspect_out_that_is_not_a_regular_file_is_refused(tmp_path, case, flag):
     dcm = write_image(tmp_path / "ct.dcm", np.arange(20).reshape(4, 5))
     make, needles = out_cases(tmp_path)[case]
-    out = tmp_path / "frame.png"
+    out = tmp_path / "frame.out"
     make(out)
     before = listing(tmp_path)
-    result = run("inspect", dcm, "--png", out, timeout=TIMEOUT)
-    check_refused(result, tmp_path, before, out, needles, "--png")
+    result = run("inspect", dcm, flag, out, timeout=TIMEOUT)
+    check_refused(result, tmp_path, before, out, needles, flag)
 
 
 def test_a_regular_file_out_is_replaced_and_no_temporary_file_is_left(tmp_path):

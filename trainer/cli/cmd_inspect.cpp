@@ -11,6 +11,7 @@
 #include "data/data_error.h"
 #include "data/dicom/dicom_image.h"
 #include "data/dicom/multiframe_volume.h"
+#include "data/io/output_file.h"
 #include "data/io/user_file.h"
 #include "data/npy_writer.h"
 #include "data/dicom/series_volume.h"
@@ -135,6 +136,9 @@ Command add_inspect_command(CLI::App& app) {
             }
             // A FIFO or device is refused by the DICOM reader's regular-file
             // check (data/io/user_file.h) before anything is opened for reading.
+            // --npy is written in place (data/npy_writer): a FIFO there would
+            // block, a symbolic link be written through; refused before decoding.
+            if (!o->npy.empty()) data::io::check_output_file(o->npy, "--npy", "NPY");
             if (!o->png.out.empty()) {
               o->png.input = o->path;
               if (frame->count() > 0) o->png.frame = o->frame;
