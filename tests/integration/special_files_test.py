@@ -144,6 +144,9 @@ def test_out_that_is_an_input_is_refused(tmp_path):
     assert_user_error(run("inspect", dcm, "--png", dcm, timeout=TIMEOUT), "--png", "ct.dcm",
                       "is the DICOM file being inspected")
     assert listing(tmp_path) == before
+    assert_user_error(run("inspect", dcm, "--npy", dcm, timeout=TIMEOUT), "--npy", "ct.dcm",
+                      "is the DICOM file being inspected")
+    assert listing(tmp_path) == before
 
 
 # --- what report reads --------------------------------------------------------------------------

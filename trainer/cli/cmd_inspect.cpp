@@ -138,7 +138,10 @@ Command add_inspect_command(CLI::App& app) {
             // check (data/io/user_file.h) before anything is opened for reading.
             // --npy is written in place (data/npy_writer): a FIFO there would
             // block, a symbolic link be written through; refused before decoding.
-            if (!o->npy.empty()) data::io::check_output_file(o->npy, "--npy", "NPY");
+            if (!o->npy.empty()) {
+              data::io::check_output_file(o->npy, "--npy", "NPY");
+              check_out_is_not_the_input(o->npy, "--npy", o->path);
+            }
             if (!o->png.out.empty()) {
               o->png.input = o->path;
               if (frame->count() > 0) o->png.frame = o->frame;

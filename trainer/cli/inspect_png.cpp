@@ -76,28 +76,29 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
   return std::filesystem::equivalent(a, b, ec) && !ec;
 }
 
+}  // namespace
+
 // `inspect scan.dcm --png scan.dcm` would replace the DICOM with its picture.
-void check_out_is_not_the_input(const InspectPngOptions& o) {
-  const std::filesystem::path out(o.out);
+void check_out_is_not_the_input(const std::string& out_path, const std::string& flag, const std::string& input) {
+  const std::filesystem::path out(out_path);
   std::error_code ec;
   if (!std::filesystem::exists(out, ec)) return;
   const std::filesystem::path folder = out.has_parent_path() ? out.parent_path() : ".";
-  if (same_file(out, o.input)) {
-    throw UserError("--png " + data::io::display_path(o.out) + ": is the DICOM file being inspected; name another file");
+  if (same_file(out, input)) {
+    throw UserError(flag + " " + data::io::display_path(out_path) +
+                    ": is the DICOM file being inspected; name another file");
   }
-  if (std::filesystem::is_directory(o.input, ec) && same_file(folder, o.input)) {
-    throw UserError("--png " + data::io::display_path(o.out) + ": is a file of the series folder being inspected; "
+  if (std::filesystem::is_directory(input, ec) && same_file(folder, input)) {
+    throw UserError(flag + " " + data::io::display_path(out_path) + ": is a file of the series folder being inspected; "
                     "name a new file or one outside it");
   }
 }
-
-}  // namespace
 
 void check_inspect_png_options(const InspectPngOptions& o) {
   // Written as the report is (a temporary name, then renamed): a link, FIFO
   // or device at OUT is refused rather than replaced or written through.
   data::io::check_output_file(o.out, "--png", "PNG");
-  check_out_is_not_the_input(o);
+  check_out_is_not_the_input(o.out, "--png", o.input);
   if (o.window_width && !(*o.window_width > 0 && std::isfinite(*o.window_width))) {
     throw UserError(fmt::format("--window-width {}: expected a positive number", *o.window_width));
   }

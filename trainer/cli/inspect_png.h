@@ -24,6 +24,10 @@ struct InspectPngOptions {
 // decoding.
 void check_inspect_png_options(const InspectPngOptions& options);
 
+// UserError naming `flag` when an existing OUT is the inspected DICOM, or a
+// file of the inspected series folder: writing it would replace the input.
+void check_out_is_not_the_input(const std::string& out, const std::string& flag, const std::string& input);
+
 // Writes the PNG (to a temporary name beside OUT, then renamed over it) and
 // returns the line that says what was drawn: frame, window and where the
 // window came from. Throws UserError for a frame out of range and when OUT
