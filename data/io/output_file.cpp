@@ -50,4 +50,9 @@ void check_output_file(const std::string& path, const std::string& flag, const s
   }
 }
 
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
 }  // namespace medtrain::data::io

@@ -10,6 +10,7 @@
 //   - a FIFO, device or socket: renaming over it would replace a special file,
 //     and opening it to write would block until a reader came;
 //   - a folder (also through a link): "is a folder".
+#include <filesystem>
 #include <string>
 
 namespace medtrain::data::io {
@@ -19,5 +20,10 @@ namespace medtrain::data::io {
 // folder is named as a folder, any other link as a link). `noun` names the
 // file in the messages ("HTML", "PNG").
 void check_output_file(const std::string& path, const std::string& flag, const std::string& noun);
+
+// Whether a and b name one existing file (symbolic links resolved; hard links
+// to one file count as the same): an output that is one of the command's own
+// inputs would replace it. False when either does not exist.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 
 }  // namespace medtrain::data::io

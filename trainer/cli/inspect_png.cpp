@@ -71,11 +71,6 @@ Frames read_frames(const std::string& input, const std::optional<int64_t>& frame
   return {img.pixels, img.info, "frame"};
 }
 
-bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
-  std::error_code ec;
-  return std::filesystem::equivalent(a, b, ec) && !ec;
-}
-
 }  // namespace
 
 // `inspect scan.dcm --png scan.dcm` would replace the DICOM with its picture.
@@ -84,11 +79,11 @@ void check_out_is_not_the_input(const std::string& out_path, const std::string& 
   std::error_code ec;
   if (!std::filesystem::exists(out, ec)) return;
   const std::filesystem::path folder = out.has_parent_path() ? out.parent_path() : ".";
-  if (same_file(out, input)) {
+  if (data::io::same_file(out, input)) {
     throw UserError(flag + " " + data::io::display_path(out_path) +
                     ": is the DICOM file being inspected; name another file");
   }
-  if (std::filesystem::is_directory(input, ec) && same_file(folder, input)) {
+  if (std::filesystem::is_directory(input, ec) && data::io::same_file(folder, input)) {
     throw UserError(flag + " " + data::io::display_path(out_path) + ": is a file of the series folder being inspected; "
                     "name a new file or one outside it");
   }

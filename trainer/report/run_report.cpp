@@ -32,11 +32,6 @@ void check_out(const fs::path& out) {
   }
 }
 
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  return fs::equivalent(a, b, ec) && !ec;
-}
-
 // --out naming one of the files the report is read from (say a slip of the
 // shell's completion to RUN_DIR/metrics.jsonl) would replace the run's own
 // log with the page (a hard link to it too; a symbolic link is refused
@@ -47,7 +42,7 @@ void check_out_is_not_an_input(const fs::path& run_dir, const fs::path& out) {
   std::vector<fs::path> inputs = {run_dir / "config.yaml", run_dir / "metrics.jsonl"};
   for (const auto& entry : fs::directory_iterator(run_dir / "tensorboard", ec)) inputs.push_back(entry.path());
   for (const auto& input : inputs) {
-    if (same_file(out, input)) {
+    if (data::io::same_file(out, input)) {
       throw UserError(fmt::format("report --out {}: is the run's own {}; name another file for the page",
                                   data::io::display_path(out.string()),
                                   data::io::display_path(input.lexically_relative(run_dir).string())));
