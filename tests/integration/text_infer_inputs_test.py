@@ -106,3 +106,14 @@ def test_a_failed_inference_leaves_out_unchanged(bundle, tmp_path, kept_out, bad
     r = infer(bundle, manifest, kept_out)
     assert_user_error(r, "r.jsonl", ":6" if bad != "missing" else "no such file or folder")
     assert kept_out.read_bytes() == KEEP
+
+
+@pytest.mark.parametrize("flags,needle", [(["--precision", "bf16"], "--precision bf16"),
+                                          (["--cuda-graphs", "on"], "--cuda-graphs on")])
+def test_gpu_flags_are_refused_for_a_text_bundle(bundle, tmp_path, kept_out, flags, needle):
+    """Text bundles run in fp32 without CUDA graphs: asking otherwise is refused, not ignored."""
+    reports = tmp_path / "report.txt"
+    reports.write_text("No acute findings.\n")
+    r = run("infer", "--model", bundle, "--in", reports, "--out", kept_out, *flags, timeout=60)
+    assert_user_error(r, needle, "text bundle", str(bundle))
+    assert kept_out.read_bytes() == KEEP
