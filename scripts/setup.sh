@@ -13,7 +13,7 @@ APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3-venv
   libfuse3-dev fuse3 libonnx-dev libprotobuf-dev protobuf-compiler
   libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
   libutf8proc-dev libsndfile1-dev libsoxr-dev espeak-ng libnifti2-dev
-  libpng-dev libcairo2-dev chromium)
+  libpng-dev libcairo2-dev chromium libdnnl-dev)
 
 install_debian_packages() {
   local missing=()

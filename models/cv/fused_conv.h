@@ -4,8 +4,10 @@
 // its epilogue (ReLU or SiLU, residual add, or residual add + ReLU) fused into
 // the convolution.
 //
-// On the CPU, when LibTorch was built with oneDNN, it runs ATen's prepacked
-// oneDNN convolutions with post-ops (`mkldnn::_convolution_pointwise` and its
+// On the CPU, when medtrain was built with its own oneDNN, it runs oneDNN
+// primitives built once per input shape (Note [Own oneDNN primitives] in
+// models/cv/onednn/conv_primitive.h). Otherwise, when LibTorch was built with
+// oneDNN, it runs ATen's prepacked oneDNN convolutions with post-ops (`mkldnn::_convolution_pointwise` and its
 // in-place `.binary` "add" variant, the ops torch.compile's CPU backend
 // emits), on channels_last activations. Elsewhere (CUDA, or no oneDNN) it runs
 // at::conv2d on the folded weights followed by the same epilogue as separate
@@ -25,12 +27,14 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "models/cv/fold_batch_norm.h"
+#include "models/cv/onednn/conv_primitive.h"
 
 namespace torch::nn {
 class Conv2dImpl;
@@ -65,11 +69,18 @@ class FusedConv2d {
   at::Tensor add(const at::Tensor& x, at::Tensor residual) const;
 
   bool uses_onednn() const { return onednn_; }
+  // Whether it runs medtrain's own oneDNN primitives (else ATen's calls).
+  bool uses_own_primitives() const { return own_primitives_; }
 
  private:
   static constexpr size_t kPackedShapes = 4;
   // The weights packed for input shape `sizes` (Note [Packing per input shape]).
   at::Tensor packed(at::IntArrayRef sizes) const;
+  // The primitive for input shape `sizes` and `post_op`, built on first use
+  // and kept like the packings.
+  std::shared_ptr<const onednn::ConvPrimitive> primitive(at::IntArrayRef sizes, onednn::PostOp post_op) const;
+  // Runs it on `x` into `dst` (fresh when undefined; else dense channels_last).
+  at::Tensor run_primitive(const at::Tensor& x, at::Tensor dst, onednn::PostOp post_op) const;
   // conv(x) + bias + residual, then ReLU when `relu`, into `residual`.
   at::Tensor add_into(const at::Tensor& x, at::Tensor residual, bool relu) const;
 
@@ -77,8 +88,11 @@ class FusedConv2d {
   at::Tensor bias_;
   ConvGeometry geometry_;
   bool onednn_ = false;
+  bool own_primitives_ = false;
   mutable std::mutex mutex_;
   mutable std::vector<std::pair<std::vector<int64_t>, at::Tensor>> packed_;  // most recent last
+  // Keyed by the input sizes followed by the post-op; most recent last.
+  mutable std::vector<std::pair<std::vector<int64_t>, std::shared_ptr<const onednn::ConvPrimitive>>> primitives_;
 };
 
 // The Conv2d at path `conv` with the BatchNorm2d at `bn`, which normalizes its
