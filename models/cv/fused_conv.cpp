@@ -40,16 +40,6 @@ onednn::PostOp post_op_for(Epilogue e) {
   return onednn::PostOp::kNone;
 }
 
-// Own primitives unless MEDTRAIN_OWN_ONEDNN=0 (ATen's oneDNN calls instead,
-// for comparing the two in benchmarks).
-bool own_primitives_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("MEDTRAIN_OWN_ONEDNN");
-    return onednn::available() && !(v != nullptr && std::string(v) == "0");
-  }();
-  return enabled;
-}
-
 at::Tensor apply_epilogue(at::Tensor y, Epilogue e) {
   switch (e) {
     case Epilogue::kRelu: return y.relu_();
@@ -60,6 +50,16 @@ at::Tensor apply_epilogue(at::Tensor y, Epilogue e) {
 }
 
 }  // namespace
+
+// Own primitives unless MEDTRAIN_OWN_ONEDNN=0 (ATen's oneDNN calls instead,
+// for comparing the two in benchmarks).
+bool own_convolution_primitives_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("MEDTRAIN_OWN_ONEDNN");
+    return onednn::available() && !(v != nullptr && std::string(v) == "0");
+  }();
+  return enabled;
+}
 
 bool onednn_convolutions_available() {
   const auto& o = onednn_ops();
@@ -78,7 +78,12 @@ FusedConv2d::FusedConv2d(FoldedConv folded, ConvGeometry geometry, const c10::De
     : geometry_(std::move(geometry)) {
   c10::InferenceMode guard;
   onednn_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && onednn_convolutions_available();
-  own_primitives_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && own_primitives_enabled();
+  // Grouped (depthwise) convolutions stay with ATen: Debian's oneDNN 2.6 ran
+  // EfficientNet-B0 at batch 32 22% and ConvNeXt-Tiny at batch 1 15% slower
+  // than LibTorch's newer one (A/B, infer_forward_vs_ort.sh), where dense
+  // convolutions gained 10-30%.
+  own_primitives_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && geometry_.groups == 1 &&
+                    own_convolution_primitives_enabled();
   onednn_ = onednn_ || own_primitives_;
   bias_ = folded.bias.to(device);
   weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous

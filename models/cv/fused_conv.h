@@ -104,4 +104,8 @@ FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const st
 // say which path runs (once, when a graph is built).
 bool onednn_convolutions_available();
 
+// Whether CPU convolutions run medtrain's own oneDNN primitives: built with
+// libdnnl and not turned off with MEDTRAIN_OWN_ONEDNN=0.
+bool own_convolution_primitives_enabled();
+
 }  // namespace medtrain::models

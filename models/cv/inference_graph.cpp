@@ -15,6 +15,7 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 
 std::string backend(const c10::Device& device) {
   if (!device.is_cpu()) return "LibTorch convolutions on " + device.str();
+  if (own_convolution_primitives_enabled()) return "medtrain's oneDNN convolution primitives (Winograd for large 3x3), channels_last";
   return onednn_convolutions_available() ? "prepacked oneDNN convolutions, channels_last"
                                          : "LibTorch convolutions (this LibTorch has no oneDNN)";
 }

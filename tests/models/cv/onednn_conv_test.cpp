@@ -1,7 +1,8 @@
 // medtrain's own oneDNN convolution primitives (models/cv/onednn, used by
 // FusedConv2d when the build found libdnnl) against at::conv2d followed by the
 // same epilogue in LibTorch: every geometry the inference graphs use (1x1,
-// 3x3 direct and Winograd, strided, dilated, depthwise, the 7x7 stem), every
+// 3x3 direct and Winograd, strided, dilated, the 7x7 stem; depthwise ones go
+// to ATen and are checked as well), every
 // post-op, batch 1 and 3, and inputs that are not channels_last.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -41,7 +42,8 @@ TEST_P(OwnOneDnnConv, EqualsAtenConvolutionWithEachEpilogue) {
   const torch::Tensor b = torch::randn({g.out});
   const ConvGeometry geometry{{g.stride, g.stride}, {g.padding, g.padding}, {g.dilation, g.dilation}, g.groups};
   const FusedConv2d fused({w, b}, geometry, torch::kCPU);
-  ASSERT_TRUE(fused.uses_own_primitives());
+  // Depthwise convolutions stay with ATen's oneDNN (fused_conv.cpp says why).
+  ASSERT_EQ(fused.uses_own_primitives(), g.groups == 1);
   for (int64_t batch : {1, 3}) {
     // Plain NCHW on purpose: the primitive must convert, not misread, it.
     const torch::Tensor x = torch::randn({batch, g.in, g.size, g.size});
@@ -82,6 +84,24 @@ TEST(OwnOneDnnConvChoice, WinogradOnlyForLarge3x3WithoutASum) {
   s.in_channels = s.out_channels = 16;  // too few channels: the reorders would cost more than they save
   const onednn::ConvPrimitive small(s, w.data(), b.data(), onednn::PostOp::kRelu);
   EXPECT_EQ(small.implementation().find("wino"), std::string::npos) << small.implementation();
+}
+
+// The primitive itself on a grouped convolution (FusedConv2d leaves those to
+// ATen, but the primitive supports them): [G, O/G, I/G, kh, kw] weights.
+TEST(OwnOneDnnConvChoice, GroupedConvolutionEqualsAten) {
+  if (!onednn::available()) GTEST_SKIP() << "built without libdnnl";
+  torch::manual_seed(9);
+  const torch::Tensor w = torch::randn({12, 2, 3, 3}), b = torch::randn({12});
+  const torch::Tensor x = torch::randn({2, 8, 9, 9});
+  onednn::ConvShape s;
+  s.batch = 2, s.in_channels = 8, s.in_height = 9, s.in_width = 9;
+  s.out_channels = 12, s.kernel_height = 3, s.kernel_width = 3, s.pad_h = 1, s.pad_w = 1, s.groups = 4;
+  const onednn::ConvPrimitive p(s, w.data_ptr<float>(), b.data_ptr<float>(), onednn::PostOp::kNone);
+  const torch::Tensor src = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor dst = torch::empty({2, 12, p.out_height(), p.out_width()}, torch::MemoryFormat::ChannelsLast);
+  std::vector<char> scratch(p.scratchpad_bytes() + 1);
+  p.run(src.data_ptr<float>(), dst.data_ptr<float>(), scratch.data());
+  EXPECT_LT(relative_error(dst, torch::conv2d(x, w, b, 1, 1, 1, 4)), 1e-5);
 }
 
 // One FusedConv2d called from two threads at once (infer's batch chunks do):
