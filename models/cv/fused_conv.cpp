@@ -5,8 +5,6 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
-#include <cstdlib>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -51,16 +49,6 @@ at::Tensor apply_epilogue(at::Tensor y, Epilogue e) {
 
 }  // namespace
 
-// Own primitives unless MEDTRAIN_OWN_ONEDNN=0 (ATen's oneDNN calls instead,
-// for comparing the two in benchmarks).
-bool own_convolution_primitives_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("MEDTRAIN_OWN_ONEDNN");
-    return onednn::available() && !(v != nullptr && std::string(v) == "0");
-  }();
-  return enabled;
-}
-
 bool onednn_convolutions_available() {
   const auto& o = onednn_ops();
   return o.conv_reorder && o.conv && o.conv_add;
@@ -80,14 +68,15 @@ FusedConv2d::FusedConv2d(FoldedConv folded, ConvGeometry geometry, const c10::De
   onednn_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && onednn_convolutions_available();
   // Grouped (depthwise) convolutions stay with ATen: Debian's oneDNN 2.6 ran
   // EfficientNet-B0 at batch 32 22% and ConvNeXt-Tiny at batch 1 15% slower
-  // than LibTorch's newer one (A/B, infer_forward_vs_ort.sh), where dense
-  // convolutions gained 10-30%.
-  own_primitives_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && geometry_.groups == 1 &&
-                    own_convolution_primitives_enabled();
-  onednn_ = onednn_ || own_primitives_;
+  // than LibTorch's newer one in one A/B (infer_forward_vs_ort.sh), where
+  // dense convolutions gained 10-30%.
+  const bool own = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && geometry_.groups == 1 &&
+                   own_convolution_primitives_enabled();
+  onednn_ = onednn_ || own;
   bias_ = folded.bias.to(device);
   weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous
                                                                 : at::MemoryFormat::ChannelsLast);
+  if (own) own_.emplace(weight_, bias_, geometry_.stride, geometry_.padding, geometry_.dilation, geometry_.groups);
 }
 
 FusedConv2d::FusedConv2d(FusedConv2d&& other) noexcept
@@ -95,9 +84,8 @@ FusedConv2d::FusedConv2d(FusedConv2d&& other) noexcept
       bias_(std::move(other.bias_)),
       geometry_(std::move(other.geometry_)),
       onednn_(other.onednn_),
-      own_primitives_(other.own_primitives_),
-      packed_(std::move(other.packed_)),
-      primitives_(std::move(other.primitives_)) {}
+      own_(std::move(other.own_)),
+      packed_(std::move(other.packed_)) {}
 
 at::Tensor FusedConv2d::packed(at::IntArrayRef sizes) const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -113,55 +101,8 @@ at::Tensor FusedConv2d::packed(at::IntArrayRef sizes) const {
   return w;
 }
 
-std::shared_ptr<const onednn::ConvPrimitive> FusedConv2d::primitive(at::IntArrayRef sizes,
-                                                                    onednn::PostOp post_op) const {
-  std::vector<int64_t> key = sizes.vec();
-  key.push_back(static_cast<int64_t>(post_op));
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [k, p] : primitives_) {
-    if (k == key) return p;
-  }
-  const ConvGeometry& g = geometry_;
-  onednn::ConvShape s;
-  s.batch = sizes[0];
-  s.in_channels = sizes[1];
-  s.in_height = sizes[2];
-  s.in_width = sizes[3];
-  s.out_channels = weight_.size(0);
-  s.kernel_height = weight_.size(2);
-  s.kernel_width = weight_.size(3);
-  s.stride_h = g.stride[0], s.stride_w = g.stride[1];
-  s.pad_h = g.padding[0], s.pad_w = g.padding[1];
-  s.dilation_h = g.dilation[0], s.dilation_w = g.dilation[1];
-  s.groups = g.groups;
-  if (s.in_channels != weight_.size(1) * s.groups) {
-    throw ModelError("fused convolution: input has " + std::to_string(s.in_channels) + " channels, the weights expect " +
-                     std::to_string(weight_.size(1) * s.groups));
-  }
-  auto p = std::make_shared<const onednn::ConvPrimitive>(s, weight_.data_ptr<float>(), bias_.data_ptr<float>(), post_op);
-  if (primitives_.size() == kPackedShapes) primitives_.erase(primitives_.begin());
-  primitives_.emplace_back(std::move(key), p);
-  return p;
-}
-
-at::Tensor FusedConv2d::run_primitive(const at::Tensor& x, at::Tensor dst, onednn::PostOp post_op) const {
-  if (x.dim() != 4) throw ModelError("fused convolution: expected a [N, C, H, W] input, got " + std::to_string(x.dim()) + " dims");
-  const at::Tensor src = x.contiguous(at::MemoryFormat::ChannelsLast);
-  const auto p = primitive(src.sizes(), post_op);
-  const std::vector<int64_t> out_sizes{src.size(0), weight_.size(0), p->out_height(), p->out_width()};
-  if (!dst.defined()) {
-    dst = at::empty(out_sizes, src.options().memory_format(at::MemoryFormat::ChannelsLast));
-  } else if (dst.sizes() != at::IntArrayRef(out_sizes) || dst.scalar_type() != at::kFloat) {
-    throw ModelError("fused convolution: the residual's shape does not match the convolution's output");
-  }
-  at::Tensor scratch;
-  if (p->scratchpad_bytes() > 0) scratch = at::empty({static_cast<int64_t>(p->scratchpad_bytes())}, src.options().dtype(at::kByte));
-  p->run(src.data_ptr<float>(), dst.data_ptr<float>(), scratch.defined() ? scratch.data_ptr() : nullptr);
-  return dst;
-}
-
 at::Tensor FusedConv2d::operator()(const at::Tensor& x, Epilogue epilogue) const {
-  if (own_primitives_) return run_primitive(x, at::Tensor(), post_op_for(epilogue));
+  if (own_) return (*own_)(x, at::Tensor(), post_op_for(epilogue));
   if (!onednn_) {
     at::Tensor y = at::conv2d(x, weight_, bias_, geometry_.stride, geometry_.padding, geometry_.dilation,
                               geometry_.groups);
@@ -188,10 +129,7 @@ at::Tensor FusedConv2d::add_into(const at::Tensor& x, at::Tensor residual, bool 
   }
   // oneDNN's "sum" post-op accumulates into the residual's own buffer, which
   // must therefore be a dense channels_last tensor nobody else reads.
-  if (own_primitives_) {
-    residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
-    return run_primitive(x, std::move(residual), relu ? onednn::PostOp::kSumRelu : onednn::PostOp::kSum);
-  }
+  if (own_) return (*own_)(x, std::move(residual), relu ? onednn::PostOp::kSumRelu : onednn::PostOp::kSum);
   // The
   // unary after it is "relu" or none at all (the op refuses "none").
   residual = residual.contiguous(at::MemoryFormat::ChannelsLast);

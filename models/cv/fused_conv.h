@@ -27,14 +27,14 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
-#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "models/cv/fold_batch_norm.h"
-#include "models/cv/onednn/conv_primitive.h"
+#include "models/cv/own_conv.h"
 
 namespace torch::nn {
 class Conv2dImpl;
@@ -70,17 +70,12 @@ class FusedConv2d {
 
   bool uses_onednn() const { return onednn_; }
   // Whether it runs medtrain's own oneDNN primitives (else ATen's calls).
-  bool uses_own_primitives() const { return own_primitives_; }
+  bool uses_own_primitives() const { return own_.has_value(); }
 
  private:
   static constexpr size_t kPackedShapes = 4;
   // The weights packed for input shape `sizes` (Note [Packing per input shape]).
   at::Tensor packed(at::IntArrayRef sizes) const;
-  // The primitive for input shape `sizes` and `post_op`, built on first use
-  // and kept like the packings.
-  std::shared_ptr<const onednn::ConvPrimitive> primitive(at::IntArrayRef sizes, onednn::PostOp post_op) const;
-  // Runs it on `x` into `dst` (fresh when undefined; else dense channels_last).
-  at::Tensor run_primitive(const at::Tensor& x, at::Tensor dst, onednn::PostOp post_op) const;
   // conv(x) + bias + residual, then ReLU when `relu`, into `residual`.
   at::Tensor add_into(const at::Tensor& x, at::Tensor residual, bool relu) const;
 
@@ -88,11 +83,9 @@ class FusedConv2d {
   at::Tensor bias_;
   ConvGeometry geometry_;
   bool onednn_ = false;
-  bool own_primitives_ = false;
+  std::optional<OwnConv> own_;  // CPU float dense convolutions, when enabled
   mutable std::mutex mutex_;
   mutable std::vector<std::pair<std::vector<int64_t>, at::Tensor>> packed_;  // most recent last
-  // Keyed by the input sizes followed by the post-op; most recent last.
-  mutable std::vector<std::pair<std::vector<int64_t>, std::shared_ptr<const onednn::ConvPrimitive>>> primitives_;
 };
 
 // The Conv2d at path `conv` with the BatchNorm2d at `bn`, which normalizes its
@@ -103,9 +96,5 @@ FusedConv2d folded_conv(const ModuleLookup& m, const std::string& conv, const st
 // Whether this LibTorch has the prepacked oneDNN convolution ops, so callers can
 // say which path runs (once, when a graph is built).
 bool onednn_convolutions_available();
-
-// Whether CPU convolutions run medtrain's own oneDNN primitives: built with
-// libdnnl and not turned off with MEDTRAIN_OWN_ONEDNN=0.
-bool own_convolution_primitives_enabled();
 
 }  // namespace medtrain::models

@@ -38,15 +38,16 @@ PackedConv::PackedConv(const at::Tensor& weight, const at::Tensor& bias, int64_t
   onednn_ = device.is_cpu() && weight.scalar_type() == at::kFloat && onednn_available();
   weight_ = weight.detach().to(device).contiguous();
   bias_ = bias.detach().to(device).contiguous();
-  if (onednn_ && !transposed_ && weight_.dim() == 4) {
-    conv2d_.emplace(FoldedConv{weight_, bias_}, ConvGeometry{stride_, padding_, dilation_, 1}, device);
+  if (device.is_cpu() && weight_.scalar_type() == at::kFloat && !transposed_ && own_convolution_primitives_enabled()) {
+    own_.emplace(weight_, bias_, stride_, padding_, dilation_, 1);
+    onednn_ = true;
   }
 }
 
 PackedConv::PackedConv(PackedConv&& other) noexcept
     : weight_(std::move(other.weight_)),
       bias_(std::move(other.bias_)),
-      conv2d_(std::move(other.conv2d_)),
+      own_(std::move(other.own_)),
       padding_(std::move(other.padding_)),
       stride_(std::move(other.stride_)),
       dilation_(std::move(other.dilation_)),
@@ -73,7 +74,7 @@ at::Tensor PackedConv::packed(at::IntArrayRef sizes) const {
 }
 
 at::Tensor PackedConv::operator()(const at::Tensor& x) const {
-  if (conv2d_) return (*conv2d_)(x, Epilogue::kNone);
+  if (own_) return (*own_)(x, at::Tensor(), onednn::PostOp::kNone);
   if (!onednn_) {
     return at::convolution(x, weight_, bias_, stride_, padding_, dilation_, transposed_, output_padding_, 1);
   }

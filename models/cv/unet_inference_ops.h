@@ -5,8 +5,8 @@
 //    prepacked once per input shape for oneDNN (`mkldnn::_convolution_pointwise`
 //    / `_convolution_transpose_pointwise`, as FusedConv2d in fused_conv.h does
 //    for 2D) on channels_last(_3d) activations; at::convolution elsewhere.
-//    2D convolutions on the CPU are a FusedConv2d, so they run medtrain's own
-//    oneDNN primitives where the build has them.
+//    Convolutions (not the transposed ones) run medtrain's own oneDNN
+//    primitives on the CPU where the build has them (own_conv.h).
 //  - instance_norm_leaky_relu_: InstanceNorm (affine, statistics of each input)
 //    followed by LeakyReLU, in place, in two passes over channels_last memory
 //    (Note [InstanceNorm in two passes] in the .cpp), in place or into a
@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/cv/fused_conv.h"
+#include "models/cv/own_conv.h"
 
 namespace medtrain::models {
 
@@ -44,7 +44,7 @@ class PackedConv {
   at::Tensor packed(at::IntArrayRef sizes) const;
 
   at::Tensor weight_, bias_;
-  std::optional<FusedConv2d> conv2d_;  // 2D, not transposed, CPU
+  std::optional<OwnConv> own_;  // not transposed, CPU, when enabled
   std::vector<int64_t> padding_, stride_, dilation_, output_padding_;
   bool transposed_ = false;
   bool onednn_ = false;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 #include <unordered_map>
 
 namespace medtrain::models::onednn {
@@ -28,15 +30,26 @@ dnnl::stream& thread_stream() {
   return stream;
 }
 
+std::string join(const std::vector<int64_t>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "x" : "") + std::to_string(v[i]);
+  return out;
+}
+
 std::string describe(const ConvShape& s) {
   std::ostringstream o;
-  o << "convolution " << s.in_channels << "->" << s.out_channels << " " << s.kernel_height << "x" << s.kernel_width
-    << " (groups " << s.groups << ") on " << s.batch << "x" << s.in_height << "x" << s.in_width;
+  o << "convolution " << s.in_channels << "->" << s.out_channels << " " << join(s.kernel) << " (groups " << s.groups
+    << ") on " << s.batch << " x " << join(s.in_size);
   return o.str();
 }
 
-int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+int64_t out_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
   return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+memory::dims concat(memory::dims a, const std::vector<int64_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 dnnl::post_ops post_ops_for(PostOp op) {
@@ -76,12 +89,12 @@ bool winograd_enabled() {
 // the choice, and so the last bits of the output, differ from run to run).
 // Its results differ from direct convolution by ~1e-6 of the output's range;
 // the inference graphs' equality tests (1e-5) cover it.
-bool winograd_eligible(const ConvShape& s, PostOp post_op, int64_t oh, int64_t ow) {
+bool winograd_eligible(const ConvShape& s, PostOp post_op, const std::vector<int64_t>& out) {
   const bool sum = post_op == PostOp::kSum || post_op == PostOp::kSumRelu;
-  const bool geometry = s.kernel_height == 3 && s.kernel_width == 3 && s.stride_h == 1 && s.stride_w == 1 &&
-                        s.dilation_h == 1 && s.dilation_w == 1 && s.groups == 1;
+  const std::vector<int64_t> one{1, 1};
+  const bool geometry = s.kernel == std::vector<int64_t>{3, 3} && s.stride == one && s.dilation == one && s.groups == 1;
   const bool large = s.in_channels >= 32 && s.out_channels >= 32 &&
-                     (oh * ow >= 28 * 28 || s.in_channels * s.out_channels >= 128 * 128);
+                     (out[0] * out[1] >= 28 * 28 || s.in_channels * s.out_channels >= 128 * 128);
   return geometry && large && !sum && winograd_enabled();
 }
 
@@ -89,11 +102,11 @@ bool winograd_eligible(const ConvShape& s, PostOp post_op, int64_t oh, int64_t o
 
 struct ConvPrimitive::Impl {
   ConvShape shape;
-  int64_t oh = 0, ow = 0;
+  std::vector<int64_t> out;  // spatial
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward primitive;
   memory weights, bias;
-  memory::dims src_dims, dst_dims;  // N, C, H, W
+  memory::dims src_dims, dst_dims;  // N, C, spatial...
   memory::desc user_src, user_dst;  // channels_last
   // Winograd only: channels_last <-> the primitive's blocked layout, and
   // where in the caller's scratch buffer the blocked tensors go.
@@ -108,8 +121,9 @@ dnnl::convolution_forward::primitive_desc make_pd(dnnl::algorithm alg, const mem
                                                   const memory::desc& dst, const ConvShape& s,
                                                   const dnnl::primitive_attr& attr) {
   // oneDNN counts dilation from 0 (no gap), PyTorch from 1.
-  const memory::dims strides{s.stride_h, s.stride_w}, dilation{s.dilation_h - 1, s.dilation_w - 1},
-      padding{s.pad_h, s.pad_w};
+  memory::dims dilation;
+  for (int64_t d : s.dilation) dilation.push_back(d - 1);
+  const memory::dims strides(s.stride), padding(s.padding);
 #if DNNL_VERSION_MAJOR >= 3
   return dnnl::convolution_forward::primitive_desc(cpu_engine(), dnnl::prop_kind::forward_inference, alg, src,
                                                    weights, bias, dst, strides, dilation, padding, padding, attr);
@@ -149,32 +163,39 @@ ConvPrimitive::ConvPrimitive(const ConvShape& s, const float* weight, const floa
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.shape = s;
-  m.oh = out_size(s.in_height, s.kernel_height, s.stride_h, s.pad_h, s.dilation_h);
-  m.ow = out_size(s.in_width, s.kernel_width, s.stride_w, s.pad_w, s.dilation_w);
+  const size_t dims = s.in_size.size();
+  if ((dims != 2 && dims != 3) || s.kernel.size() != dims || s.stride.size() != dims || s.padding.size() != dims ||
+      s.dilation.size() != dims || s.groups < 1 || s.in_channels % s.groups != 0 || s.out_channels % s.groups != 0) {
+    throw std::invalid_argument("not a 2D or 3D convolution shape: " + describe(s));
+  }
+  for (size_t i = 0; i < dims; ++i) {
+    m.out.push_back(out_extent(s.in_size[i], s.kernel[i], s.stride[i], s.padding[i], s.dilation[i]));
+  }
+  const bool three = dims == 3;
   try {
-    m.src_dims = {s.batch, s.in_channels, s.in_height, s.in_width};
-    m.dst_dims = {s.batch, s.out_channels, m.oh, m.ow};
-    m.user_src = memory::desc(m.src_dims, kF32, Tag::nhwc);
-    m.user_dst = memory::desc(m.dst_dims, kF32, Tag::nhwc);
-    const memory::dims w_dims =
-        s.groups == 1 ? memory::dims{s.out_channels, s.in_channels, s.kernel_height, s.kernel_width}
-                      : memory::dims{s.groups, s.out_channels / s.groups, s.in_channels / s.groups, s.kernel_height,
-                                     s.kernel_width};
+    m.src_dims = concat({s.batch, s.in_channels}, s.in_size);
+    m.dst_dims = concat({s.batch, s.out_channels}, m.out);
+    m.user_src = memory::desc(m.src_dims, kF32, three ? Tag::ndhwc : Tag::nhwc);
+    m.user_dst = memory::desc(m.dst_dims, kF32, three ? Tag::ndhwc : Tag::nhwc);
+    // [O, I, k...], or [G, O/G, I/G, k...] for groups (the same bytes).
+    const memory::dims w_dims = s.groups == 1 ? concat({s.out_channels, s.in_channels}, s.kernel)
+                                              : concat({s.groups, s.out_channels / s.groups, s.in_channels / s.groups},
+                                                       s.kernel);
+    const Tag w_tag = s.groups == 1 ? (three ? Tag::oidhw : Tag::oihw) : (three ? Tag::goidhw : Tag::goihw);
     const memory::desc w_any(w_dims, kF32, Tag::any);
     const memory::desc b_desc({s.out_channels}, kF32, Tag::x);
     dnnl::primitive_attr attr;
     attr.set_post_ops(post_ops_for(post_op));
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // run() may be called concurrently
-    if (!(winograd_eligible(s, post_op, m.oh, m.ow) && try_winograd(m, w_any, b_desc, attr))) {
+    if (!(!three && winograd_eligible(s, post_op, m.out) && try_winograd(m, w_any, b_desc, attr))) {
       m.pd = make_pd(dnnl::algorithm::convolution_direct, m.user_src, w_any, b_desc, m.user_dst, s, attr);
       m.scratch_bytes = m.pd.scratchpad_desc().get_size();
     }
     m.primitive = dnnl::convolution_forward(m.pd);
 
-    // The user's weights, [O, I, kh, kw] (or [G, O/G, I/G, kh, kw], the same
-    // bytes), reordered once into the layout the primitive chose.
+    // The user's weights, reordered once into the layout the primitive chose.
     const auto& eng = cpu_engine();
-    memory user_w({w_dims, kF32, s.groups == 1 ? Tag::oihw : Tag::goihw}, eng, const_cast<float*>(weight));
+    memory user_w({w_dims, kF32, w_tag}, eng, const_cast<float*>(weight));
     m.weights = memory(m.pd.weights_desc(), eng);
     dnnl::stream& stream = thread_stream();
     dnnl::reorder(user_w, m.weights).execute(stream, user_w, m.weights);
@@ -189,8 +210,7 @@ ConvPrimitive::ConvPrimitive(const ConvShape& s, const float* weight, const floa
 
 ConvPrimitive::~ConvPrimitive() = default;
 
-int64_t ConvPrimitive::out_height() const { return impl_->oh; }
-int64_t ConvPrimitive::out_width() const { return impl_->ow; }
+const std::vector<int64_t>& ConvPrimitive::out_size() const { return impl_->out; }
 size_t ConvPrimitive::scratchpad_bytes() const { return impl_->scratch_bytes; }
 std::string ConvPrimitive::implementation() const { return impl_->pd.impl_info_str(); }
 

@@ -18,14 +18,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace medtrain::models::onednn {
 
+// A convolution over 2 or 3 spatial dimensions ([H, W] or [D, H, W]): every
+// vector has one entry per spatial dimension.
 struct ConvShape {
-  int64_t batch = 0, in_channels = 0, in_height = 0, in_width = 0;
-  int64_t out_channels = 0, kernel_height = 0, kernel_width = 0;
-  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
+  int64_t batch = 0, in_channels = 0, out_channels = 0, groups = 1;
+  std::vector<int64_t> in_size, kernel, stride, padding, dilation;
 };
 
 // What follows the convolution + bias, fused: an activation, or the sum into
@@ -34,7 +35,7 @@ enum class PostOp { kNone, kRelu, kSilu, kSum, kSumRelu };
 
 class ConvPrimitive {
  public:
-  // `weight` is [out, in / groups, kh, kw] dense, `bias` [out]; both are
+  // `weight` is [out, in / groups, k...] dense, `bias` [out]; both are
   // copied (the weights reordered into the primitive's layout).
   // std::runtime_error naming the shape when oneDNN cannot build it.
   ConvPrimitive(const ConvShape& shape, const float* weight, const float* bias, PostOp post_op);
@@ -42,11 +43,12 @@ class ConvPrimitive {
   ConvPrimitive(const ConvPrimitive&) = delete;
   ConvPrimitive& operator=(const ConvPrimitive&) = delete;
 
-  int64_t out_height() const;
-  int64_t out_width() const;
+  // The output's spatial size, one entry per spatial dimension.
+  const std::vector<int64_t>& out_size() const;
   // Bytes of scratch memory run() needs (0: pass nullptr).
   size_t scratchpad_bytes() const;
-  // src: [N, H, W, C] dense; dst: [N, OH, OW, OC] dense, read first for kSum*.
+  // src: [N, (D,) H, W, C] dense (channels last); dst likewise with the
+  // output's size and channels, read first for kSum*.
   // Safe to call from several threads at once with distinct dst/scratchpad.
   void run(const float* src, float* dst, void* scratchpad) const;
   // oneDNN's name for the implementation it chose, e.g. "brgconv:avx512_core".

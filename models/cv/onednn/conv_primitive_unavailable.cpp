@@ -12,8 +12,10 @@ ConvPrimitive::ConvPrimitive(const ConvShape&, const float*, const float*, PostO
   throw std::logic_error("medtrain was built without its own oneDNN (Debian libdnnl-dev)");
 }
 ConvPrimitive::~ConvPrimitive() = default;
-int64_t ConvPrimitive::out_height() const { return 0; }
-int64_t ConvPrimitive::out_width() const { return 0; }
+const std::vector<int64_t>& ConvPrimitive::out_size() const {
+  static const std::vector<int64_t> none;
+  return none;
+}
 size_t ConvPrimitive::scratchpad_bytes() const { return 0; }
 void ConvPrimitive::run(const float*, float*, void*) const {}
 std::string ConvPrimitive::implementation() const { return {}; }

@@ -2,8 +2,8 @@
 // FusedConv2d when the build found libdnnl) against at::conv2d followed by the
 // same epilogue in LibTorch: every geometry the inference graphs use (1x1,
 // 3x3 direct and Winograd, strided, dilated, the 7x7 stem; depthwise ones go
-// to ATen and are checked as well), every
-// post-op, batch 1 and 3, and inputs that are not channels_last.
+// to ATen and are checked as well; 3D), every post-op, batch 1 and 3, and
+// inputs that are not channels_last.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +13,7 @@
 
 #include "models/cv/fused_conv.h"
 #include "models/cv/onednn/conv_primitive.h"
+#include "models/cv/own_conv.h"
 #include "models/model_error.h"
 
 using namespace medtrain::models;
@@ -68,21 +69,25 @@ INSTANTIATE_TEST_SUITE_P(
                       Geometry{"stem", 3, 16, 7, 2, 3, 1, 1, 32}),
     [](const auto& info) { return info.param.name; });
 
+onednn::ConvShape shape_3x3(int64_t batch, int64_t in, int64_t out, int64_t size, int64_t groups = 1) {
+  onednn::ConvShape s;
+  s.batch = batch, s.in_channels = in, s.out_channels = out, s.groups = groups;
+  s.in_size = {size, size}, s.kernel = {3, 3}, s.stride = {1, 1}, s.padding = {1, 1}, s.dilation = {1, 1};
+  return s;
+}
+
 // The Winograd rule picks Winograd for the big 3x3s only, never for a sum.
 TEST(OwnOneDnnConvChoice, WinogradOnlyForLarge3x3WithoutASum) {
   if (!onednn::available()) GTEST_SKIP() << "built without libdnnl";
   const std::vector<float> w(64 * 64 * 9, 0.01f), b(64, 0.0f);
-  onednn::ConvShape s;
-  s.batch = 1, s.in_channels = 64, s.in_height = 28, s.in_width = 28;
-  s.out_channels = 64, s.kernel_height = 3, s.kernel_width = 3, s.pad_h = 1, s.pad_w = 1;
-  const onednn::ConvPrimitive relu(s, w.data(), b.data(), onednn::PostOp::kRelu);
-  const onednn::ConvPrimitive sum(s, w.data(), b.data(), onednn::PostOp::kSum);
+  const onednn::ConvPrimitive relu(shape_3x3(1, 64, 64, 28), w.data(), b.data(), onednn::PostOp::kRelu);
+  const onednn::ConvPrimitive sum(shape_3x3(1, 64, 64, 28), w.data(), b.data(), onednn::PostOp::kSum);
   EXPECT_EQ(sum.implementation().find("wino"), std::string::npos) << sum.implementation();
   if (relu.implementation().find("wino") == std::string::npos) {
     GTEST_SKIP() << "oneDNN has no Winograd kernel on this CPU (" << relu.implementation() << ")";
   }
-  s.in_channels = s.out_channels = 16;  // too few channels: the reorders would cost more than they save
-  const onednn::ConvPrimitive small(s, w.data(), b.data(), onednn::PostOp::kRelu);
+  // Too few channels: the reorders would cost more than they save.
+  const onednn::ConvPrimitive small(shape_3x3(1, 16, 16, 28), w.data(), b.data(), onednn::PostOp::kRelu);
   EXPECT_EQ(small.implementation().find("wino"), std::string::npos) << small.implementation();
 }
 
@@ -93,15 +98,33 @@ TEST(OwnOneDnnConvChoice, GroupedConvolutionEqualsAten) {
   torch::manual_seed(9);
   const torch::Tensor w = torch::randn({12, 2, 3, 3}), b = torch::randn({12});
   const torch::Tensor x = torch::randn({2, 8, 9, 9});
-  onednn::ConvShape s;
-  s.batch = 2, s.in_channels = 8, s.in_height = 9, s.in_width = 9;
-  s.out_channels = 12, s.kernel_height = 3, s.kernel_width = 3, s.pad_h = 1, s.pad_w = 1, s.groups = 4;
-  const onednn::ConvPrimitive p(s, w.data_ptr<float>(), b.data_ptr<float>(), onednn::PostOp::kNone);
+  const onednn::ConvPrimitive p(shape_3x3(2, 8, 12, 9, 4), w.data_ptr<float>(), b.data_ptr<float>(),
+                                onednn::PostOp::kNone);
+  ASSERT_EQ(p.out_size(), (std::vector<int64_t>{9, 9}));
   const torch::Tensor src = x.contiguous(torch::MemoryFormat::ChannelsLast);
-  torch::Tensor dst = torch::empty({2, 12, p.out_height(), p.out_width()}, torch::MemoryFormat::ChannelsLast);
+  torch::Tensor dst = torch::empty({2, 12, 9, 9}, torch::MemoryFormat::ChannelsLast);
   std::vector<char> scratch(p.scratchpad_bytes() + 1);
   p.run(src.data_ptr<float>(), dst.data_ptr<float>(), scratch.data());
   EXPECT_LT(relative_error(dst, torch::conv2d(x, w, b, 1, 1, 1, 4)), 1e-5);
+}
+
+// 3D (the 3D U-Net's convolutions, channels_last_3d), against at::conv3d:
+// plain, strided with ReLU, and with a residual sum; an input that is not
+// channels_last_3d is converted.
+TEST(OwnOneDnnConv3d, EqualsAtenConv3d) {
+  if (!onednn::available()) GTEST_SKIP() << "built without libdnnl";
+  torch::manual_seed(10);
+  const torch::Tensor w = torch::randn({16, 8, 3, 3, 3}) * 0.1, b = torch::randn({16});
+  for (int64_t stride : {1, 2}) {
+    const OwnConv conv(w, b, {stride, stride, stride}, {1, 1, 1}, {1, 1, 1}, 1);
+    const torch::Tensor x = torch::randn({2, 8, 7, 10, 9});
+    const torch::Tensor want = torch::conv3d(x, w, b, stride, 1);
+    SCOPED_TRACE("stride " + std::to_string(stride));
+    EXPECT_LT(relative_error(conv(x, torch::Tensor(), onednn::PostOp::kNone), want), 1e-5);
+    EXPECT_LT(relative_error(conv(x, torch::Tensor(), onednn::PostOp::kRelu), torch::relu(want)), 1e-5);
+    const torch::Tensor r = torch::randn(want.sizes());
+    EXPECT_LT(relative_error(conv(x, r.clone(), onednn::PostOp::kSum), want + r), 1e-5);
+  }
 }
 
 // One FusedConv2d called from two threads at once (infer's batch chunks do):
