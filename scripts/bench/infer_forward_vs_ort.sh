@@ -11,7 +11,9 @@
 # env: MEDTRAIN_BUILD (build dir with medtrain and bench/infer_forward_bench),
 #      RUNS (5), BATCHES ("1 32": each batch size in turn), SIZE (224: the
 #      bundle's image size), ITERS (2 forwards per run; batch 1 runs 8x as many
-#      so that its run is not one short call), BENCH_THREADS (nproc)
+#      so that its run is not one short call), BENCH_THREADS (nproc);
+#      MEDTRAIN_OWN_ONEDNN=0 / MEDTRAIN_ONEDNN_WINOGRAD=0 time medtrain with ATen's
+#      oneDNN calls / without Winograd, for an A/B (docs/export.md)
 # Each bundle comes from 2 training steps of configs/smoke.yaml (the U-Net: of
 # configs/recipes/ct_unet2d.yaml on demo masks) on synthetic DICOM (the
 # weights do not matter for speed) and `medtrain export`. medtrain's side is
