@@ -65,14 +65,13 @@ ConvGeometry conv_geometry(const torch::nn::Conv2dImpl& conv) {
 FusedConv2d::FusedConv2d(FoldedConv folded, ConvGeometry geometry, const c10::Device& device)
     : geometry_(std::move(geometry)) {
   c10::InferenceMode guard;
-  onednn_ = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && onednn_convolutions_available();
+  const bool cpu_float = device.is_cpu() && folded.weight.scalar_type() == at::kFloat;
   // Grouped (depthwise) convolutions stay with ATen: Debian's oneDNN 2.6 ran
   // EfficientNet-B0 at batch 32 22% and ConvNeXt-Tiny at batch 1 15% slower
   // than LibTorch's newer one in one A/B (infer_forward_vs_ort.sh), where
   // dense convolutions gained 10-30%.
-  const bool own = device.is_cpu() && folded.weight.scalar_type() == at::kFloat && geometry_.groups == 1 &&
-                   own_convolution_primitives_enabled();
-  onednn_ = onednn_ || own;
+  const bool own = cpu_float && geometry_.groups == 1 && own_convolution_primitives_enabled();
+  onednn_ = own || (cpu_float && onednn_convolutions_available());
   bias_ = folded.bias.to(device);
   weight_ = folded.weight.to(device).contiguous(device.is_cpu() ? at::MemoryFormat::Contiguous
                                                                 : at::MemoryFormat::ChannelsLast);
@@ -128,10 +127,10 @@ at::Tensor FusedConv2d::add_into(const at::Tensor& x, at::Tensor residual, bool 
     return relu ? y.relu_() : y;
   }
   // oneDNN's "sum" post-op accumulates into the residual's own buffer, which
-  // must therefore be a dense channels_last tensor nobody else reads.
+  // must therefore be a dense channels_last tensor nobody else reads (OwnConv
+  // makes it one).
   if (own_) return (*own_)(x, std::move(residual), relu ? onednn::PostOp::kSumRelu : onednn::PostOp::kSum);
-  // The
-  // unary after it is "relu" or none at all (the op refuses "none").
+  // ATen's op: the unary after the sum is "relu" or none at all (it refuses "none").
   residual = residual.contiguous(at::MemoryFormat::ChannelsLast);
   c10::IValue unary = relu ? c10::IValue(std::string("relu")) : c10::IValue();
   return call_boxed(*onednn_ops().conv_add,

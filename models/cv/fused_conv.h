@@ -4,10 +4,11 @@
 // its epilogue (ReLU or SiLU, residual add, or residual add + ReLU) fused into
 // the convolution.
 //
-// On the CPU, when medtrain was built with its own oneDNN, it runs oneDNN
-// primitives built once per input shape (Note [Own oneDNN primitives] in
-// models/cv/onednn/conv_primitive.h). Otherwise, when LibTorch was built with
-// oneDNN, it runs ATen's prepacked oneDNN convolutions with post-ops (`mkldnn::_convolution_pointwise` and its
+// On the CPU, when medtrain was built with its own oneDNN, ungrouped
+// convolutions run oneDNN primitives built once per input shape (own_conv.h,
+// Note [Own oneDNN primitives] in models/cv/onednn/conv_primitive.h).
+// Otherwise, when LibTorch was built with oneDNN, it runs ATen's prepacked
+// oneDNN convolutions with post-ops (`mkldnn::_convolution_pointwise` and its
 // in-place `.binary` "add" variant, the ops torch.compile's CPU backend
 // emits), on channels_last activations. Elsewhere (CUDA, or no oneDNN) it runs
 // at::conv2d on the folded weights followed by the same epilogue as separate

@@ -1,11 +1,15 @@
 #include "models/cv/inference_graph.h"
 
+#include <string>
+
 #include "models/cv/fused_conv.h"
 #include "models/cv/fused_convnext.h"
 #include "models/cv/fused_densenet.h"
 #include "models/cv/fused_efficientnet.h"
 #include "models/cv/fused_resnet.h"
 #include "models/cv/fused_unet.h"
+#include "models/cv/onednn/conv_primitive.h"
+#include "models/cv/own_conv.h"
 
 namespace medtrain::models {
 
@@ -15,7 +19,11 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 
 std::string backend(const c10::Device& device) {
   if (!device.is_cpu()) return "LibTorch convolutions on " + device.str();
-  if (own_convolution_primitives_enabled()) return "medtrain's oneDNN convolution primitives (Winograd for large 3x3), channels_last";
+  if (own_convolution_primitives_enabled()) {
+    return std::string("medtrain's oneDNN convolution primitives (") +
+           (onednn::winograd_enabled() ? "Winograd for large 3x3s" : "Winograd off") +
+           "; grouped ones prepacked by ATen), channels_last";
+  }
   return onednn_convolutions_available() ? "prepacked oneDNN convolutions, channels_last"
                                          : "LibTorch convolutions (this LibTorch has no oneDNN)";
 }

@@ -69,15 +69,6 @@ dnnl::post_ops post_ops_for(PostOp op) {
   return po;
 }
 
-// MEDTRAIN_ONEDNN_WINOGRAD=0 keeps every convolution direct.
-bool winograd_enabled() {
-  static const bool enabled = [] {
-    const char* v = std::getenv("MEDTRAIN_ONEDNN_WINOGRAD");
-    return !(v != nullptr && std::string(v) == "0");
-  }();
-  return enabled;
-}
-
 // Note [Winograd with reorders]: for 3x3, stride-1 convolutions oneDNN's
 // Winograd kernels (F(2x2,3x3) or F(4x4,3x3)) take 0.4-0.7x the time of its
 // direct ones on AVX-512, measured with ResNet's and DenseNet's shapes at
@@ -108,6 +99,10 @@ struct ConvPrimitive::Impl {
   memory weights, bias;
   memory::dims src_dims, dst_dims;  // N, C, spatial...
   memory::desc user_src, user_dst;  // channels_last
+  // What the primitive reads, writes and scratches, queried from `pd` once:
+  // run() is the hot path. For direct convolution conv_src/conv_dst are the
+  // user's layouts.
+  memory::desc conv_src, conv_dst, conv_scratch;
   // Winograd only: channels_last <-> the primitive's blocked layout, and
   // where in the caller's scratch buffer the blocked tensors go.
   std::optional<dnnl::reorder> to_blocked, from_blocked;
@@ -192,6 +187,9 @@ ConvPrimitive::ConvPrimitive(const ConvShape& s, const float* weight, const floa
       m.scratch_bytes = m.pd.scratchpad_desc().get_size();
     }
     m.primitive = dnnl::convolution_forward(m.pd);
+    m.conv_src = m.pd.src_desc();
+    m.conv_dst = m.pd.dst_desc();
+    m.conv_scratch = m.pd.scratchpad_desc();
 
     // The user's weights, reordered once into the layout the primitive chose.
     const auto& eng = cpu_engine();
@@ -219,25 +217,19 @@ void ConvPrimitive::run(const float* src, float* dst, void* scratchpad) const {
   const auto& eng = cpu_engine();
   auto* scratch = static_cast<char*>(scratchpad);
   memory user_src(m.user_src, eng, const_cast<float*>(src)), user_dst(m.user_dst, eng, dst);
-  std::unordered_map<int, memory> args{{DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_BIAS, m.bias}};
-  if (m.pd.scratchpad_desc().get_size() > 0) {
-    args.emplace(DNNL_ARG_SCRATCHPAD, memory(m.pd.scratchpad_desc(), eng, scratch));
-  }
+  // Winograd convolves blocked copies kept in the scratch buffer; direct
+  // convolution the caller's tensors themselves.
+  const bool blocked = m.to_blocked.has_value();
+  memory conv_src = blocked ? memory(m.conv_src, eng, scratch + m.src_offset) : user_src;
+  memory conv_dst = blocked ? memory(m.conv_dst, eng, scratch + m.dst_offset) : user_dst;
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_BIAS, m.bias}, {DNNL_ARG_DST, conv_dst}};
+  if (m.conv_scratch.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(m.conv_scratch, eng, scratch));
   dnnl::stream& stream = thread_stream();
   try {
-    if (m.to_blocked) {
-      memory blocked_src(m.pd.src_desc(), eng, scratch + m.src_offset);
-      memory blocked_dst(m.pd.dst_desc(), eng, scratch + m.dst_offset);
-      m.to_blocked->execute(stream, user_src, blocked_src);
-      args.emplace(DNNL_ARG_SRC, blocked_src);
-      args.emplace(DNNL_ARG_DST, blocked_dst);
-      m.primitive.execute(stream, args);
-      m.from_blocked->execute(stream, blocked_dst, user_dst);
-    } else {
-      args.emplace(DNNL_ARG_SRC, user_src);
-      args.emplace(DNNL_ARG_DST, user_dst);
-      m.primitive.execute(stream, args);
-    }
+    if (blocked) m.to_blocked->execute(stream, user_src, conv_src);
+    m.primitive.execute(stream, args);
+    if (blocked) m.from_blocked->execute(stream, conv_dst, user_dst);
     stream.wait();
   } catch (const dnnl::error& e) {
     throw std::runtime_error("oneDNN failed to run the " + describe(m.shape) + ": " + e.what());
@@ -245,5 +237,13 @@ void ConvPrimitive::run(const float* src, float* dst, void* scratchpad) const {
 }
 
 bool available() { return true; }
+
+bool winograd_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("MEDTRAIN_ONEDNN_WINOGRAD");
+    return !(v != nullptr && std::string(v) == "0");
+  }();
+  return enabled;
+}
 
 }  // namespace medtrain::models::onednn

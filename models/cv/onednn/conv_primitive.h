@@ -63,4 +63,8 @@ class ConvPrimitive {
 // Whether this build has its own oneDNN (false: callers use ATen's).
 bool available();
 
+// Whether large 3x3 convolutions may use Winograd (Note [Winograd with
+// reorders] in the .cpp): unless MEDTRAIN_ONEDNN_WINOGRAD=0.
+bool winograd_enabled();
+
 }  // namespace medtrain::models::onednn

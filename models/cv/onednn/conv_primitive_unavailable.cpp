@@ -21,5 +21,6 @@ void ConvPrimitive::run(const float*, float*, void*) const {}
 std::string ConvPrimitive::implementation() const { return {}; }
 
 bool available() { return false; }
+bool winograd_enabled() { return false; }
 
 }  // namespace medtrain::models::onednn
